@@ -1,0 +1,14 @@
+"""Logging set-up for commands and the server."""
+
+from __future__ import annotations
+
+import logging
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    # aiohttp's access log is noisy at INFO under load.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

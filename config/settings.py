@@ -1,0 +1,59 @@
+"""Settings from TELEMART_* environment variables and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HOME = Path(".telemart")
+
+
+class Settings(BaseSettings):
+    """Everything Telemart reads from its environment.
+
+    Secrets are `SecretStr`, so printing the settings never shows them.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TELEMART_", extra="ignore")
+
+    home: Path = Field(default=DEFAULT_HOME, description="state folder: embedded database, reports")
+    database_url: SecretStr | None = Field(
+        default=None, description="PostgreSQL URL; unset = embedded server under HOME/pg"
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    log_level: str = "INFO"
+    pool_min_size: int = Field(default=2, ge=1)
+    pool_max_size: int = Field(default=20, ge=1)
+    session_hours: float = Field(default=12.0, gt=0, description="page session cookie lifetime")
+    token_hours: float = Field(default=24.0 * 30, gt=0, description="API token lifetime")
+    cookie_secure: bool = Field(default=False, description="set the Secure flag (behind HTTPS)")
+    telephony: str = Field(default="sim", description="telephony port: sim | sip")
+    dialer_enabled: bool = Field(default=True, description="run the dialer inside `serve`")
+    tracking_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict, description="HMAC secret per tracking webhook provider"
+    )
+
+    def public_dict(self) -> dict[str, Any]:
+        """The settings as a user may see them: secrets masked."""
+        return self.model_dump(mode="json")
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Read settings: TOML file (if given or TELEMART_CONFIG is set), then the
+    environment, which wins, then explicit overrides, which win over both."""
+    path = config_file or os.environ.get("TELEMART_CONFIG")
+    file_values: dict[str, Any] = {}
+    if path:
+        with Path(path).open("rb") as fh:
+            raw = tomllib.load(fh)
+        # Accept both a flat file and a [telemart] table.
+        file_values = raw.get("telemart", raw)
+    env_values = Settings().model_dump(exclude_unset=True)
+    merged = {**file_values, **env_values, **overrides}
+    return Settings.model_validate(merged) if merged else Settings()

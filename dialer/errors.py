@@ -1,0 +1,28 @@
+"""The dialer domain's exceptions: one root, each docstring is its message."""
+
+from __future__ import annotations
+
+
+class DialerError(Exception):
+    """The dialer refused or failed an operation."""
+
+    def __init__(self, detail: str | None = None) -> None:
+        message = (self.__doc__ or "").strip()
+        super().__init__(f"{message}: {detail}" if detail else message)
+        self.detail = detail
+
+
+class IllegalTransition(DialerError):
+    """This state change is not allowed."""
+
+
+class UnknownStrategy(DialerError):
+    """No pacing strategy by that name or import path."""
+
+
+class ScenarioError(DialerError):
+    """The pacing scenario file is not valid."""
+
+
+class ComplianceSettingsError(DialerError):
+    """The campaign's compliance settings break a legal minimum."""

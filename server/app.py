@@ -1,0 +1,93 @@
+"""The aiohttp application factory."""
+
+from __future__ import annotations
+
+import time
+from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from config.db import connect, create_pool, database_url
+from config.migrations import migrate
+from config.settings import Settings
+from server import pages, views_auth, views_crm, views_system
+from server.auth import auth_middleware
+from server.errors import Handler, error_middleware
+from server.jobs import scheduler_ctx
+from server.keys import DATABASE_URL, POOL, SETTINGS
+from server.metrics import http_request_seconds, http_requests
+
+HERE = Path(__file__).parent
+CleanupCtx = Callable[[web.Application], AsyncIterator[None]]
+ROUTE_MODULES = (views_system, views_auth, views_crm, pages)
+
+
+def _db_ctx(url: str | None) -> CleanupCtx:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            found = url or await stack.enter_async_context(database_url(app[SETTINGS]))
+            conn = await connect(found)
+            try:
+                await migrate(conn)  # the server migrates on start
+            finally:
+                await conn.close()
+            settings = app[SETTINGS]
+            app[DATABASE_URL] = found
+            app[POOL] = await create_pool(
+                found, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+            )
+            stack.push_async_callback(app[POOL].close)
+            yield
+
+    return ctx
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        http_requests.labels(request.method, str(status)).inc()
+        http_request_seconds.observe(time.perf_counter() - started)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    url: str | None = None,
+    background: bool = True,
+    extra_ctx: Sequence[CleanupCtx] = (),
+) -> web.Application:
+    """Build the app. `url` skips the settings' database lookup (tests pass one);
+    `background=False` leaves out the scheduler and dialer (tests, benches)."""
+    app = web.Application(
+        middlewares=[metrics_middleware, error_middleware, auth_middleware],
+        client_max_size=512 * 1024 * 1024,  # customer files are uploaded whole
+    )
+    app[SETTINGS] = settings
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        context_processors=[pages.context],
+    )
+    app.cleanup_ctx.append(_db_ctx(url))
+    if background:
+        app.cleanup_ctx.append(scheduler_ctx)
+    # Run after the pool exists (demo seeding, simulated agents, ...).
+    app.cleanup_ctx.extend(extra_ctx)
+    for module in ROUTE_MODULES:
+        app.router.add_routes(module.routes)
+    app.router.add_static("/static/", HERE / "static", name="static")
+    return app

@@ -1,0 +1,81 @@
+"""`telemart serve` and `telemart demo`."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from server.app import create_app
+from server.auth import Role, create_user
+from server.keys import POOL
+
+DEMO_USERS: tuple[tuple[str, Role], ...] = (
+    ("admin", Role.ADMIN),
+    ("supervisor", Role.SUPERVISOR),
+    ("marketer", Role.MARKETER),
+    ("logistics", Role.LOGISTICS),
+)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from server.cli import settings_from
+
+    settings = settings_from(args)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    app = create_app(settings, background=not args.no_background)
+    web.run_app(app, host=host, port=port, print=lambda _: print(f"Telemart on http://{host}:{port}/"))
+    return 0
+
+
+def demo_users(agents: int) -> list[tuple[str, Role]]:
+    return [*DEMO_USERS, *((f"agent{i:02d}", Role.AGENT) for i in range(1, agents + 1))]
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import os
+
+    from server.cli import settings_from
+
+    settings = settings_from(args)
+    port = args.port or settings.port
+    host = settings.host
+    password = os.environ.get("TELEMART_DEMO_PASSWORD") or secrets.token_urlsafe(9)
+    users = demo_users(args.agents)
+
+    async def seed(app: web.Application) -> AsyncIterator[None]:
+        async with app[POOL].acquire() as conn:
+            for name, role in users:
+                # replace=True: a rerun keeps the data and prints working logins.
+                await create_user(conn, username=name, password=password, role=role, replace=True)
+        yield
+
+    def announce(_: Any) -> None:
+        print(f"Telemart demo on http://{host}:{port}/")
+        print(f"  logins (password {password}):")
+        for name, role in users[: len(DEMO_USERS) + 2]:
+            print(f"    {name:<12} {role.value}")
+        if args.agents > 2:
+            print(f"    ... agent03 to agent{args.agents:02d}")
+        print("  Ctrl-C stops everything.")
+
+    app = create_app(settings, extra_ctx=[seed])
+    web.run_app(app, host=host, port=port, print=announce)
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("serve", help="run the web server (and the dialer, and periodic jobs)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--no-background", action="store_true", help="no dialer or scheduler")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="a working call centre on the embedded database")
+    p.add_argument("--port", type=int)
+    p.add_argument("--agents", type=int, default=20)
+    p.set_defaults(func=cmd_demo)

@@ -1,0 +1,63 @@
+"""Periodic work on APScheduler. Each job runs once per cluster under an advisory lock.
+
+Domains provide the job bodies (plain async functions taking a connection);
+this module only schedules them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import asyncpg
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from config.locks import run_once_per_cluster
+from server.keys import POOL
+
+log = logging.getLogger(__name__)
+
+JobBody = Callable[[asyncpg.Connection], Awaitable[object]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Job:
+    name: str
+    every_s: float
+    body: JobBody
+
+
+async def _delete_expired_tokens(conn: asyncpg.Connection) -> object:
+    return await conn.execute("DELETE FROM auth_tokens WHERE expires_at <= now()")
+
+
+def all_jobs() -> list[Job]:
+    """Every periodic job. Domains add theirs here."""
+    return [
+        Job(name="auth.expired_tokens", every_s=3600, body=_delete_expired_tokens),
+    ]
+
+
+def _runner(pool: asyncpg.Pool, job: Job) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        try:
+            await run_once_per_cluster(pool, f"job:{job.name}", job.body)
+        except Exception:
+            log.exception("job %s failed", job.name)
+
+    return run
+
+
+async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    scheduler = AsyncIOScheduler()
+    for job in all_jobs():
+        # coalesce + max_instances=1: a slow run is not stacked behind itself.
+        scheduler.add_job(
+            _runner(app[POOL], job), "interval", seconds=job.every_s, id=job.name,
+            coalesce=True, max_instances=1,
+        )  # fmt: skip
+    scheduler.start()
+    yield
+    scheduler.shutdown(wait=False)

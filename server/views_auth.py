@@ -1,0 +1,97 @@
+"""Login page, logout, and API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from server.auth import (
+    PUBLIC,
+    SESSION_COOKIE,
+    allow,
+    authenticate,
+    current_user,
+    issue_token,
+    revoke_token,
+    session_cookie_kwargs,
+)
+from server.errors import ApiError, read_json
+from server.keys import POOL, SETTINGS
+
+routes = web.RouteTableDef()
+
+
+class TokenRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: an open redirect would let a phishing link reuse our login.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+@routes.post("/api/v1/auth/token")
+@allow(PUBLIC)
+async def create_token(request: web.Request) -> web.Response:
+    body = TokenRequest.model_validate(await read_json(request))
+    async with request.app[POOL].acquire() as conn:
+        user = await authenticate(conn, body.username, body.password)
+        if user is None:
+            raise ApiError(401, "bad_credentials", "wrong username or password")
+        hours = request.app[SETTINGS].token_hours
+        token = await issue_token(conn, user=user, kind="api", hours=hours)
+    return web.json_response(
+        {"token": token, "token_type": "bearer", "role": user.role.value, "expires_in": hours * 3600}
+    )
+
+
+@routes.get("/api/v1/auth/me")
+@allow("agent", "supervisor", "marketer", "logistics")
+async def me(request: web.Request) -> web.Response:
+    user = current_user(request)
+    return web.json_response({"id": user.id, "username": user.username, "role": user.role.value})
+
+
+@routes.get("/login")
+@allow(PUBLIC)
+@aiohttp_jinja2.template("login.html")
+async def login_page(request: web.Request) -> dict[str, Any]:
+    return {"next": _safe_next(request.query.get("next")), "error": None, "username": ""}
+
+
+@routes.post("/login")
+@allow(PUBLIC)
+async def login_submit(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    username = str(form.get("username", "")).strip()
+    password = str(form.get("password", ""))
+    target = _safe_next(str(form.get("next", "/")))
+    async with request.app[POOL].acquire() as conn:
+        user = await authenticate(conn, username, password) if username and password else None
+        if user is None:
+            context = {"next": target, "error": "Wrong username or password.", "username": username}
+            return aiohttp_jinja2.render_template("login.html", request, context, status=401)
+        token = await issue_token(
+            conn, user=user, kind="session", hours=request.app[SETTINGS].session_hours
+        )
+    response = web.HTTPFound(target)
+    response.set_cookie(SESSION_COOKIE, token, **session_cookie_kwargs(request))
+    raise response
+
+
+@routes.post("/logout")
+@allow(PUBLIC)
+async def logout(request: web.Request) -> web.StreamResponse:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        async with request.app[POOL].acquire() as conn:
+            await revoke_token(conn, token)
+    response = web.HTTPFound("/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response
