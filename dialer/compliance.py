@@ -88,7 +88,9 @@ class ComplianceSettings:
     require_marketing_consent: bool = True
     max_attempts_total: int = 6
     max_attempts_per_day: int = 3
-    retry_delay_s: Mapping[CallState, float] = DEFAULT_RETRY_DELAY_S  # calling-window time
+    # minimum calling-window time before a retry, by the last attempt's outcome
+    retry_delay_s: Mapping[CallState, float] = dataclasses.field(
+        default_factory=lambda: DEFAULT_RETRY_DELAY_S)
     default_tz: str = "Asia/Seoul"
 
     def __post_init__(self) -> None:

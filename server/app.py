@@ -14,7 +14,18 @@ from aiohttp import web
 from config.db import connect, create_pool, database_url
 from config.migrations import migrate
 from config.settings import Settings
-from server import pages, views_auth, views_crm, views_system
+from server import (
+    pages,
+    pages_logistics,
+    pages_marketer,
+    views_auth,
+    views_crm,
+    views_logistics,
+    views_orders,
+    views_segments,
+    views_stock,
+    views_system,
+)
 from server.auth import auth_middleware
 from server.errors import Handler, error_middleware
 from server.jobs import scheduler_ctx
@@ -23,7 +34,18 @@ from server.metrics import http_request_seconds, http_requests
 
 HERE = Path(__file__).parent
 CleanupCtx = Callable[[web.Application], AsyncIterator[None]]
-ROUTE_MODULES = (views_system, views_auth, views_crm, pages)
+ROUTE_MODULES = (
+    views_system,
+    views_auth,
+    views_crm,
+    views_orders,
+    views_stock,
+    views_segments,
+    views_logistics,
+    pages,
+    pages_marketer,
+    pages_logistics,
+)
 
 
 def _db_ctx(url: str | None) -> CleanupCtx:

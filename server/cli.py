@@ -23,10 +23,16 @@ log = logging.getLogger(__name__)
 COMMAND_MODULES = (
     "server.cli_serve",
     "server.cli_crm",
+    "server.cli_orders",
+    "server.cli_segments",
+    "server.cli_logistics",
 )
 BENCH_MODULES = (
     "dialer.bench",
     "crm.bench",
+    "crm.bench_segment",
+    "server.bench_orders",
+    "server.bench_tracking",
 )
 
 

@@ -8,35 +8,31 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 
 import asyncpg
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from config.jobs import Job
 from config.locks import run_once_per_cluster
+from crm.jobs import JOBS as CRM_JOBS
+from logistics.jobs import JOBS as LOGISTICS_JOBS
+from orders.jobs import JOBS as ORDERS_JOBS
 from server.keys import POOL
 
 log = logging.getLogger(__name__)
-
-JobBody = Callable[[asyncpg.Connection], Awaitable[object]]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Job:
-    name: str
-    every_s: float
-    body: JobBody
-
 
 async def _delete_expired_tokens(conn: asyncpg.Connection) -> object:
     return await conn.execute("DELETE FROM auth_tokens WHERE expires_at <= now()")
 
 
 def all_jobs() -> list[Job]:
-    """Every periodic job. Domains add theirs here."""
+    """Every periodic job: each domain lists its own in `<domain>/jobs.py`."""
     return [
         Job(name="auth.expired_tokens", every_s=3600, body=_delete_expired_tokens),
+        *CRM_JOBS,
+        *ORDERS_JOBS,
+        *LOGISTICS_JOBS,
     ]
 
 

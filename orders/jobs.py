@@ -1,0 +1,7 @@
+"""Periodic jobs of the orders domain (scheduled by server/jobs.py)."""
+
+from __future__ import annotations
+
+from config.jobs import Job
+
+JOBS: list[Job] = []
