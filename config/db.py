@@ -32,9 +32,7 @@ async def database_url(settings: Settings) -> AsyncIterator[str]:
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # jsonb in and out as Python objects everywhere.
     for name in ("json", "jsonb"):
-        await conn.set_type_codec(
-            name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
-        )
+        await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
 async def connect(url: str) -> asyncpg.Connection:
@@ -46,7 +44,9 @@ async def connect(url: str) -> asyncpg.Connection:
     return conn
 
 
-async def create_pool(url: str, *, min_size: int = 2, max_size: int = 20, **kw: Any) -> asyncpg.Pool:
+async def create_pool(
+    url: str, *, min_size: int = 2, max_size: int = 20, **kw: Any
+) -> asyncpg.Pool:
     try:
         pool = await asyncpg.create_pool(
             url, min_size=min_size, max_size=max_size, init=_init_connection, **kw

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from contextlib import AsyncExitStack
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import aiohttp_jinja2
@@ -51,7 +51,9 @@ ROUTE_MODULES = (
 def _db_ctx(url: str | None) -> CleanupCtx:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            found = url or await stack.enter_async_context(database_url(app[SETTINGS]))
+            found = url
+            if found is None:
+                found = await stack.enter_async_context(database_url(app[SETTINGS]))
             conn = await connect(found)
             try:
                 await migrate(conn)  # the server migrates on start

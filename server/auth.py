@@ -151,7 +151,9 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
             raise ApiError(401, "unauthenticated", "log in or send Authorization: Bearer <token>")
         if allowed is not None and user.role.value not in allowed:
             raise ApiError(
-                403, "forbidden", f"role {user.role.value!r} may not {request.method} {request.path}"
+                403,
+                "forbidden",
+                f"role {user.role.value!r} may not {request.method} {request.path}",
             )
     return await handler(request)
 

@@ -98,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="apply database migrations (idempotent)")
     p.set_defaults(func=cmd_migrate)
 
-    user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_cmd", required=True)
+    user = sub.add_parser("user", help="manage users").add_subparsers(
+        dest="user_cmd", required=True
+    )
     p = user.add_parser("add", help="add a user (password from a prompt or TELEMART_USER_PASSWORD)")
     p.add_argument("name")
     p.add_argument("--role", required=True, choices=[r.value for r in Role])

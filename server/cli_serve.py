@@ -28,7 +28,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     app = create_app(settings, background=not args.no_background)
-    web.run_app(app, host=host, port=port, print=lambda _: print(f"Telemart on http://{host}:{port}/"))
+    web.run_app(
+        app, host=host, port=port, print=lambda _: print(f"Telemart on http://{host}:{port}/")
+    )
     return 0
 
 

@@ -22,6 +22,7 @@ from server.keys import POOL
 
 log = logging.getLogger(__name__)
 
+
 async def _delete_expired_tokens(conn: asyncpg.Connection) -> object:
     return await conn.execute("DELETE FROM auth_tokens WHERE expires_at <= now()")
 

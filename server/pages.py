@@ -28,9 +28,7 @@ def nav_for(user: User | None) -> list[tuple[str, str]]:
     if user is None:
         return []
     return [
-        (title, path)
-        for title, path, roles in NAV
-        if user.role is Role.ADMIN or user.role in roles
+        (title, path) for title, path, roles in NAV if user.role is Role.ADMIN or user.role in roles
     ]
 
 

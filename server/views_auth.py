@@ -47,7 +47,12 @@ async def create_token(request: web.Request) -> web.Response:
         hours = request.app[SETTINGS].token_hours
         token = await issue_token(conn, user=user, kind="api", hours=hours)
     return web.json_response(
-        {"token": token, "token_type": "bearer", "role": user.role.value, "expires_in": hours * 3600}
+        {
+            "token": token,
+            "token_type": "bearer",
+            "role": user.role.value,
+            "expires_in": hours * 3600,
+        }
     )
 
 
