@@ -16,10 +16,12 @@ from config.migrations import migrate
 from config.settings import Settings
 from server import (
     pages,
+    pages_agent,
     pages_logistics,
     pages_marketer,
     views_auth,
     views_crm,
+    views_dialer,
     views_logistics,
     views_orders,
     views_segments,
@@ -28,6 +30,7 @@ from server import (
 )
 from server.auth import auth_middleware
 from server.errors import Handler, error_middleware
+from server.dialer_runtime import dialer_ctx
 from server.jobs import scheduler_ctx
 from server.keys import DATABASE_URL, POOL, SETTINGS
 from server.metrics import http_request_seconds, http_requests
@@ -42,8 +45,10 @@ ROUTE_MODULES = (
     views_stock,
     views_segments,
     views_logistics,
+    views_dialer,
     pages,
     pages_marketer,
+    pages_agent,
     pages_logistics,
 )
 
@@ -109,6 +114,8 @@ def create_app(
     app.cleanup_ctx.append(_db_ctx(url))
     if background:
         app.cleanup_ctx.append(scheduler_ctx)
+        if settings.dialer_enabled:
+            app.cleanup_ctx.append(dialer_ctx)
     # Run after the pool exists (demo seeding, simulated agents, ...).
     app.cleanup_ctx.extend(extra_ctx)
     for module in ROUTE_MODULES:

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "server.cli_orders",
     "server.cli_segments",
     "server.cli_logistics",
+    "server.cli_dialer",
 )
 BENCH_MODULES = (
     "dialer.bench",
@@ -33,6 +34,7 @@ BENCH_MODULES = (
     "crm.bench_segment",
     "server.bench_orders",
     "server.bench_tracking",
+    "server.bench_connect",
 )
 
 
