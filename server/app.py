@@ -15,6 +15,7 @@ from config.db import connect, create_pool, database_url
 from config.migrations import migrate
 from config.settings import Settings
 from server import (
+    openapi,
     pages,
     pages_agent,
     pages_logistics,
@@ -50,6 +51,7 @@ ROUTE_MODULES = (
     pages_marketer,
     pages_agent,
     pages_logistics,
+    openapi,
 )
 
 
@@ -121,4 +123,7 @@ def create_app(
     for module in ROUTE_MODULES:
         app.router.add_routes(module.routes)
     app.router.add_static("/static/", HERE / "static", name="static")
+    swagger = openapi.swagger_ui_dir()
+    if swagger is not None:
+        app.router.add_static("/static-swagger/", swagger, name="swagger")
     return app

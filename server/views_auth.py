@@ -20,6 +20,7 @@ from server.auth import (
 )
 from server.errors import ApiError, read_json
 from server.keys import POOL, SETTINGS
+from server.openapi import api
 
 routes = web.RouteTableDef()
 
@@ -27,6 +28,19 @@ routes = web.RouteTableDef()
 class TokenRequest(BaseModel):
     username: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=1, max_length=1000)
+
+
+class TokenResponse(BaseModel):
+    token: str
+    token_type: str = "bearer"
+    role: str
+    expires_in: float
+
+
+class Me(BaseModel):
+    id: int
+    username: str
+    role: str
 
 
 def _safe_next(target: str | None) -> str:
@@ -38,6 +52,8 @@ def _safe_next(target: str | None) -> str:
 
 @routes.post("/api/v1/auth/token")
 @allow(PUBLIC)
+@api("Exchange a username and password for an API token", body=TokenRequest,
+     response=TokenResponse, tags=("auth",))  # fmt: skip
 async def create_token(request: web.Request) -> web.Response:
     body = TokenRequest.model_validate(await read_json(request))
     async with request.app[POOL].acquire() as conn:
@@ -58,6 +74,7 @@ async def create_token(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/auth/me")
 @allow("agent", "supervisor", "marketer", "logistics")
+@api("Who the token belongs to", response=Me, tags=("auth",))
 async def me(request: web.Request) -> web.Response:
     user = current_user(request)
     return web.json_response({"id": user.id, "username": user.username, "role": user.role.value})
