@@ -83,7 +83,7 @@ class ComplianceSettings:
     abandon_window_s: float | None = None  # None: 30 days, or 24 h in UK mode
     connect_window_s: float = MAX_CONNECT_WINDOW_S
     max_ring_s: float = 20.0
-    day_window: CallingWindow = CallingWindow()
+    day_window: CallingWindow = dataclasses.field(default_factory=CallingWindow)
     night_calling: bool = True  # outside day_window only with the callee's night consent
     require_marketing_consent: bool = True
     max_attempts_total: int = 6
@@ -110,7 +110,9 @@ class ComplianceSettings:
         return UK_WINDOW_S if self.uk_mode else US_WINDOW_S
 
 
-def check_lead(lead: LeadRecord, settings: ComplianceSettings, now: dt.datetime) -> Allowed | Refusal:
+def check_lead(
+    lead: LeadRecord, settings: ComplianceSettings, now: dt.datetime
+) -> Allowed | Refusal:
     """May this lead be dialled now? The first rule broken is the one recorded."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -145,11 +147,11 @@ def check_lead(lead: LeadRecord, settings: ComplianceSettings, now: dt.datetime)
                               f"{waited_s:.0f} of {needed_s:.0f} s of calling time since "
                               f"the last {last.outcome.value}")
     if not in_window(now, zones, settings.day_window):
-        if not in_window(now, zones, window):
-            return refuse(Rule.CALLING_WINDOW, "outside the calling window in "
-                          + ", ".join(z.key for z in zones))
+        where = ", ".join(z.key for z in zones)
+        if not settings.night_calling:
+            return refuse(Rule.CALLING_WINDOW, f"outside the calling window in {where}")
         if not lead.consent_night:
-            return refuse(Rule.NIGHT_CONSENT, "night-time call without night consent")
+            return refuse(Rule.NIGHT_CONSENT, f"night-time in {where} without night consent")
     return Allowed(lead_id=lead.lead_id)
 
 

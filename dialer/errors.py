@@ -26,3 +26,15 @@ class ScenarioError(DialerError):
 
 class ComplianceSettingsError(DialerError):
     """The campaign's compliance settings break a legal minimum."""
+
+
+class CampaignNotFound(DialerError):
+    """No such campaign."""
+
+
+class CampaignNotReady(DialerError):
+    """The campaign cannot start yet."""
+
+
+class CampaignClosed(DialerError):
+    """The campaign is stopped and can no longer change."""

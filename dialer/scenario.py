@@ -139,7 +139,7 @@ def parse_scenario(raw: Mapping[str, Any]) -> Scenario:
     try:
         mix = CalleeMix(live=float(callee["live"]), machine=float(callee.get("machine", 0)),
                         busy=float(callee.get("busy", 0)), failed=float(callee.get("failed", 0)))
-        drift = []
+        drift: list[Drift] = []
         for step in callee.get("drift", []):
             fields = {k: float(step.get(k, getattr(mix if not drift else drift[-1].mix, k)))
                       for k in ("live", "machine", "busy", "failed")}

@@ -1,0 +1,182 @@
+"""Online estimates for `predictive`: how dials resolve and how long agents stay busy.
+
+Stdlib only. Dial outcomes are learnt as three classes (live, machine, other) with
+exponentially forgotten counts, so a drifting contact rate is followed, and an empirical
+resolution-time histogram per class on a 1 s grid. Talk and wrap times are fitted as
+lognormals from their log-moments; `row` tables give, for an agent busy for e seconds,
+the probability of being free by each horizon point, computed lazily and cached per second.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+SQRT2 = math.sqrt(2.0)
+MIN_SIGMA = 0.05  # a fixed time still gets a little spread, so survival stays smooth
+MIN_DURATION_S = 0.1
+W_QUARTILE_Z = 0.6745  # wrap time folded in at its two quartiles
+
+
+def lognormal_cdf(x: float, mu: float, sigma: float) -> float:
+    if x <= 0.0:
+        return 0.0
+    return 0.5 * math.erfc(-(math.log(x) - mu) / (sigma * SQRT2))
+
+
+class LogMoments:
+    """Running lognormal fit of positive durations."""
+
+    __slots__ = ("n", "sum_log", "sum_log2")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.sum_log = 0.0
+        self.sum_log2 = 0.0
+
+    def add(self, duration_s: float) -> None:
+        log_x = math.log(max(duration_s, MIN_DURATION_S))
+        self.n += 1
+        self.sum_log += log_x
+        self.sum_log2 += log_x * log_x
+
+    def params(self) -> tuple[float, float]:
+        mu = self.sum_log / self.n
+        var = max(0.0, self.sum_log2 / self.n - mu * mu)
+        return mu, max(MIN_SIGMA, math.sqrt(var))
+
+
+class HandleModel:
+    """When will a busy agent be free? Talk and wrap fitted online; rows per elapsed second."""
+
+    def __init__(self, grid_s: Sequence[float]) -> None:
+        self.grid_s = tuple(grid_s)
+        self.talk = LogMoments()
+        self.wrap = LogMoments()
+        self._fitted_at = (0, 0)
+        self._talk_p = (0.0, 1.0)
+        self._wrap_p = (0.0, 1.0)
+        self._wrap_quartiles = (0.0, 0.0)
+        self._on_call_rows: dict[int, tuple[list[float], list[float]]] = {}
+        self._wrap_rows: dict[int, tuple[list[float], list[float]]] = {}
+
+    @property
+    def ready(self) -> bool:
+        return self.talk.n >= 10 and self.wrap.n >= 10
+
+    def refit_if_due(self) -> None:
+        n_talk, n_wrap = self.talk.n, self.wrap.n
+        last_talk, last_wrap = self._fitted_at
+        due = max(25, last_talk // 4)  # often at first, then every quarter more samples
+        if self._fitted_at != (0, 0) and n_talk - last_talk < due and n_wrap - last_wrap < due:
+            return
+        self._fitted_at = (n_talk, n_wrap)
+        self._talk_p = self.talk.params()
+        self._wrap_p = self.wrap.params()
+        mu_w, sigma_w = self._wrap_p
+        self._wrap_quartiles = (math.exp(mu_w - W_QUARTILE_Z * sigma_w),
+                                math.exp(mu_w + W_QUARTILE_Z * sigma_w))
+        self._on_call_rows.clear()
+        self._wrap_rows.clear()
+
+    @staticmethod
+    def _conditional(e: float, xs: Sequence[float], mu: float, sigma: float) -> list[float]:
+        """P(X <= e + x | X > e) for each x."""
+        survive = 1.0 - lognormal_cdf(e, mu, sigma)
+        if survive < 1e-9:
+            return [1.0 for _ in xs]  # far in the tail: about to finish, as far as we know
+        base = 1.0 - survive
+        return [max(0.0, (lognormal_cdf(e + x, mu, sigma) - base) / survive) if x > 0 else 0.0
+                for x in xs]
+
+    def on_call_row(self, elapsed_s: float) -> tuple[list[float], list[float]]:
+        """P(free by each grid point) and its Bernoulli variance, talking for elapsed_s."""
+        e = int(elapsed_s)
+        row = self._on_call_rows.get(e)
+        if row is None:
+            mu, sigma = self._talk_p
+            w1, w2 = self._wrap_quartiles
+            lo = self._conditional(e, [g - w1 for g in self.grid_s], mu, sigma)
+            hi = self._conditional(e, [g - w2 for g in self.grid_s], mu, sigma)
+            probs = [(a + b) / 2.0 for a, b in zip(lo, hi, strict=True)]
+            row = (probs, [p * (1.0 - p) for p in probs])
+            self._on_call_rows[e] = row
+        return row
+
+    def wrap_row(self, elapsed_s: float) -> tuple[list[float], list[float]]:
+        e = int(elapsed_s)
+        row = self._wrap_rows.get(e)
+        if row is None:
+            mu, sigma = self._wrap_p
+            probs = self._conditional(e, self.grid_s, mu, sigma)
+            row = (probs, [p * (1.0 - p) for p in probs])
+            self._wrap_rows[e] = row
+        return row
+
+
+LIVE, MACHINE, OTHER = 0, 1, 2
+
+
+class DialModel:
+    """How dials resolve: class probabilities (forgetting) and resolution-time histograms."""
+
+    def __init__(self, *, horizon_bins: int, grid_s: Sequence[float], memory: float) -> None:
+        self.bins = horizon_bins  # resolution times are clipped to this many seconds
+        self.grid_s = tuple(grid_s)
+        self.decay = 1.0 - 1.0 / memory
+        self.class_weight = [0.0, 0.0, 0.0]
+        self.hist = [[0.0] * (horizon_bins + 1) for _ in range(3)]
+        self.seen = 0
+        self.live_seen = 0
+        self._since_fit = 0
+        self.in_flight_rows: list[tuple[list[float], list[float]]] = []
+        self.new_dial: list[float] = []  # P(a new dial is a live answer by each grid point)
+        self.p_live = 0.0
+
+    @property
+    def ready(self) -> bool:
+        return self.seen >= 30 and self.live_seen >= 5
+
+    def add(self, cls: int, resolved_after_s: float) -> None:
+        w = self.class_weight
+        for i in range(3):
+            w[i] *= self.decay
+        w[cls] += 1.0
+        self.hist[cls][min(self.bins, int(resolved_after_s))] += 1.0
+        self.seen += 1
+        self.live_seen += cls == LIVE
+        self._since_fit += 1
+
+    def refit_if_due(self) -> None:
+        if self.in_flight_rows and self._since_fit < 50:
+            return
+        self._since_fit = 0
+        total = sum(self.class_weight)
+        probs = [w / total for w in self.class_weight]
+        self.p_live = probs[LIVE]
+        # survival of each class's resolution time at whole seconds 0..bins
+        survival = []
+        for cls in range(3):
+            counts = self.hist[cls]
+            n = sum(counts) or 1.0
+            left, surv = n, []
+            for c in counts:
+                surv.append(left / n)  # resolved at or after this second
+                left -= c
+            surv.append(0.0)
+            survival.append(surv)
+        s_live = survival[LIVE]
+
+        def live_by(r: int, t: float) -> float:
+            return s_live[r] - s_live[min(self.bins + 1, r + int(t))]
+
+        self.new_dial = [probs[LIVE] * live_by(0, g) for g in self.grid_s]
+        rows = []
+        for r in range(self.bins + 1):
+            alive = sum(probs[c] * survival[c][r] for c in range(3))
+            if alive <= 1e-12:
+                row = [0.0 for _ in self.grid_s]
+            else:
+                row = [probs[LIVE] * live_by(r, g) / alive for g in self.grid_s]
+            rows.append((row, [q * (1.0 - q) for q in row]))
+        self.in_flight_rows = rows
