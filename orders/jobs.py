@@ -2,6 +2,25 @@
 
 from __future__ import annotations
 
+import asyncpg
+
 from config.jobs import Job
 
-JOBS: list[Job] = []
+
+async def _expire_unpaid(conn: asyncpg.Connection) -> object:
+    from orders.lifecycle import expire_unpaid
+
+    return await expire_unpaid(conn)
+
+
+async def _purge_keys(conn: asyncpg.Connection) -> object:
+    from orders.idempotency import purge
+
+    return await purge(conn)
+
+
+JOBS: list[Job] = [
+    # Unpaid virtual-account orders past their deadline release their stock.
+    Job(name="orders.expire_unpaid", every_s=60, body=_expire_unpaid),
+    Job(name="orders.purge_idempotency_keys", every_s=3600, body=_purge_keys),
+]
