@@ -1,7 +1,210 @@
-"""CRM API: customer and do-not-call imports, customers."""
+"""CRM API and page: customer and do-not-call imports, customers, the internal do-not-call list."""
 
 from __future__ import annotations
 
-from aiohttp import web
+import csv
+import itertools
+import secrets
+from pathlib import Path
+from typing import IO, Any
+
+import aiohttp_jinja2
+from aiohttp import BodyPartReader, web
+from pydantic import BaseModel, Field, ValidationError
+
+from config.sql import load_queries
+from crm import dnc
+from crm.customers import MAX_PAGE, get_customer, list_customers
+from crm.errors import CustomerNotFound, ImportFailed
+from crm.importer import import_file
+from crm.parse import ImportKind
+from crm.phones import normalize
+from server.auth import Role, allow, current_user, page_user
+from server.errors import ApiError, read_json
+from server.keys import POOL, SETTINGS
 
 routes = web.RouteTableDef()
+IMPORT_Q = load_queries("crm", "import.sql")
+# Report rows returned inline by the import endpoint; the whole report is a download.
+INLINE_REPORT_ROWS = 100
+UPLOAD_CHUNK_BYTES = 1 << 20
+
+
+class CustomerQuery(BaseModel):
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE)
+    cursor: int | None = Field(default=None, ge=0)
+    q: str | None = Field(default=None, max_length=200)
+
+
+class DncRequest(BaseModel):
+    phone: str = Field(min_length=1, max_length=64)
+    source: str = Field(default="api", min_length=1, max_length=200)
+
+
+def _actor(request: web.Request) -> str:
+    return f"user:{current_user(request).username}"
+
+
+def _open_upload(folder: Path, suffix: str) -> tuple[Path, IO[bytes]]:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"upload-{secrets.token_hex(8)}{suffix}"
+    return path, path.open("wb")
+
+
+def _read_report(path: Path, limit: int) -> tuple[list[dict[str, Any]], bool]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows = list(itertools.islice(reader, limit + 1))
+    items = [{"line": int(r["line"]), "reason": r["reason"], "value": r["value"]} for r in rows]
+    return items[:limit], len(items) > limit
+
+
+def _is_file(path: str) -> bool:
+    return Path(path).is_file()
+
+
+async def _save_upload(request: web.Request) -> tuple[Path, str, dict[str, str]]:
+    """Stream the multipart `file` field to disk; other fields come back as text."""
+    if not request.content_type.startswith("multipart/"):
+        raise ApiError(415, "not_multipart", "send the file as multipart/form-data", field="file")
+    reader = await request.multipart()
+    fields: dict[str, str] = {}
+    saved: tuple[Path, str] | None = None
+    uploads = request.app[SETTINGS].home / "uploads"
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            continue
+        if part.name == "file" and saved is None:
+            filename = Path(part.filename or "upload.csv").name
+            path, fh = _open_upload(uploads, Path(filename).suffix[:10])
+            with fh:
+                while chunk := await part.read_chunk(UPLOAD_CHUNK_BYTES):
+                    fh.write(chunk)
+            saved = (path, filename)
+        elif part.name:
+            fields[part.name] = (await part.text())[:200]
+    if saved is None:
+        raise ApiError(400, "no_file", "the form has no `file` field", field="file")
+    return saved[0], saved[1], fields
+
+
+async def _import(request: web.Request, kind: ImportKind) -> web.Response:
+    path, filename, fields = await _save_upload(request)
+    dnc_kind = fields.get("kind") or "national"
+    if kind is ImportKind.DNC and dnc_kind not in dnc.DNC_KINDS:
+        path.unlink(missing_ok=True)
+        raise ApiError(422, "invalid", "kind: national, financial or internal", field="kind")
+    settings = request.app[SETTINGS]
+    try:
+        async with request.app[POOL].acquire() as conn:
+            summary = await import_file(
+                conn, path=path, kind=kind, source=fields.get("source") or filename,
+                actor=_actor(request), report_dir=settings.home / "reports",
+                dnc_kind=dnc_kind, filename=filename,
+            )  # fmt: skip
+    except ImportFailed as exc:
+        raise ApiError(422, "unreadable_file", str(exc), field="file") from exc
+    finally:
+        path.unlink(missing_ok=True)
+    error_rows, truncated = _read_report(Path(summary.error_report), INLINE_REPORT_ROWS)
+    body = summary.as_json() | {
+        "run_id": summary.run_id,
+        "error_report_url": f"/api/v1/imports/{summary.run_id}/report",
+        "error_rows": error_rows,
+        "error_rows_truncated": truncated,
+    }
+    return web.json_response(body)
+
+
+@routes.post("/api/v1/imports/customers")
+@allow(Role.MARKETER)
+async def import_customers(request: web.Request) -> web.Response:
+    """Import a customer CSV (multipart `file`, optional `source`)."""
+    return await _import(request, ImportKind.CUSTOMERS)
+
+
+@routes.post("/api/v1/imports/dnc")
+@allow(Role.MARKETER)
+async def import_dnc(request: web.Request) -> web.Response:
+    """Import a do-not-call register (multipart `file`, optional `source` and `kind`)."""
+    return await _import(request, ImportKind.DNC)
+
+
+@routes.get("/api/v1/imports/{run_id:\\d+}/report")
+@allow(Role.MARKETER)
+async def import_report(request: web.Request) -> web.StreamResponse:
+    """The error report CSV of an import run."""
+    async with request.app[POOL].acquire() as conn:
+        run = await conn.fetchrow(IMPORT_Q["import_run"], int(request.match_info["run_id"]))
+    report = (run["summary"] or {}).get("error_report") if run else None
+    if not report or not _is_file(report):
+        raise ApiError(404, "not_found", "no report for that import")
+    return web.FileResponse(
+        report,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{Path(report).name}"',
+        },
+    )
+
+
+@routes.get("/api/v1/customers")
+@allow(Role.MARKETER, Role.SUPERVISOR)
+async def customers(request: web.Request) -> web.Response:
+    """Customers by id: `?limit=&cursor=&q=` (q: a phone in any form, digits, a name)."""
+    query = CustomerQuery.model_validate(dict(request.query))
+    async with request.app[POOL].acquire() as conn:
+        page = await list_customers(conn, limit=query.limit, cursor=query.cursor, q=query.q)
+    return web.json_response({"items": [c.as_json() for c in page.items], "next": page.next})
+
+
+@routes.get("/api/v1/customers/{customer_id:\\d+}")
+@allow(Role.AGENT, Role.SUPERVISOR, Role.MARKETER)
+async def customer(request: web.Request) -> web.Response:
+    """One customer, with consent history and do-not-call status."""
+    async with request.app[POOL].acquire() as conn:
+        try:
+            found = await get_customer(conn, customer_id=int(request.match_info["customer_id"]))
+        except CustomerNotFound as exc:
+            raise ApiError(404, "not_found", str(exc)) from exc
+    return web.json_response(found)
+
+
+@routes.post("/api/v1/dnc")
+@allow(Role.AGENT, Role.SUPERVISOR, Role.MARKETER)
+async def add_dnc(request: web.Request) -> web.Response:
+    """Put a number on the internal do-not-call list: {"phone", "source"?}."""
+    body = DncRequest.model_validate(await read_json(request))
+    phone = normalize(body.phone)
+    if phone is None:
+        raise ApiError(422, "invalid_phone", f"not a valid phone number: {body.phone!r}",
+                       field="phone")  # fmt: skip
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        added = await dnc.add_internal(
+            conn, phone_e164=phone.e164, source=body.source, actor=_actor(request)
+        )
+    return web.json_response(
+        {"phone_e164": phone.e164, "kind": "internal", "added": added},
+        status=201 if added else 200,
+    )
+
+
+@routes.get("/customers")
+@allow(Role.MARKETER, Role.SUPERVISOR)
+@aiohttp_jinja2.template("customers.html")
+async def customers_page(request: web.Request) -> dict[str, Any]:
+    user = page_user(request, Role.MARKETER, Role.SUPERVISOR)
+    try:
+        query = CustomerQuery.model_validate(
+            {k: v for k, v in request.query.items() if k in ("q", "cursor") and v}
+        )
+    except ValidationError:
+        query = CustomerQuery()
+    async with request.app[POOL].acquire() as conn:
+        page = await list_customers(conn, limit=query.limit, cursor=query.cursor, q=query.q)
+    return {
+        "customers": page.items,
+        "next": page.next,
+        "q": query.q or "",
+        "can_import": user.role in (Role.MARKETER, Role.ADMIN),
+    }

@@ -1,0 +1,324 @@
+"""Customer and do-not-call imports: parse in batches, merge each batch in its own transaction.
+
+Each batch is COPYed into a temporary staging table and merged into `customers` (or
+`do_not_call`) with one upsert by phone, in one transaction together with the run's progress;
+an interrupted import therefore leaves whole batches only, and running it again updates what
+is there instead of adding anyone twice. Large files are parsed in a child process so parsing
+the next batch overlaps with the database writing this one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+import logging
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from config.sql import load_queries
+from crm.errors import ImportFailed
+from crm.parse import (
+    CUSTOMER_STAGE_COLUMNS,
+    DEFAULT_BATCH_ROWS,
+    DNC_STAGE_COLUMNS,
+    Batch,
+    FileInfo,
+    ImportKind,
+    Issue,
+    batches,
+    open_import,
+)
+
+Q = load_queries("crm", "import.sql")
+log = logging.getLogger(__name__)
+
+# Files at least this big are parsed in a child process (spawning one costs ~0.3 s).
+PARALLEL_MIN_BYTES = 4 << 20
+# Batches parsed ahead of the database; bounds the parser's lead (and memory).
+PREFETCH_BATCHES = 2
+POLL_S = 0.2
+DNC_KINDS = ("national", "financial", "internal")
+REPORT_HEADER = ("line", "reason", "value")
+Progress = Callable[[int, int], None]
+
+
+@dataclass(kw_only=True)
+class ImportSummary:
+    kind: str
+    run_id: int
+    rows: int = 0
+    imported: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    invalid: int = 0
+    warnings: int = 0
+    error_report: str = ""
+    unknown_columns: list[str] = field(default_factory=list)
+    encoding: str = ""
+    delimiter: str = ""
+    batches: int = 0
+    consents: int = 0
+    seconds: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        """The documented summary: rows == imported + updated + duplicates + invalid."""
+        return {
+            "rows": self.rows, "imported": self.imported, "updated": self.updated,
+            "duplicates": self.duplicates, "invalid": self.invalid, "warnings": self.warnings,
+            "error_report": self.error_report, "unknown_columns": self.unknown_columns,
+        }  # fmt: skip
+
+    def details(self) -> dict[str, Any]:
+        """Everything, for import_runs.summary and the audit log."""
+        return asdict(self)
+
+
+# --- where batches come from --------------------------------------------------------------
+
+
+def _produce(path: str, kind: str, batch_rows: int, out: Any, parent: int) -> None:
+    """Child process: parse the file and send FileInfo, then Batches, then None."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+
+    def send(item: object) -> None:
+        while True:
+            try:
+                out.put(item, timeout=1.0)
+                return
+            except queue.Full:
+                if os.getppid() != parent:
+                    # Parent gone (kill -9): nobody reads the queue, so its feeder thread
+                    # would block a normal exit forever.
+                    os._exit(0)
+
+    try:
+        info, table, columns = open_import(Path(path), ImportKind(kind))
+    except ImportFailed as exc:
+        send(("error", exc.detail or str(exc)))
+        return
+    try:
+        send(info)
+        for batch in batches(table, columns, ImportKind(kind), batch_rows):
+            send(batch)
+        send(None)
+    finally:
+        table.close()
+
+
+class _BatchSource:
+    """Batches from a child process (big files) or from this process, in a thread."""
+
+    def __init__(self, path: Path, kind: ImportKind, batch_rows: int, parallel: bool) -> None:
+        self.path, self.kind, self.batch_rows, self.parallel = path, kind, batch_rows, parallel
+        self._stop = threading.Event()
+        self._process: Any = None
+        self._queue: Any = None
+        self._local: Iterator[Batch] | None = None
+        self._close: Callable[[], None] = lambda: None
+
+    async def start(self) -> FileInfo:
+        if not self.parallel:
+            info, table, columns = await asyncio.to_thread(open_import, self.path, self.kind)
+            self._local = batches(table, columns, self.kind, self.batch_rows)
+            self._close = table.close
+            return info
+        ctx = multiprocessing.get_context("spawn")
+        self._queue = ctx.Queue(maxsize=PREFETCH_BATCHES)
+        self._process = ctx.Process(
+            target=_produce, name="telemart-import-parser", daemon=True,
+            args=(str(self.path), self.kind.value, self.batch_rows, self._queue, os.getpid()),
+        )  # fmt: skip
+        self._process.start()
+        first = await asyncio.to_thread(self._get)
+        if isinstance(first, tuple):
+            raise ImportFailed(first[1])
+        assert isinstance(first, FileInfo)
+        return first
+
+    def _get(self) -> object:
+        while not self._stop.is_set():
+            try:
+                return self._queue.get(timeout=POLL_S)
+            except queue.Empty:
+                if not self._process.is_alive() and self._queue.empty():
+                    raise ImportFailed(
+                        f"the parser process died (exit code {self._process.exitcode})"
+                    ) from None
+        raise ImportFailed("stopped")
+
+    async def next(self) -> Batch | None:
+        if self._local is not None:
+            return await asyncio.to_thread(next, self._local, None)
+        item = await asyncio.to_thread(self._get)
+        assert item is None or isinstance(item, Batch)
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._close()
+        if self._process is not None:
+            if self._process.is_alive():
+                self._process.terminate()
+            self._process.join(timeout=5)
+            self._queue.close()
+
+
+# --- the import ---------------------------------------------------------------------------
+
+
+def report_path(report_dir: Path, kind: ImportKind, run_id: int) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return report_dir / f"import-{kind.value}-{run_id}-{stamp}.csv"
+
+
+def _check_file(path: Path, report_dir: Path) -> int:
+    """The file's size; the report folder exists afterwards."""
+    if not path.is_file():
+        raise ImportFailed(f"{path} is not a file")
+    report_dir.mkdir(parents=True, exist_ok=True)
+    return path.stat().st_size
+
+
+async def import_file(
+    conn: asyncpg.Connection,
+    *,
+    path: Path,
+    kind: ImportKind,
+    source: str,
+    actor: str,
+    report_dir: Path,
+    dnc_kind: str = "national",
+    filename: str | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    parallel: bool | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import `path` into customers (or a do-not-call list). `conn` must not be inside a
+    transaction: every batch commits on its own."""
+    if kind is ImportKind.DNC and dnc_kind not in DNC_KINDS:
+        raise ImportFailed(f"do-not-call kind must be one of {', '.join(DNC_KINDS)}")
+    started = asyncio.get_running_loop().time()
+    size = _check_file(path, report_dir)
+    if parallel is None:
+        parallel = size >= PARALLEL_MIN_BYTES
+    run_id: int = await conn.fetchval(
+        Q["insert_import_run"], kind.value, filename or path.name, source, actor
+    )
+    summary = ImportSummary(kind=kind.value, run_id=run_id)
+    report = report_path(report_dir, kind, run_id)
+    summary.error_report = str(report)
+    stage = "create_customer_stage" if kind is ImportKind.CUSTOMERS else "create_dnc_stage"
+    await conn.execute(Q[stage])
+    # Per-batch statements are short; JIT compiling them costs more than it saves.
+    await conn.execute("SET jit = off")
+    source_of_batches = _BatchSource(path, kind, batch_rows, parallel)
+    with report.open("w", encoding="utf-8", newline="") as report_file:
+        writer = csv.writer(report_file)
+        writer.writerow(REPORT_HEADER)
+        try:
+            info = await source_of_batches.start()
+            summary.unknown_columns = info.unknown_columns
+            summary.encoding, summary.delimiter = info.encoding, info.delimiter
+            while (batch := await source_of_batches.next()) is not None:
+                issues = await _write_batch(
+                    conn, batch=batch, kind=kind, source=source, dnc_kind=dnc_kind,
+                    summary=summary,
+                )  # fmt: skip
+                writer.writerows(issues)
+                report_file.flush()
+                log.info(
+                    "import %s run %d: batch %d committed (%d rows so far)",
+                    kind.value, run_id, summary.batches, summary.rows,
+                )  # fmt: skip
+                if progress is not None:
+                    progress(batch.position, size)
+        finally:
+            source_of_batches.close()
+    summary.seconds = round(asyncio.get_running_loop().time() - started, 3)
+    async with conn.transaction():
+        await conn.execute(Q["finish_import_run"], run_id, summary.details())
+        await conn.execute(
+            Q["insert_audit"], actor, f"import.{kind.value}", filename or path.name,
+            summary.details(),
+        )  # fmt: skip
+    return summary
+
+
+async def _write_batch(
+    conn: asyncpg.Connection,
+    *,
+    batch: Batch,
+    kind: ImportKind,
+    source: str,
+    dnc_kind: str,
+    summary: ImportSummary,
+) -> list[Issue]:
+    """Merge one batch in one transaction; update `summary` only once it committed."""
+    issues = batch.issues
+    extra_warned = 0
+    async with conn.transaction():
+        if kind is ImportKind.CUSTOMERS:
+            await conn.copy_to_table(
+                "crm_customer_stage", source=io.BytesIO(batch.data),
+                columns=list(CUSTOMER_STAGE_COLUMNS), format="text",
+            )  # fmt: skip
+            if batch.has_refs:
+                issues, extra_warned = await _drop_conflicting_refs(conn, issues)
+            row = await conn.fetchrow(Q["merge_customers"], source)
+        else:
+            await conn.copy_to_table(
+                "crm_dnc_stage", source=io.BytesIO(batch.data),
+                columns=list(DNC_STAGE_COLUMNS), format="text",
+            )  # fmt: skip
+            row = await conn.fetchrow(Q["merge_dnc"], dnc_kind, source)
+        assert row is not None
+        inserted = int(row["inserted"])
+        progress = summary.details() | {
+            "rows": summary.rows + batch.rows,
+            "batches": summary.batches + 1,
+        }
+        await conn.execute(Q["update_import_run"], summary.run_id, progress)
+    summary.batches += 1
+    summary.rows += batch.rows
+    summary.imported += inserted
+    summary.updated += batch.staged - batch.repeats - inserted
+    summary.duplicates += batch.duplicates
+    summary.invalid += batch.invalid
+    summary.warnings += batch.warned + extra_warned
+    if kind is ImportKind.CUSTOMERS:
+        summary.consents += int(row["consents"])
+    return issues
+
+
+async def _drop_conflicting_refs(
+    conn: asyncpg.Connection, issues: list[Issue]
+) -> tuple[list[Issue], int]:
+    """External ids already held by a customer with another phone are not moved: the row
+    goes in without it, with a warning. Returns the batch's issues and newly warned rows."""
+    conflicts = await conn.fetch(Q["stage_ref_conflicts"])
+    if not conflicts:
+        return issues, 0
+    await conn.execute(Q["drop_stage_refs"], [r["phone_e164"] for r in conflicts])
+    by_line = {issue[0]: issue for issue in issues}
+    new = 0
+    reason = "external id belongs to a customer with another phone"
+    for r in conflicts:
+        line = r["line"]
+        if line in by_line:
+            old = by_line[line]
+            by_line[line] = (line, f"{old[1]}; {reason}", f"{old[2]}; {r['external_ref']}")
+        else:
+            by_line[line] = (line, reason, r["external_ref"])
+            new += 1
+    return sorted(by_line.values()), new
