@@ -38,3 +38,11 @@ class CampaignNotReady(DialerError):
 
 class CampaignClosed(DialerError):
     """The campaign is stopped and can no longer change."""
+
+
+class AgentNotLoggedIn(DialerError):
+    """This agent is not on the live dialer."""
+
+
+class NoSuchCall(DialerError):
+    """This agent has no such call."""
