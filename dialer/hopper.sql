@@ -1,0 +1,101 @@
+-- The hopper: leads leased to a dialer for a while, never locked for a whole call.
+
+-- lease_leads --
+-- Claim up to $3 dialable leads of campaign $1 for dialer $2 until $4 + $5 seconds: due
+-- callbacks first, then priority (low first), then list order; rows another dialer is
+-- claiming are skipped, leases past their expiry are taken back. $1 campaign id,
+-- $2 owner, $3 how many, $4 now, $5 lease seconds
+WITH picked AS (
+    SELECT l.id
+    FROM campaign_leads l
+    WHERE l.campaign_id = $1
+      AND (l.status = 'new' OR (l.status = 'leased' AND l.lease_expires_at < $4))
+      AND l.next_attempt_at <= $4
+      AND (l.callback_at IS NULL OR l.callback_at <= $4)
+      AND l.callback_agent_id IS NULL
+    ORDER BY (l.callback_at IS NOT NULL) DESC, l.priority, l.position, l.id
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE campaign_leads l
+SET status = 'leased', lease_owner = $2, lease_expires_at = $4::timestamptz + make_interval(secs => $5)
+FROM picked
+WHERE l.id = picked.id
+RETURNING l.id, l.campaign_id, l.customer_id, l.phone_e164, l.priority, l.position,
+          l.attempts, l.callback_at, l.callback_agent_id;
+
+-- lease_one_for_agent --
+-- Preview mode: the agent's own due callback first, else the next lead anyone may take.
+-- $1 campaign id, $2 owner, $3 agent id, $4 now, $5 lease seconds
+WITH picked AS (
+    SELECT l.id
+    FROM campaign_leads l
+    WHERE l.campaign_id = $1
+      AND (l.status = 'new' OR (l.status = 'leased' AND l.lease_expires_at < $4))
+      AND l.next_attempt_at <= $4
+      AND (l.callback_at IS NULL OR l.callback_at <= $4)
+      AND (l.callback_agent_id IS NULL OR l.callback_agent_id = $3)
+    ORDER BY (l.callback_agent_id IS NOT NULL) DESC, (l.callback_at IS NOT NULL) DESC,
+             l.priority, l.position, l.id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE campaign_leads l
+SET status = 'leased', lease_owner = $2, lease_expires_at = $4::timestamptz + make_interval(secs => $5)
+FROM picked
+WHERE l.id = picked.id
+RETURNING l.id, l.campaign_id, l.customer_id, l.phone_e164, l.priority, l.position,
+          l.attempts, l.callback_at, l.callback_agent_id;
+
+-- lead_facts --
+-- What the compliance guard needs about leased leads: do-not-call (any list), consent,
+-- address zone, this campaign's earlier attempts. $1 lead ids, $2 campaign id
+SELECT l.id AS lead_id, l.phone_e164, c.tz, c.consent_marketing, c.consent_night,
+       EXISTS (SELECT 1 FROM do_not_call d WHERE d.phone_e164 = l.phone_e164) AS dnc,
+       a.ats, a.outcomes, a.last_abandoned_at
+FROM campaign_leads l
+JOIN customers c ON c.id = l.customer_id
+LEFT JOIN LATERAL (
+    SELECT array_agg(x.at ORDER BY x.at) AS ats,
+           array_agg(x.outcome ORDER BY x.at) AS outcomes,
+           max(x.at) FILTER (WHERE x.outcome = 'abandoned') AS last_abandoned_at
+    FROM contact_attempts x
+    WHERE x.campaign_id = $2 AND x.phone_e164 = l.phone_e164
+) a ON true
+WHERE l.id = ANY ($1::bigint[]);
+
+-- extend_leases --
+-- Keep the leases of leads whose calls are still going. $1 lead ids, $2 owner,
+-- $3 now, $4 lease seconds
+UPDATE campaign_leads
+SET lease_expires_at = $3::timestamptz + make_interval(secs => $4)
+WHERE id = ANY ($1::bigint[]) AND lease_owner = $2 AND status = 'leased';
+
+-- give_back --
+-- Return a lease untouched (not dialled): the lead is dialable again at once.
+-- $1 lead id, $2 owner
+UPDATE campaign_leads
+SET status = 'new', lease_owner = NULL, lease_expires_at = NULL
+WHERE id = $1 AND lease_owner = $2 AND status = 'leased';
+
+-- refuse_lead --
+-- The guard said no: close the lead or hold it back until $4. $1 lead id, $2 owner,
+-- $3 status, $4 next attempt at (or null)
+UPDATE campaign_leads
+SET status = $3, next_attempt_at = coalesce($4, next_attempt_at), lease_owner = NULL, lease_expires_at = NULL
+WHERE id = $1 AND lease_owner = $2;
+
+-- insert_refusal --
+-- Record what the guard refused and why. $1 campaign id, $2 lead id, $3 rule, $4 detail
+INSERT INTO dial_refusals (campaign_id, lead_id, rule, detail) VALUES ($1, $2, $3, $4);
+
+-- finish_lead --
+-- After a dial: count the attempt and close the lead or give it back for later.
+-- $1 lead id, $2 owner, $3 status, $4 last outcome, $5 next attempt at,
+-- $6 callback at, $7 callback agent id
+UPDATE campaign_leads
+SET status = $3, last_outcome = $4,
+    next_attempt_at = coalesce($5, next_attempt_at), attempts = attempts + 1,
+    callback_at = $6, callback_agent_id = $7, lease_owner = NULL, lease_expires_at = NULL
+WHERE id = $1 AND lease_owner = $2
+RETURNING id;
