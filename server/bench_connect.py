@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import random
@@ -25,6 +24,8 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+
+from server.sim_agents import AgentBot, BotBehaviour, BotStats, wait_until_up
 
 CONNECT_WINDOW_S = 2.0
 SETTLE_S = CONNECT_WINDOW_S + 1.0  # answers this close to the end may still be routing
@@ -56,71 +57,6 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-class Agent:
-    def __init__(self, *, base: str, token: str, campaign_id: int, rng: random.Random,
-                 args: argparse.Namespace, skus: list[int], stats: dict[str, int]) -> None:
-        self.base, self.token, self.campaign_id = base, token, campaign_id
-        self.rng, self.args, self.skus, self.stats = rng, args, skus, stats
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    async def run(self, session: aiohttp.ClientSession, stop: asyncio.Event) -> None:
-        ws_url = self.base.replace("http", "ws") + "/api/v1/dialer/ws"
-        async with session.ws_connect(ws_url, headers=self.headers, heartbeat=None) as ws:
-            await ws.send_json({"type": "ready", "campaign_id": self.campaign_id})
-            calls: set[asyncio.Task[None]] = set()
-            reader = asyncio.create_task(self._read(ws, session, calls))
-            await stop.wait()
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
-            for task in calls:
-                task.cancel()
-
-    async def _read(self, ws: aiohttp.ClientWebSocketResponse, session: aiohttp.ClientSession,
-                    calls: set[asyncio.Task[None]]) -> None:
-        async for msg in ws:
-            data = json.loads(msg.data)
-            if data["type"] == "pop":
-                attempt_id = data["attempt_id"]
-                await ws.send_json({"type": "ack", "attempt_id": attempt_id})
-                task = asyncio.create_task(self._talk(ws, session, data))
-                calls.add(task)
-                task.add_done_callback(calls.discard)
-
-    async def _talk(self, ws: aiohttp.ClientWebSocketResponse, session: aiohttp.ClientSession,
-                    pop: dict[str, Any]) -> None:
-        attempt_id = pop["attempt_id"]
-        await asyncio.sleep(self.rng.expovariate(1.0 / self.args.talk_s))
-        code = "no_sale"
-        if self.rng.random() < self.args.order_rate and self.skus:
-            if await self._order(session, pop["pop"], ws):
-                code = "sale"
-        await ws.send_json({"type": "hangup", "attempt_id": attempt_id})
-        await asyncio.sleep(self.args.wrap_s)
-        await ws.send_json({"type": "disposition", "attempt_id": attempt_id, "code": code})
-
-    async def _order(self, session: aiohttp.ClientSession, pop: dict[str, Any],
-                     ws: aiohttp.ClientWebSocketResponse) -> bool:
-        c = pop["customer"]
-        body = {"customer_id": c["id"], "attempt_id": pop["attempt_id"],
-                "lines": [{"sku_id": self.rng.choice(self.skus), "qty": 1}],
-                "delivery": {"name": c["name"], "phone": c["phone"], "address": c["address"],
-                             "postal_code": c["postal_code"]},
-                "payment": {"method": "cod"}}
-        started = time.perf_counter()
-        async with session.post(self.base + "/api/v1/orders", json=body, headers={
-                **self.headers, "Idempotency-Key": secrets.token_hex(8)}) as resp:
-            data = await resp.json()
-        if resp.status != 201:
-            self.stats["order_errors"] += 1
-            return False
-        self.stats["orders"] += 1
-        await ws.send_json({"type": "order", "attempt_id": pop["attempt_id"],
-                            "order_id": data["id"],
-                            "submit_ms": (time.perf_counter() - started) * 1000})
-        return True
 
 
 async def _echo(session: aiohttp.ClientSession, base: str, token: str, count: int,
@@ -251,22 +187,19 @@ async def _run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         sys.executable, "-m", "server.cli", "serve", "--port", str(port), env=env,
         stdout=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
-    stats = {"orders": 0, "order_errors": 0}
+    stats = BotStats()
+    behaviour = BotBehaviour(talk_mean_s=args.talk_s, wrap_s=args.wrap_s,
+                             order_rate=args.order_rate)
     try:
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector) as session:
-            async with asyncio.timeout(60):
-                while True:
-                    with contextlib.suppress(aiohttp.ClientError):
-                        async with session.get(base + "/healthz") as resp:
-                            if resp.status == 200:
-                                break
-                    await asyncio.sleep(0.2)
+            await wait_until_up(session, base)
             echo_idle = await _echo(session, base, tokens[-1], 500)
             stop = asyncio.Event()
             rng = random.Random(args.seed)
-            agents = [Agent(base=base, token=t, campaign_id=campaign_id,
-                            rng=random.Random(rng.random()), args=args, skus=skus, stats=stats)
+            agents = [AgentBot(base=base, token=t, campaign_id=campaign_id,
+                               rng=random.Random(rng.random()), skus=skus, stats=stats,
+                               behaviour=behaviour)
                       for t in tokens[:-1]]
             tasks = [asyncio.create_task(a.run(session, stop)) for a in agents]
             conn = await asyncpg.connect(url)
@@ -288,8 +221,8 @@ async def _run(url: str, args: argparse.Namespace) -> dict[str, Any]:
     result = await _results(url, cutoff)
     return {
         "agents": args.agents, "duration_s": round(time.time() - started, 1),
-        "strategy": args.strategy, **result, "orders": stats["orders"],
-        "order_errors": stats["order_errors"],
+        "strategy": args.strategy, **result, "orders": stats.orders,
+        "order_errors": stats.order_errors,
         "ws_echo_ms": {"p50": _pct(echo_idle, 0.5), "p99": _pct(echo_idle, 0.99),
                        "p999": _pct(echo_idle, 0.999)},
         "ws_echo_loaded_ms": {"p50": _pct(echo_loaded, 0.5), "p99": _pct(echo_loaded, 0.99),
