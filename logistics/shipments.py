@@ -155,7 +155,7 @@ async def list_shipments(
 
 async def dispatch(
     conn: asyncpg.Connection, *, shipment_id: int, carrier_code: str, tracking_number: str,
-    actor: str, now: datetime | None = None,
+    actor: str, now: datetime | None = None, first_poll_after: timedelta = FIRST_POLL_AFTER,
 ) -> Shipment:
     """Hand a shipment to a carrier under a tracking number. Idempotent for the same
     number; a typo may be corrected until the carrier has scanned the parcel."""
@@ -175,7 +175,7 @@ async def dispatch(
                 f"shipment {shipment_id} is already moving under {row['carrier']} "
                 f"{row['tracking_number']}"
             )
-    next_poll = None if found.push else now + FIRST_POLL_AFTER
+    next_poll = None if found.push else now + first_poll_after
     try:
         async with conn.transaction():
             await conn.execute(Q["set_tracking"], shipment_id, found.code, number, now, next_poll)

@@ -35,21 +35,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def demo_users(agents: int) -> list[tuple[str, Role]]:
-    return [*DEMO_USERS, *((f"agent{i:02d}", Role.AGENT) for i in range(1, agents + 1))]
+    """The people's logins, then agent01 for a person and agent02... for the bots."""
+    return [*DEMO_USERS, *((f"agent{i:02d}", Role.AGENT) for i in range(1, agents + 2))]
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     import os
 
     from server.cli import settings_from
+    from server.demo import DemoOptions, DemoRunner
 
     settings = settings_from(args)
     port = args.port or settings.port
     host = settings.host
     password = os.environ.get("TELEMART_DEMO_PASSWORD") or secrets.token_urlsafe(9)
     users = demo_users(args.agents)
+    bots = [name for name, _ in users[len(DEMO_USERS) + 1 :]]
 
-    async def seed(app: web.Application) -> AsyncIterator[None]:
+    async def seed_users(app: web.Application) -> AsyncIterator[None]:
         async with app[POOL].acquire() as conn:
             for name, role in users:
                 # replace=True: a rerun keeps the data and prints working logins.
@@ -58,14 +61,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     def announce(_: Any) -> None:
         print(f"Telemart demo on http://{host}:{port}/")
-        print(f"  logins (password {password}):")
-        for name, role in users[: len(DEMO_USERS) + 2]:
+        print(f"  password for every login: {password}")
+        for name, role in DEMO_USERS:
             print(f"    {name:<12} {role.value}")
-        if args.agents > 2:
-            print(f"    ... agent03 to agent{args.agents:02d}")
-        print("  Ctrl-C stops everything.")
+        print("    agent01      agent: yours, take calls among the bots")
+        print(f"  {len(bots)} simulated agents ({bots[0]}..{bots[-1]}) are taking calls.")
+        print(f"  Wallboard: http://{host}:{port}/wallboard   Ctrl-C stops everything.")
 
-    app = create_app(settings, extra_ctx=[seed])
+    options = DemoOptions(base_url=f"http://{host}:{port}", agents=args.agents)
+    runner = DemoRunner(options, bots)
+    app = create_app(settings, extra_ctx=[seed_users, runner.ctx])
+    app.on_shutdown.append(runner.shutdown)
     web.run_app(app, host=host, port=port, print=announce)
     return 0
 
@@ -79,5 +85,5 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("demo", help="a working call centre on the embedded database")
     p.add_argument("--port", type=int)
-    p.add_argument("--agents", type=int, default=20)
+    p.add_argument("--agents", type=int, default=20, help="simulated agents")
     p.set_defaults(func=cmd_demo)

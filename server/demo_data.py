@@ -137,7 +137,7 @@ def customer_rows(count: int, rng: random.Random) -> list[tuple[object, ...]]:
         rows.append((
             f"C{len(rows) + 1:07d}", name, phone, "mobile",
             f"{street} {rng.randrange(1, 400)}", f"{rng.randrange(1000, 63999):05d}", region,
-            birth, rng.choice("MF"), rng.random() < 0.72, rng.random() < 0.08, "demo",
+            birth, rng.choice("MF"), rng.random() < 0.72, rng.random() < 0.35, "demo",
         ))  # fmt: skip
     return rows
 

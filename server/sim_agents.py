@@ -83,6 +83,15 @@ class AgentBot:
         self, ws: aiohttp.ClientWebSocketResponse, session: aiohttp.ClientSession,
         pop: dict[str, Any],
     ) -> None:  # fmt: skip
+        try:
+            await self._call(ws, session, pop)
+        except (aiohttp.ClientError, ConnectionError):
+            pass  # the server went away mid-call (shutdown): nothing left to do
+
+    async def _call(
+        self, ws: aiohttp.ClientWebSocketResponse, session: aiohttp.ClientSession,
+        pop: dict[str, Any],
+    ) -> None:  # fmt: skip
         attempt_id = pop["attempt_id"]
         self.stats.calls += 1
         await asyncio.sleep(self.rng.expovariate(1.0 / self.behaviour.talk_mean_s))
