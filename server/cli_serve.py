@@ -68,7 +68,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  {len(bots)} simulated agents ({bots[0]}..{bots[-1]}) are taking calls.")
         print(f"  Wallboard: http://{host}:{port}/wallboard   Ctrl-C stops everything.")
 
-    options = DemoOptions(base_url=f"http://{host}:{port}", agents=args.agents)
+    options = DemoOptions(
+        base_url=f"http://{host}:{port}", agents=args.agents, customers=args.customers,
+        history_orders=args.customers * 12 // 5,
+    )  # fmt: skip
     runner = DemoRunner(options, bots)
     app = create_app(settings, extra_ctx=[seed_users, runner.ctx])
     app.on_shutdown.append(runner.shutdown)
@@ -86,4 +89,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="a working call centre on the embedded database")
     p.add_argument("--port", type=int)
     p.add_argument("--agents", type=int, default=20, help="simulated agents")
+    p.add_argument(
+        "--customers", type=int, default=50_000, help="customers to seed on the first run"
+    )
     p.set_defaults(func=cmd_demo)
