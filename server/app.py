@@ -30,8 +30,8 @@ from server import (
     views_system,
 )
 from server.auth import auth_middleware
-from server.errors import Handler, error_middleware
 from server.dialer_runtime import dialer_ctx
+from server.errors import Handler, error_middleware
 from server.jobs import scheduler_ctx
 from server.keys import DATABASE_URL, POOL, SETTINGS
 from server.metrics import http_request_seconds, http_requests

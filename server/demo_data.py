@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -43,7 +43,8 @@ CATALOG: tuple[tuple[str, tuple[str, ...], int, tuple[str, ...], tuple[str, ...]
                  "울 블렌드 코트", "데님 자켓", "플리스 집업", "컴포트 슬랙스"),
      89000, ("S", "M", "L", "XL"), ("블랙", "네이비", "베이지")),
     ("kitchen", ("IH 전기밥솥", "통3중 냄비세트", "에어프라이어 5.5L", "무선 핸드블렌더",
-                 "세라믹 프라이팬 3종", "진공 밀폐용기 12종", "식기세척기 세제", "스테인리스 텀블러"),
+                 "세라믹 프라이팬 3종", "진공 밀폐용기 12종", "식기세척기 세제",
+                 "스테인리스 텀블러"),
      59000, (), ("화이트", "그레이")),
     ("beauty", ("수분 크림 기획세트", "비타민C 앰플", "선크림 SPF50+", "쿠션 팩트 리필세트",
                 "헤어 에센스", "클렌징 폼 3입"),
