@@ -35,7 +35,7 @@
     const body = $("campaigns").querySelector("tbody"); body.replaceChildren();
     for (const c of list) {
       const tr = el("tr", null, { "data-campaign": c.id });
-      const rate = el("td", pct(c.abandon_rate) + " / " + pct(c.abandon_cap), { class: "num" });
+      const rate = el("td", pct(c.abandon_rate) + " / " + pct(c.abandon_cap), { class: "num", "data-role": "abandon" });
       if (c.abandon_rate >= c.abandon_cap) rate.classList.add("over");
       else if (c.abandon_rate >= 0.8 * c.abandon_cap) rate.classList.add("near");
       tr.append(
@@ -46,7 +46,7 @@
         el("td", ms(c.answer_to_agent_ms.p50) + " / " + ms(c.answer_to_agent_ms.p99), { class: "num" }),
         el("td", ms(c.answer_to_pop_ms.p50) + " / " + ms(c.answer_to_pop_ms.p99), { class: "num" }),
         el("td", c.orders, { class: "num", "data-role": "orders" }),
-        el("td", Number(c.revenue_krw).toLocaleString("ko-KR") + "원", { class: "num" }),
+        el("td", Number(c.revenue_krw).toLocaleString("ko-KR") + "원", { class: "num", "data-role": "revenue" }),
       );
       const act = el("td");
       const running = c.status === "running";

@@ -15,7 +15,8 @@ Fixtures
                `base_url`, `db_url`, `url(path)`, `add_user(name, role, password=...)`,
                `connect()` (an asyncpg connection to seed data; close it yourself).
     browser    one headless Chromium per session: Debian's /usr/bin/chromium (or
-               TELEMART_CHROMIUM), launched by Playwright. Tests are skipped if it is missing.
+               TELEMART_CHROMIUM), launched by Playwright. If it is missing the tests FAIL
+               (never skip): install Debian's chromium package: apt-get install chromium.
     page       a fresh browser context and page per test (own cookies), closed afterwards;
                if the test failed, a screenshot `failed-<test name>.png` is kept.
 Helpers
@@ -48,12 +49,16 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 DEFAULT_PASSWORD = "e2e-password-1"
 TIMEOUT_MS = 10_000
 _FAILED = pytest.StashKey[bool]()
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
+HAVE_CHROMIUM = Path(CHROMIUM).is_file()
+MISSING_CHROMIUM = (
+    f"no Chromium at {CHROMIUM}: install Debian's chromium package: apt-get install chromium"
+    " (or point TELEMART_CHROMIUM at a Chromium binary)"
+)
 
 try:
     from playwright.async_api import Browser, Page, async_playwright
 except ImportError:  # pragma: no cover - playwright is a test dependency
-    async_playwright = None
+    async_playwright = None  # type: ignore[assignment]
 
 
 def _free_port() -> int:
@@ -101,8 +106,11 @@ async def live_app(db_url: str, tmp_path: Path) -> AsyncIterator[LiveApp]:
 
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
-    if async_playwright is None or not HAVE_CHROMIUM:
-        pytest.skip(f"no Playwright or no Chromium at {CHROMIUM}")
+    # A browser test that cannot run must fail, not skip: a skipped test proves nothing.
+    if async_playwright is None:
+        pytest.fail("Playwright is not installed: pip install playwright", pytrace=False)
+    if not HAVE_CHROMIUM:
+        pytest.fail(MISSING_CHROMIUM, pytrace=False)
     async with async_playwright() as pw:
         launched = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
