@@ -155,6 +155,29 @@ async def apply_movements(
     return [_row(r) for r in rows]
 
 
+async def reserve_if_available(
+    conn: asyncpg.Connection, *, lock_ids: Iterable[int], movements: Sequence[Movement]
+) -> tuple[bool, list[StockRow]]:
+    """Reserve (`reserved_delta` of each movement) only if every row still has the units.
+
+    One statement: locks the `lock_ids` rows in id order, checks, and if all rows have the
+    units appends the ledger rows and moves the counters. Returns whether it did, and the
+    locked rows as they were before — current values, still locked — so a caller that
+    planned on an older snapshot can plan again and retry without any other lock."""
+    if any(m.kind is not MovementKind.RESERVATION or m.on_hand_delta for m in movements):
+        raise ValueError("reserve_if_available takes reservations only")
+    rows = await conn.fetch(
+        Q["reserve_guarded"],
+        sorted(set(lock_ids) | {m.stock_id for m in movements}),
+        [m.stock_id for m in movements],
+        [m.reserved_delta for m in movements],
+        [m.order_id for m in movements],
+        [m.actor for m in movements],
+    )
+    ok = bool(rows[0]["ok"]) if rows else not movements
+    return ok, [_row(r) for r in rows]
+
+
 async def _locked_row(
     conn: asyncpg.Connection, *, sku_id: int, warehouse_code: str | None
 ) -> StockRow:

@@ -69,6 +69,37 @@ UPDATE stock s SET on_hand = s.on_hand + d.dh, reserved = s.reserved + d.dr
 FROM d WHERE s.id = d.stock_id
 RETURNING s.id, s.sku_id, s.warehouse_id, s.on_hand, s.reserved, s.low_stock_threshold;
 
+-- reserve_guarded --
+-- Reserve units only if every row still has them: lock the rows in primary-key order (the
+-- one lock order; a row changed since the caller looked at it is seen as it is now), and
+-- only if each row's on_hand - reserved covers its units append the 'reservation' ledger
+-- rows and move the counters. Returns the locked rows as they were before, and `ok`.
+-- $1 rows to lock (sorted ids, a superset of the movements' rows), $2 stock ids,
+-- $3 reserved units, $4 order ids, $5 actors
+WITH locked AS MATERIALIZED (
+    SELECT id, sku_id, warehouse_id, on_hand, reserved, low_stock_threshold
+    FROM stock WHERE id = ANY($1::bigint[]) ORDER BY id
+    FOR NO KEY UPDATE
+), m AS (
+    SELECT * FROM unnest($2::bigint[], $3::int[], $4::bigint[], $5::text[])
+        AS t(stock_id, n, order_id, actor)
+), need AS (
+    SELECT stock_id, sum(n)::int AS n FROM m GROUP BY stock_id
+), verdict AS MATERIALIZED (
+    SELECT count(l.id) = count(*) AND coalesce(bool_and(l.on_hand - l.reserved >= need.n), true)
+           AS ok
+    FROM need LEFT JOIN locked l ON l.id = need.stock_id
+), ins AS (
+    INSERT INTO stock_movements (stock_id, kind, reserved_delta, order_id, actor)
+    SELECT stock_id, 'reservation', n, order_id, actor FROM m
+    WHERE (SELECT ok FROM verdict)
+), upd AS (
+    UPDATE stock s SET reserved = s.reserved + need.n
+    FROM need
+    WHERE s.id = need.stock_id AND (SELECT ok FROM verdict)
+)
+SELECT l.*, (SELECT ok FROM verdict) AS ok FROM locked l ORDER BY l.id;
+
 -- available_by_sku --
 -- Available units (on hand - reserved, summed over warehouses) per SKU. $1 sku ids
 SELECT sku_id, sum(on_hand - reserved)::int AS available

@@ -1,35 +1,57 @@
 """Order capture: validate, reserve every line's stock, write the order — all or nothing.
 
 `place_orders` takes a batch (one order is a batch of one) inside the caller's
-transaction. Locks are always taken in the same order — customers' advisory
-locks (per-customer limits), then stock rows by primary key — so concurrent
-batches, with lines in any order, cannot deadlock. Each order of a batch is
-accepted or rejected on its own; an accepted order's lines are all reserved.
+transaction, in four statements: SKUs; keys claimed, ids and a stock snapshot
+(`prepare_batch`, no lock); the guarded reservation (`reserve_if_available`: lock
+the stock rows in id order, and reserve only if every row still has the units
+the snapshot promised); the rows, events, outbox and answered keys
+(`write_orders`). The hot stock rows are locked only for the last two statements
+and the commit. If stock moved since the snapshot, the reservation changes
+nothing and hands back the rows as they are now (locked), and the batch is
+allocated again on them. Locks are always taken in the same order — customers'
+advisory locks (per-customer limits), then stock rows by primary key — so
+concurrent batches, with lines in any order, cannot deadlock. Each order of a
+batch is accepted or rejected on its own; an accepted order's lines are all
+reserved.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
 from config.sql import load_queries
-from logistics.stock import Movement, MovementKind, StockRow, apply_movements, lock_rows
+from logistics.stock import StockRow, reserve_if_available
+from orders.allocation import SkuInfo, _allocate, _Plan, allocate_all, reservations
 from orders.errors import (
     InvalidOrder,
+    KeyReused,
     LimitExceeded,
     OrdersError,
-    OutOfStock,
+    RequestInProgress,
     UnknownCustomer,
     UnknownSku,
 )
+from orders.idempotency import claim_token, settle_unclaimed
+
+__all__ = [
+    "SkuInfo",
+    "_Plan",
+    "_allocate",
+    "effective_price",
+    "paid_payload",
+    "place_order",
+    "place_orders",
+    "skus_stocked",
+]
 from orders.models import (
     PAID_AT_CAPTURE,
+    IdempotencyRef,
     Order,
     OrderLine,
     OrderRequest,
@@ -40,20 +62,6 @@ from orders.models import (
 
 Q = load_queries("orders", "queries.sql")
 CUSTOMER_LOCK_NS = zlib.crc32(b"orders.customer") & 0x7FFFFFFF
-
-
-@dataclass(frozen=True, kw_only=True)
-class SkuInfo:
-    id: int
-    code: str
-    product_id: int
-    unit_price_krw: int
-    per_customer_limit: int | None
-    active: bool
-    components: tuple[tuple[int, int], ...]  # (stocked sku id, units per set); empty = itself
-
-    def stocked(self) -> tuple[tuple[int, int], ...]:
-        return self.components or ((self.id, 1),)
 
 
 def effective_price(row: asyncpg.Record | dict[str, Any], now: datetime) -> int:
@@ -82,22 +90,6 @@ async def load_skus(
         )
         for r in rows
     }
-
-
-@dataclass(frozen=True, kw_only=True)
-class _Ids:
-    orders: Iterator[int]
-    lines: Iterator[int]
-
-
-@dataclass(kw_only=True)
-class _Plan:
-    index: int
-    request: OrderRequest
-    prices: list[int]
-    # stocked sku id -> (units, index of the first line needing it)
-    demand: dict[int, tuple[int, int]]
-    allocations: list[tuple[int, int, int, int]] | None = None  # (line idx, stock, sku, qty)
 
 
 def _validate(request: OrderRequest, skus: dict[int, SkuInfo], customers: set[int]) -> _Plan:
@@ -163,110 +155,118 @@ async def _check_limits(
     return errors
 
 
-def _allocate(
-    plan: _Plan,
-    rows_by_sku: dict[int, list[StockRow]],
-    free: dict[int, int],
-    skus: dict[int, SkuInfo],
-) -> OrdersError | None:
-    """Pick stock rows for every line, or report the first short line (touching nothing)."""
-    taken: dict[int, int] = defaultdict(int)
-    picks: list[tuple[int, int, int, int]] = []
-    for i, line in enumerate(plan.request.lines):
-        for stocked, per in skus[line.sku_id].stocked():
-            need = per * line.qty
-            rows = rows_by_sku.get(stocked, [])
-            left = [(r.id, free[r.id] - taken[r.id]) for r in rows]
-            total = sum(n for _, n in left)
-            if total < need:
-                info = skus[line.sku_id]
-                can = _units_left(info, rows_by_sku, free, taken)
-                return OutOfStock(
-                    f"SKU {info.code}: only {can} left, {line.qty} ordered",
-                    field=f"lines.{i}.sku_id",
-                    sku_id=info.id,
-                    sku=info.code,
-                    available=can,
-                )
-            # Deterministic: the lowest stock id that holds it all, else split in id order.
-            whole = next((sid for sid, n in left if n >= need), None)
-            chosen = [(whole, need)] if whole is not None else []
-            if whole is None:
-                rest = need
-                for sid, n in left:
-                    if rest == 0:
-                        break
-                    take = min(n, rest)
-                    if take > 0:
-                        chosen.append((sid, take))
-                        rest -= take
-            for sid, qty in chosen:
-                taken[sid] += qty
-                picks.append((i, sid, stocked, qty))
-    for sid, qty in taken.items():
-        free[sid] -= qty
-    plan.allocations = picks
-    return None
+def _claims(
+    requests: Sequence[OrderRequest], outcomes: list[Order | OrdersError | None]
+) -> list[tuple[int, IdempotencyRef]]:
+    """The batch's keys to claim; a key repeated within the batch waits for its first use."""
+    first: dict[tuple[int, str], str] = {}
+    keyed: list[tuple[int, IdempotencyRef]] = []
+    for index, request in enumerate(requests):
+        ref = request.idempotency
+        if ref is None:
+            continue
+        digest = first.get((ref.user_id, ref.key))
+        if digest is None:
+            first[(ref.user_id, ref.key)] = ref.request_hash
+            keyed.append((index, ref))
+        else:
+            outcomes[index] = RequestInProgress() if digest == ref.request_hash else KeyReused()
+    return keyed
 
 
-def _units_left(
-    info: SkuInfo,
-    rows_by_sku: dict[int, list[StockRow]],
-    free: dict[int, int],
-    taken: dict[int, int],
-) -> int:
-    counts = [
-        sum(free[r.id] - taken[r.id] for r in rows_by_sku.get(stocked, [])) // per
-        for stocked, per in info.stocked()
+def _snapshot(prepared: asyncpg.Record) -> list[StockRow]:
+    return [
+        StockRow(id=i, sku_id=k, warehouse_id=w, on_hand=h, reserved=r, low_stock_threshold=t)
+        for i, k, w, h, r, t in zip(
+            prepared["stock_ids"],
+            prepared["stock_sku_ids"],
+            prepared["stock_warehouse_ids"],
+            prepared["stock_on_hand"],
+            prepared["stock_reserved"],
+            prepared["stock_thresholds"],
+            strict=True,
+        )
     ]
-    return max(0, min(counts))
 
 
 async def place_orders(
-    conn: asyncpg.Connection, *, requests: Sequence[OrderRequest], now: datetime | None = None
+    conn: asyncpg.Connection,
+    *,
+    requests: Sequence[OrderRequest],
+    now: datetime | None = None,
 ) -> list[Order | OrdersError]:
-    """Place a batch of orders in the caller's transaction; one outcome per request."""
+    """Place a batch of orders in the caller's transaction; one outcome per request.
+
+    A request whose Idempotency-Key was answered before gets `AlreadyAnswered` (with the
+    stored response), one whose key is in use `RequestInProgress` or `KeyReused`."""
     now = now or datetime.now(UTC)
     outcomes: list[Order | OrdersError | None] = [None] * len(requests)
+    keyed = _claims(requests, outcomes)
     skus = await load_skus(conn, sku_ids=[ln.sku_id for r in requests for ln in r.lines], now=now)
+    stocked = sorted(
+        {s for r in requests for ln in r.lines if ln.sku_id in skus
+         for s, _ in skus[ln.sku_id].stocked()}
+    )  # fmt: skip
     prepared = await conn.fetchrow(
         Q["prepare_batch"],
         [r.customer_id for r in requests],
         len(requests),
         sum(len(r.lines) for r in requests),
+        [ref.user_id for _, ref in keyed],
+        [ref.key for _, ref in keyed],
+        [ref.request_hash for _, ref in keyed],
+        stocked,
     )
     assert prepared is not None
+    claimed = set(prepared["claimed"])
+    unclaimed = [(i, ref) for i, ref in keyed if claim_token(ref.user_id, ref.key) not in claimed]
+    if unclaimed:
+        for index, refusal in (await settle_unclaimed(conn, refs=unclaimed)).items():
+            outcomes[index] = refusal
     customers = set(prepared["customer_ids"])
-    ids = _Ids(orders=iter(prepared["order_ids"]), lines=iter(prepared["line_ids"]))
+    order_ids: list[int] = prepared["order_ids"]
+    line_ids: list[int] = prepared["line_ids"]
     plans: list[_Plan] = []
+    first_line = 0
     for index, request in enumerate(requests):
+        lines_here = len(request.lines)
+        first_line += lines_here
+        if outcomes[index] is not None:
+            continue
         try:
             plan = _validate(request, skus, customers)
         except OrdersError as exc:
             outcomes[index] = exc
             continue
         plan.index = index
+        plan.order_id = order_ids[index]
+        plan.line_ids = tuple(line_ids[first_line - lines_here : first_line])
         plans.append(plan)
     for index, error in (await _check_limits(conn, plans, skus)).items():
         outcomes[index] = error
     plans = [p for p in plans if outcomes[p.index] is None]
-    if plans:
-        stocked_ids = {sku for p in plans for sku in p.demand}
-        rows = await lock_rows(conn, sku_ids=stocked_ids)
-        rows_by_sku: dict[int, list[StockRow]] = defaultdict(list)
-        for row in rows:
-            rows_by_sku[row.sku_id].append(row)
-        free = {row.id: row.available for row in rows}
-        accepted: list[_Plan] = []
-        for plan in plans:
-            short = _allocate(plan, rows_by_sku, free, skus)
-            if short is None:
-                accepted.append(plan)
-            else:
-                outcomes[plan.index] = short
-        written = await _write(conn, accepted, skus, now, ids)
-        for plan, order in zip(accepted, written, strict=True):
-            outcomes[plan.index] = order
+    rows = _snapshot(prepared)
+    accepted, refused = allocate_all(plans, rows, skus)
+    if movements := reservations(accepted):
+        ok, rows = await reserve_if_available(
+            conn, lock_ids=[r.id for r in rows], movements=movements
+        )
+        if not ok:  # stock moved since the snapshot: plan again on the locked rows
+            accepted, refused = allocate_all(plans, rows, skus)
+            if movements := reservations(accepted):
+                ok, _ = await reserve_if_available(
+                    conn, lock_ids=[r.id for r in rows], movements=movements
+                )
+                assert ok, "the rows are locked: the second plan must fit"
+    for index, error in refused.items():
+        outcomes[index] = error
+    released = [
+        ref for index, ref in keyed
+        if isinstance(outcomes[index], OrdersError) and claim_token(ref.user_id, ref.key) in claimed
+    ]  # fmt: skip
+    written = await _write(conn, accepted, skus, now, released)
+    for plan, order in zip(accepted, written, strict=True):
+        outcomes[plan.index] = order
     assert all(o is not None for o in outcomes)
     return [o for o in outcomes if o is not None]
 
@@ -291,11 +291,11 @@ async def _write(
     plans: list[_Plan],
     skus: dict[int, SkuInfo],
     now: datetime,
-    ids: _Ids,
+    released: list[IdempotencyRef],
 ) -> list[Order]:
-    """Write accepted orders — rows, events, outbox, stored responses — in one statement,
-    then move the stock counters: the hot rows change as late as possible before commit."""
-    if not plans:
+    """Write accepted orders — rows, events, outbox, stored responses — and release the keys
+    of refused requests, in one statement."""
+    if not plans and not released:
         return []
     orders: list[Order] = []
     o_cols: list[list[Any]] = [[] for _ in range(12)]
@@ -304,20 +304,19 @@ async def _write(
     e_cols: list[list[Any]] = [[] for _ in range(5)]
     x_cols: list[list[Any]] = [[] for _ in range(3)]
     k_cols: list[list[Any]] = [[] for _ in range(5)]
-    movements: list[Movement] = []
     for plan in plans:
         req = plan.request
-        order_id = next(ids.orders)
+        order_id = plan.order_id
         lines = tuple(
             OrderLine(
-                id=next(ids.lines),
+                id=line_id,
                 sku_id=ln.sku_id,
                 sku_code=skus[ln.sku_id].code,
                 qty=ln.qty,
                 cancelled_qty=0,
                 unit_price_krw=price,
             )
-            for ln, price in zip(req.lines, plan.prices, strict=True)
+            for ln, price, line_id in zip(req.lines, plan.prices, plan.line_ids, strict=True)
         )
         paid = req.payment_method in PAID_AT_CAPTURE
         order = Order(
@@ -348,15 +347,6 @@ async def _write(
         for line_index, stock_id, sku_id, qty in plan.allocations or ():
             _push(a_cols, order.id, lines[line_index].id, stock_id, sku_id, qty)
             reserved.append({"stock_id": stock_id, "sku_id": sku_id, "qty": qty})
-            movements.append(
-                Movement(
-                    stock_id=stock_id,
-                    kind=MovementKind.RESERVATION,
-                    reserved_delta=qty,
-                    order_id=order.id,
-                    actor=req.actor,
-                )
-            )
         placed = {"total_krw": order.total_krw, "attempt_id": req.attempt_id, "reserved": reserved}
         _push(e_cols, order.id, "placed", req.actor, placed, now)
         if paid:
@@ -367,8 +357,10 @@ async def _write(
         if req.idempotency is not None:
             key = req.idempotency
             _push(k_cols, key.user_id, key.key, 201, order_json(order), order.id)
-    await conn.execute(Q["write_orders"], *o_cols, *l_cols, *a_cols, *e_cols, *x_cols, *k_cols)
-    await apply_movements(conn, movements=movements)
+    await conn.execute(
+        Q["write_orders"], *o_cols, *l_cols, *a_cols, *e_cols, *x_cols, *k_cols,
+        [r.user_id for r in released], [r.key for r in released],
+    )  # fmt: skip
     return orders
 
 

@@ -70,3 +70,29 @@ class ProductNotFound(OrdersError):
     """No such product."""
 
     code = "not_found"
+
+
+class RequestInProgress(OrdersError):
+    """A request with this Idempotency-Key is still running; retry shortly."""
+
+    code = "request_in_progress"
+    field = "Idempotency-Key"
+
+
+class KeyReused(OrdersError):
+    """This Idempotency-Key was used with a different request body."""
+
+    code = "idempotency_key_reused"
+    field = "Idempotency-Key"
+
+
+class AlreadyAnswered(OrdersError):
+    """This Idempotency-Key was answered before: replay the stored response."""
+
+    code = "replayed"
+    field = "Idempotency-Key"
+
+    def __init__(self, *, status: int, body: object) -> None:
+        super().__init__()
+        self.status = status
+        self.body = body

@@ -1,22 +1,28 @@
 """Idempotency-Key handling for order capture.
 
-A key is claimed in its own short transaction ('running'), so a duplicate that
-arrives while the first request runs is told so (409) instead of waiting on a
-lock; the order's transaction stores the response ('done'); a refused request
-releases its claim, so nothing is left behind and the key may be used again.
+A key is claimed inside the order's own transaction: `place_orders` inserts the
+batch's keys as 'running' in its first statement (`prepare_batch`), stores the
+response ('done') with the order, and deletes the claim of a refused request in
+the same statement, so a refusal leaves nothing behind and the key may be used
+again. A 'running' row is therefore never visible to other transactions; a
+duplicate sent while the first request runs is either in the same batch (told
+409 at once) or waits, at most for the length of one batch transaction, on the
+first one's uncommitted key row and is then answered with the stored response.
+Rows left 'running' by an older version that died are taken over after a lease.
 """
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 
 from config.sql import load_queries
+from orders.errors import AlreadyAnswered, KeyReused, OrdersError, RequestInProgress
+from orders.models import IdempotencyRef
 
 Q = load_queries("orders", "queries.sql")
 # A claim with no answer after this long belongs to a process that died.
@@ -25,47 +31,45 @@ RUNNING_LEASE_S = 120.0
 RETENTION_S = 7 * 24 * 3600.0
 
 
-class ClaimState(enum.StrEnum):
-    CLAIMED = "claimed"  # ours: go ahead
-    REPLAY = "replay"  # answered before: return the stored response
-    RUNNING = "running"  # the first request is still running
-    MISMATCH = "mismatch"  # the key was used with a different body
-
-
-@dataclass(frozen=True, kw_only=True)
-class Claim:
-    state: ClaimState
-    status: int | None = None
-    body: Any = None
-
-
 def request_hash(body: Any) -> str:
     """A stable hash of a JSON body: key order and spacing do not matter."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def claim(conn: asyncpg.Connection, *, user_id: int, key: str, digest: str) -> Claim:
-    if await conn.fetchval(Q["claim_key"], user_id, key, digest) is not None:
-        return Claim(state=ClaimState.CLAIMED)
-    row = await conn.fetchrow(Q["read_key"], user_id, key, RUNNING_LEASE_S)
-    if row is None:  # released between our insert and read: try once more
-        if await conn.fetchval(Q["claim_key"], user_id, key, digest) is not None:
-            return Claim(state=ClaimState.CLAIMED)
-        return Claim(state=ClaimState.RUNNING)
-    if row["request_hash"] != digest:
-        return Claim(state=ClaimState.MISMATCH)
-    if row["state"] == "done":
-        return Claim(
-            state=ClaimState.REPLAY, status=row["response_status"], body=row["response_body"]
-        )
-    if row["stale"] and await conn.fetchval(Q["take_over_key"], user_id, key, RUNNING_LEASE_S):
-        return Claim(state=ClaimState.CLAIMED)
-    return Claim(state=ClaimState.RUNNING)
+def claim_token(user_id: int, key: str) -> str:
+    """How `prepare_batch` names a claimed key (user id, then the key)."""
+    return f"{user_id}:{key}"
 
 
-async def release(conn: asyncpg.Connection, *, user_id: int, key: str) -> None:
-    await conn.execute(Q["release_key"], user_id, key)
+async def settle_unclaimed(
+    conn: asyncpg.Connection, *, refs: Sequence[tuple[int, IdempotencyRef]]
+) -> dict[int, OrdersError | None]:
+    """Why each (index, key) that `prepare_batch` could not claim may not run: answered
+    before (replay), reused with another body, or still running. None = claimed after all
+    (a stale claim taken over)."""
+    rows = await conn.fetch(
+        Q["read_keys"], [r.user_id for _, r in refs], [r.key for _, r in refs], RUNNING_LEASE_S
+    )
+    found = {(row["user_id"], row["key"]): row for row in rows}
+    out: dict[int, OrdersError | None] = {}
+    for index, ref in refs:
+        row = found.get((ref.user_id, ref.key))
+        if row is None:  # released between our insert and read: the client may retry
+            out[index] = RequestInProgress()
+        elif row["request_hash"] != ref.request_hash:
+            out[index] = KeyReused()
+        elif row["state"] == "done":
+            out[index] = AlreadyAnswered(
+                status=row["response_status"] or 201, body=row["response_body"]
+            )
+        elif row["stale"] and await conn.fetchval(
+            Q["take_over_key"], ref.user_id, ref.key, RUNNING_LEASE_S
+        ):
+            out[index] = None
+        else:
+            out[index] = RequestInProgress()
+    return out
 
 
 async def purge(conn: asyncpg.Connection) -> str:

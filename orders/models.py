@@ -43,6 +43,7 @@ class LineRequest:
 class IdempotencyRef:
     user_id: int
     key: str
+    request_hash: str = ""  # of the request body: a reused key must carry the same body
 
 
 @dataclass(frozen=True, kw_only=True)

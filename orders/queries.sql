@@ -15,11 +15,31 @@ WHERE k.id = ANY($1::bigint[])
 GROUP BY k.id, p.id;
 
 -- prepare_batch --
--- Which of the ids are customers, and ids for the batch's orders and lines (unused ones
--- are simply skipped). $1 customer ids, $2 number of orders, $3 number of lines
+-- The batch's first statement: claim its Idempotency-Keys ('running'; a key held by another
+-- transaction is waited for, a key already there is not claimed), which of the ids are
+-- customers, ids for the batch's orders and lines (unused ones are simply skipped), and a
+-- snapshot (no lock) of the stock rows of the stocked SKUs, in id order.
+-- $1 customer ids, $2 number of orders, $3 number of lines, $4 key user ids, $5 keys,
+-- $6 request hashes, $7 stocked sku ids
+WITH c AS (
+    INSERT INTO idempotency_keys (user_id, key, request_hash, state)
+    SELECT u, k, h, 'running' FROM unnest($4::bigint[], $5::text[], $6::text[]) AS t(u, k, h)
+    ON CONFLICT (user_id, key) DO NOTHING
+    RETURNING user_id, key
+), s AS MATERIALIZED (
+    SELECT id, sku_id, warehouse_id, on_hand, reserved, low_stock_threshold
+    FROM stock WHERE sku_id = ANY($7::bigint[]) ORDER BY id
+)
 SELECT array(SELECT id FROM customers WHERE id = ANY($1::bigint[])) AS customer_ids,
        array(SELECT nextval('orders_id_seq') FROM generate_series(1, $2)) AS order_ids,
-       array(SELECT nextval('order_lines_id_seq') FROM generate_series(1, $3)) AS line_ids;
+       array(SELECT nextval('order_lines_id_seq') FROM generate_series(1, $3)) AS line_ids,
+       array(SELECT user_id::text || ':' || key FROM c) AS claimed,
+       array(SELECT id FROM s ORDER BY id) AS stock_ids,
+       array(SELECT sku_id FROM s ORDER BY id) AS stock_sku_ids,
+       array(SELECT warehouse_id FROM s ORDER BY id) AS stock_warehouse_ids,
+       array(SELECT on_hand FROM s ORDER BY id) AS stock_on_hand,
+       array(SELECT reserved FROM s ORDER BY id) AS stock_reserved,
+       array(SELECT low_stock_threshold FROM s ORDER BY id) AS stock_thresholds;
 
 -- lock_customers --
 -- Serialise orders of the same customers (per-customer limits), in id order.
@@ -45,8 +65,13 @@ GROUP BY o.customer_id, k.product_id;
 -- allocations $18 order ids, $19 line ids, $20 stock ids, $21 sku ids, $22 qtys;
 -- events $23 order ids, $24 types, $25 actors, $26 details, $27 at;
 -- outbox $28 topics, $29 keys, $30 payloads;
--- idempotency keys $31 user ids, $32 keys, $33 statuses, $34 bodies, $35 order ids
-WITH o AS (
+-- answered idempotency keys $31 user ids, $32 keys, $33 statuses, $34 bodies, $35 order ids;
+-- released keys (refused requests) $36 user ids, $37 keys
+WITH r AS (
+    DELETE FROM idempotency_keys k
+    USING unnest($36::bigint[], $37::text[]) AS t(user_id, key)
+    WHERE k.user_id = t.user_id AND k.key = t.key AND k.state = 'running'
+), o AS (
     INSERT INTO orders (id, customer_id, status, total_krw, payment_method, payment,
                         pay_deadline, delivery, attempt_id, agent_id, placed_at, updated_at,
                         paid_at)
@@ -155,18 +180,13 @@ WHERE ($1::bigint = 0 OR id < $1)
   AND ($6::timestamptz IS NULL OR placed_at < $6)
 ORDER BY id DESC LIMIT $7;
 
--- claim_key --
--- Claim an Idempotency-Key (own transaction); no row back = someone has it.
--- $1 user id, $2 key, $3 request hash
-INSERT INTO idempotency_keys (user_id, key, request_hash, state) VALUES ($1, $2, $3, 'running')
-ON CONFLICT (user_id, key) DO NOTHING
-RETURNING key;
-
--- read_key --
--- $1 user id, $2 key, $3 lease seconds
-SELECT request_hash, state, response_status, response_body,
-       now() - created_at > make_interval(secs => $3) AS stale
-FROM idempotency_keys WHERE user_id = $1 AND key = $2;
+-- read_keys --
+-- Keys a batch could not claim, with whether a 'running' claim is stale.
+-- $1 user ids, $2 keys, $3 lease seconds
+SELECT k.user_id, k.key, k.request_hash, k.state, k.response_status, k.response_body,
+       now() - k.created_at > make_interval(secs => $3) AS stale
+FROM idempotency_keys k JOIN unnest($1::bigint[], $2::text[]) AS t(user_id, key)
+  ON k.user_id = t.user_id AND k.key = t.key;
 
 -- take_over_key --
 -- Take over a claim whose holder died. $1 user id, $2 key, $3 lease seconds
@@ -174,10 +194,6 @@ UPDATE idempotency_keys SET created_at = now()
 WHERE user_id = $1 AND key = $2 AND state = 'running'
   AND now() - created_at > make_interval(secs => $3)
 RETURNING key;
-
--- release_key --
--- Forget a claim whose request was refused (nothing was written). $1 user id, $2 key
-DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND state = 'running';
 
 -- purge_keys --
 -- Forget answered keys older than the retention. $1 retention seconds

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
+import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -88,7 +90,53 @@ async def user_for_token(conn: asyncpg.Connection, token: str, kind: str) -> Use
 
 
 async def revoke_token(conn: asyncpg.Connection, token: str) -> None:
-    await conn.execute(Q["delete_token"], hash_token(token))
+    digest = hash_token(token)
+    await conn.execute(Q["delete_token"], digest)
+    for cache in _token_caches.values():
+        cache.forget(digest)
+
+
+class TokenCache:
+    """Who is behind an API token, remembered for a short while in this process.
+
+    Saves a database round trip per API call. Only tokens that resolved to a user are
+    kept, for at most `ttl_s`; revoking a token through `revoke_token` forgets it here at
+    once, but another server process may honour a revoked or expired token (or a disabled
+    user's) for up to `ttl_s` more."""
+
+    def __init__(self, *, ttl_s: float = 30.0, max_size: int = 4096) -> None:
+        self.ttl_s = ttl_s
+        self.max_size = max_size
+        self._entries: dict[bytes, tuple[float, User]] = {}
+
+    def get(self, digest: bytes) -> User | None:
+        found = self._entries.get(digest)
+        if found is None:
+            return None
+        if found[0] <= time.monotonic():
+            del self._entries[digest]
+            return None
+        return found[1]
+
+    def put(self, digest: bytes, user: User) -> None:
+        if len(self._entries) >= self.max_size:  # drop the oldest (insertion order)
+            for old in list(self._entries)[: max(1, self.max_size // 8)]:
+                del self._entries[old]
+        self._entries[digest] = (time.monotonic() + self.ttl_s, user)
+
+    def forget(self, digest: bytes) -> None:
+        self._entries.pop(digest, None)
+
+
+# One cache per application, so test apps on fresh databases share nothing.
+_token_caches: weakref.WeakKeyDictionary[web.Application, TokenCache] = weakref.WeakKeyDictionary()
+
+
+def token_cache(app: web.Application) -> TokenCache:
+    cache = _token_caches.get(app)
+    if cache is None:
+        cache = _token_caches[app] = TokenCache()
+    return cache
 
 
 # --- declaring and enforcing roles -------------------------------------------------
@@ -125,8 +173,16 @@ async def _resolve_user(request: web.Request) -> User | None:
     header = request.headers.get("Authorization", "")
     pool = request.app[POOL]
     if header.startswith("Bearer "):
-        async with pool.acquire() as conn:
-            return await user_for_token(conn, header[7:].strip(), "api")
+        token = header[7:].strip()
+        cache = token_cache(request.app)
+        digest = hash_token(token)
+        user = cache.get(digest)
+        if user is None:
+            async with pool.acquire() as conn:
+                user = await user_for_token(conn, token, "api")
+            if user is not None:
+                cache.put(digest, user)
+        return user
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         async with pool.acquire() as conn:

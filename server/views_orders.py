@@ -12,12 +12,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from orders import catalog, idempotency, lifecycle, reads
 from orders.batcher import ReservationBatcher
 from orders.errors import (
+    AlreadyAnswered,
     CatalogConflict,
     InvalidTransition,
     OrderNotFound,
     OrdersError,
     OutOfStock,
     ProductNotFound,
+    RequestInProgress,
 )
 from orders.models import (
     IdempotencyRef,
@@ -54,6 +56,7 @@ def batcher_for(app: web.Application) -> ReservationBatcher:
 def api_error(exc: OrdersError) -> ApiError:
     status = {
         OutOfStock: 409,
+        RequestInProgress: 409,
         InvalidTransition: 409,
         CatalogConflict: 409,
         OrderNotFound: 404,
@@ -136,7 +139,9 @@ class StatusIn(Strict):
     status: Literal["preparing", "shipped", "delivered"]
 
 
-def to_request(body: OrderIn, *, user_id: int, actor: str, key: str) -> OrderRequest:
+def to_request(
+    body: OrderIn, *, user_id: int, actor: str, key: str, digest: str = ""
+) -> OrderRequest:
     payment = body.payment.model_dump(mode="json", exclude={"method"}, exclude_none=True)
     deadline = None
     if isinstance(body.payment, VirtualAccountIn):
@@ -154,7 +159,7 @@ def to_request(body: OrderIn, *, user_id: int, actor: str, key: str) -> OrderReq
         attempt_id=body.attempt_id,
         agent_id=user_id,
         actor=actor,
-        idempotency=IdempotencyRef(user_id=user_id, key=key),
+        idempotency=IdempotencyRef(user_id=user_id, key=key, request_hash=digest),
     )
 
 
@@ -175,40 +180,18 @@ async def create_order(request: web.Request) -> web.Response:
     raw = await read_json(request)
     body = OrderIn.model_validate(raw)
     user = current_user(request)
-    pool = request.app[POOL]
-    async with pool.acquire() as conn:
-        claim = await idempotency.claim(
-            conn, user_id=user.id, key=key, digest=idempotency.request_hash(raw)
-        )
-    if claim.state is idempotency.ClaimState.REPLAY:
-        return web.json_response(
-            claim.body, status=claim.status or 201, headers={"Idempotent-Replayed": "true"}
-        )
-    if claim.state is idempotency.ClaimState.RUNNING:
-        raise ApiError(
-            409,
-            "request_in_progress",
-            "a request with this Idempotency-Key is still running; retry shortly",
-            field="Idempotency-Key",
-        )
-    if claim.state is idempotency.ClaimState.MISMATCH:
-        raise ApiError(
-            422,
-            "idempotency_key_reused",
-            "this Idempotency-Key was used with a different request body",
-            field="Idempotency-Key",
-        )
-    order_request = to_request(body, user_id=user.id, actor=user.username, key=key)
+    order_request = to_request(
+        body, user_id=user.id, actor=user.username, key=key, digest=idempotency.request_hash(raw)
+    )
+    # The key is claimed, answered or released in the order's own transaction.
     try:
         order = await batcher_for(request.app).submit(order_request)
-    except Exception as exc:
-        # Refused (or failed): nothing was written, so the key is free again. (A client
-        # that hangs up is not an Exception: its order may still commit with the key.)
-        async with pool.acquire() as conn:
-            await idempotency.release(conn, user_id=user.id, key=key)
-        if isinstance(exc, OrdersError):
-            raise api_error(exc) from exc
-        raise
+    except AlreadyAnswered as exc:
+        return web.json_response(
+            exc.body, status=exc.status, headers={"Idempotent-Replayed": "true"}
+        )
+    except OrdersError as exc:
+        raise api_error(exc) from exc
     return web.json_response(order_json(order), status=201)
 
 
