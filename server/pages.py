@@ -19,7 +19,7 @@ NAV: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("Segments", "/segments", (Role.MARKETER,)),
     ("Campaigns", "/campaigns", (Role.MARKETER, Role.SUPERVISOR)),
     ("Customers", "/customers", (Role.MARKETER, Role.SUPERVISOR)),
-    ("Logistics", "/logistics", (Role.LOGISTICS,)),
+    ("Logistics", "/logistics", (Role.LOGISTICS, Role.SUPERVISOR)),
     ("API docs", "/api/docs", tuple(Role)),
 )
 
