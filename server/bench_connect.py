@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import secrets
-import socket
 import statistics
 import sys
 import time
@@ -25,7 +23,8 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from server.sim_agents import AgentBot, BotBehaviour, BotStats, wait_until_up
+from config.scratch import server_process
+from server.sim_agents import AgentBot, BotBehaviour, BotStats
 
 CONNECT_WINDOW_S = 2.0
 SETTLE_S = CONNECT_WINDOW_S + 1.0  # answers this close to the end may still be routing
@@ -52,18 +51,18 @@ def _pct(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-async def _echo(session: aiohttp.ClientSession, base: str, token: str, count: int,
-                stop: asyncio.Event | None = None) -> list[float]:
+async def _echo(
+    session: aiohttp.ClientSession,
+    base: str,
+    token: str,
+    count: int,
+    stop: asyncio.Event | None = None,
+) -> list[float]:
     out: list[float] = []
-    async with session.ws_connect(base.replace("http", "ws") + "/api/v1/dialer/echo",
-                                  headers={"Authorization": f"Bearer {token}"}) as ws:
+    async with session.ws_connect(
+        base.replace("http", "ws") + "/api/v1/dialer/echo",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as ws:
         for i in range(count):
             if stop is not None and stop.is_set():
                 break
@@ -90,8 +89,13 @@ async def _prepare(url: str, args: argparse.Namespace) -> tuple[int, list[str], 
         await migrate(conn)
         await seed_catalog(conn, random.Random(args.seed))
         await conn.execute("UPDATE stock SET on_hand = 1000000")
-        campaign_id = await seed_campaign(conn, leads=args.agents * LEADS_PER_AGENT,
-                                          name="bench", strategy=args.strategy, start=False)
+        campaign_id = await seed_campaign(
+            conn,
+            leads=args.agents * LEADS_PER_AGENT,
+            name="bench",
+            strategy=args.strategy,
+            start=False,
+        )
         # One password hash for every bench agent: hashing 200 passwords would take longer
         # than the run. They log in with API tokens.
         password_hash = PasswordHasher().hash(secrets.token_hex(8))
@@ -102,8 +106,12 @@ async def _prepare(url: str, args: argparse.Namespace) -> tuple[int, list[str], 
             password_hash, args.agents,
         )  # fmt: skip
         tokens = [
-            await issue_token(conn, user=User(id=r["id"], username=r["username"],
-                                              role=Role.AGENT), kind="api", hours=2)
+            await issue_token(
+                conn,
+                user=User(id=r["id"], username=r["username"], role=Role.AGENT),
+                kind="api",
+                hours=2,
+            )
             for r in rows
         ]
         skus = [r["id"] for r in await conn.fetch("SELECT id FROM skus WHERE NOT is_set")]
@@ -125,10 +133,12 @@ async def _results(url: str, cutoff: float) -> dict[str, Any]:
             """, cutoff)  # fmt: skip
         pops = await conn.fetch(
             "SELECT extract(epoch FROM pop_acked_at - answered_at)::float8 * 1000 AS ms"
-            " FROM call_journeys WHERE pop_acked_at IS NOT NULL")
+            " FROM call_journeys WHERE pop_acked_at IS NOT NULL"
+        )
         a2a = await conn.fetch(
             "SELECT extract(epoch FROM agent_connected_at - answered_at)::float8 * 1000 AS ms"
-            " FROM call_journeys WHERE agent_connected_at IS NOT NULL")
+            " FROM call_journeys WHERE agent_connected_at IS NOT NULL"
+        )
     finally:
         await conn.close()
     pop_ms = [r["ms"] for r in pops]
@@ -147,65 +157,54 @@ async def _results(url: str, cutoff: float) -> dict[str, Any]:
 def cmd_bench_connect(args: argparse.Namespace) -> int:
     result = asyncio.run(run_bench(args))
     if not args.json:
-        print(f"{result['connected']} connected calls, {result['abandoned']} abandoned, "
-              f"{result['lost']} lost; answer->pop p99 {result['answer_to_pop_ms']['p99']} ms",
-              file=sys.stderr)
+        print(
+            f"{result['connected']} connected calls, {result['abandoned']} abandoned, "
+            f"{result['lost']} lost; answer->pop p99 {result['answer_to_pop_ms']['p99']} ms",
+            file=sys.stderr,
+        )
     print(json.dumps(result))
     return 0
 
 
-def _with_database(url: str, name: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
 async def run_bench(args: argparse.Namespace) -> dict[str, Any]:
-    from config.db import database_url
+    from config.scratch import scratch_database
     from server.cli import settings_from
 
-    settings = settings_from(args)
-    async with database_url(settings) as server_url:
-        name = f"telemart_bench_connect_{secrets.token_hex(4)}"
-        admin = await asyncpg.connect(server_url)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = _with_database(server_url, name)
-        try:
-            return await _run(url, args)
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+    async with scratch_database(settings_from(args), prefix="telemart_bench_connect") as url:
+        return await _run(url, args)
 
 
 async def _run(url: str, args: argparse.Namespace) -> dict[str, Any]:
     campaign_id, tokens, skus = await _prepare(url, args)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "TELEMART_DATABASE_URL": url, "TELEMART_LOG_LEVEL": "WARNING",
-           "TELEMART_POOL_MAX_SIZE": "40"}
-    server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server.cli", "serve", "--port", str(port), env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
     stats = BotStats()
-    behaviour = BotBehaviour(talk_mean_s=args.talk_s, wrap_s=args.wrap_s,
-                             order_rate=args.order_rate)
-    try:
+    behaviour = BotBehaviour(
+        talk_mean_s=args.talk_s, wrap_s=args.wrap_s, order_rate=args.order_rate
+    )
+    # The server and its dialer run in their own process, on the other core.
+    async with server_process(url, env={"TELEMART_POOL_MAX_SIZE": "40"}) as base:
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector) as session:
-            await wait_until_up(session, base)
             echo_idle = await _echo(session, base, tokens[-1], 500)
             stop = asyncio.Event()
             rng = random.Random(args.seed)
-            agents = [AgentBot(base=base, token=t, campaign_id=campaign_id,
-                               rng=random.Random(rng.random()), skus=skus, stats=stats,
-                               behaviour=behaviour)
-                      for t in tokens[:-1]]
+            agents = [
+                AgentBot(
+                    base=base,
+                    token=t,
+                    campaign_id=campaign_id,
+                    rng=random.Random(rng.random()),
+                    skus=skus,
+                    stats=stats,
+                    behaviour=behaviour,
+                )
+                for t in tokens[:-1]
+            ]
             tasks = [asyncio.create_task(a.run(session, stop)) for a in agents]
             conn = await asyncpg.connect(url)
             try:
-                await conn.execute("UPDATE campaigns SET status = 'running' WHERE id = $1",
-                                   campaign_id)
+                await conn.execute(
+                    "UPDATE campaigns SET status = 'running' WHERE id = $1", campaign_id
+                )
             finally:
                 await conn.close()
             loaded = asyncio.create_task(_echo(session, base, tokens[-1], 10**9, stop))
@@ -215,17 +214,22 @@ async def _run(url: str, args: argparse.Namespace) -> dict[str, Any]:
             stop.set()
             echo_loaded = await loaded
             await asyncio.gather(*tasks, return_exceptions=True)
-    finally:
-        server.terminate()
-        await server.wait()
     result = await _results(url, cutoff)
     return {
-        "agents": args.agents, "duration_s": round(time.time() - started, 1),
-        "strategy": args.strategy, **result, "orders": stats.orders,
+        "agents": args.agents,
+        "duration_s": round(time.time() - started, 1),
+        "strategy": args.strategy,
+        **result,
+        "orders": stats.orders,
         "order_errors": stats.order_errors,
-        "ws_echo_ms": {"p50": _pct(echo_idle, 0.5), "p99": _pct(echo_idle, 0.99),
-                       "p999": _pct(echo_idle, 0.999)},
-        "ws_echo_loaded_ms": {"p50": _pct(echo_loaded, 0.5), "p99": _pct(echo_loaded, 0.99),
-                              "mean": round(statistics.fmean(echo_loaded), 2)
-                              if echo_loaded else None},
+        "ws_echo_ms": {
+            "p50": _pct(echo_idle, 0.5),
+            "p99": _pct(echo_idle, 0.99),
+            "p999": _pct(echo_idle, 0.999),
+        },
+        "ws_echo_loaded_ms": {
+            "p50": _pct(echo_loaded, 0.5),
+            "p99": _pct(echo_loaded, 0.99),
+            "mean": round(statistics.fmean(echo_loaded), 2) if echo_loaded else None,
+        },
     }

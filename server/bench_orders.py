@@ -14,25 +14,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import secrets
-import socket
 import statistics
-import sys
 import time
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import asyncpg
 
-from config.db import connect, create_pool, database_url
+from config.db import connect, create_pool
 from config.migrations import migrate
+from config.scratch import scratch_database, server_process
 from logistics.stock import check, receive
 from orders.catalog import ProductSpec, VariantSpec, create_product
 from server.auth import Role, create_user, issue_token
 
-SERVER_START_TIMEOUT_S = 60.0
 CUSTOMERS = 1000
 DELIVERY = {
     "name": "벤치",
@@ -42,14 +38,6 @@ DELIVERY = {
 }
 
 
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -89,22 +77,6 @@ async def _seed(url: str, *, skus: int, stock: int) -> tuple[list[int], list[int
     finally:
         await conn.close()
     return sku_ids, [r["id"] for r in rows], token
-
-
-async def _wait_ready(base: str, proc: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            if proc.returncode is not None:
-                raise RuntimeError(f"server exited with {proc.returncode}")
-            try:
-                async with http.get(f"{base}/healthz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("server did not become ready")
 
 
 async def _fire(
@@ -228,57 +200,18 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     from server.cli import settings_from
 
     settings = settings_from(args)
-    async with database_url(settings) as server_url:
-        name = f"telemart_bench_{secrets.token_hex(4)}"
-        admin = await asyncpg.connect(server_url)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = _with_database(server_url, name)
-        try:
-            sku_ids, customers, token = await _seed(url, skus=args.skus, stock=args.stock)
-            port = _free_port()
-            env = {
-                **os.environ,
-                "TELEMART_DATABASE_URL": url,
-                "TELEMART_POOL_MAX_SIZE": str(args.server_pool),
-                "TELEMART_LOG_LEVEL": "WARNING",
-            }
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "server.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-background",
-                env=env,
-                stdout=asyncio.subprocess.DEVNULL,
-            )
-            try:
-                base = f"http://127.0.0.1:{port}"
-                await _wait_ready(base, proc)
-                fired = await _fire(
-                    base,
-                    token,
-                    sku_ids=sku_ids,
-                    customers=customers,
-                    orders=args.orders,
-                    concurrency=args.concurrency,
-                )
-            finally:
-                proc.terminate()
-                try:
-                    await asyncio.wait_for(proc.wait(), timeout=30)
-                except TimeoutError:
-                    proc.kill()
-                    await proc.wait()
-            stock_total = args.stock * args.skus
-            verified = await _verify(url, stock_total=stock_total)
-            hot_tps = await _hot_row(url, units=args.stock, concurrency=args.concurrency)
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+    async with scratch_database(settings) as url:
+        sku_ids, customers, token = await _seed(url, skus=args.skus, stock=args.stock)
+        # The server runs in its own process, on the other core.
+        server_env = {"TELEMART_POOL_MAX_SIZE": str(args.server_pool)}
+        async with server_process(url, "--no-background", env=server_env) as base:
+            fired = await _fire(
+                base, token, sku_ids=sku_ids, customers=customers, orders=args.orders,
+                concurrency=args.concurrency,
+            )  # fmt: skip
+        stock_total = args.stock * args.skus
+        verified = await _verify(url, stock_total=stock_total)
+        hot_tps = await _hot_row(url, units=args.stock, concurrency=args.concurrency)
     lat = fired["latencies"]
     oversold = max(0, fired["accepted"] - stock_total, verified["oversold_db"])
     return {

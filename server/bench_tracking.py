@@ -15,35 +15,23 @@ import asyncio
 import json
 import random
 import secrets
-import socket
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import asyncpg
-from aiohttp import web
 from pydantic import SecretStr
 
-from config.db import connect, create_pool, database_url
+from config.db import connect, create_pool
 from config.migrations import migrate
+from config.scratch import scratch_database, server_process
 from logistics.tracking import SIGNATURE_HEADER, sign
-from server.app import create_app
 
 Event = dict[str, Any]
 
 
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def journey(rng: random.Random, number: str, t0: datetime) -> list[Event]:
@@ -160,58 +148,45 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     duplicates_target = args.events // 10
     base_target = args.events - duplicates_target
     t0 = datetime(2025, 3, 1, tzinfo=UTC)
-    async with database_url(settings) as server_url:
-        name = f"telemart_bench_{secrets.token_hex(4)}"
-        admin = await asyncpg.connect(server_url)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = _with_database(server_url, name)
+    async with scratch_database(settings) as url:
+        conn = await connect(url)
         try:
-            conn = await connect(url)
-            try:
-                await migrate(conn)
-                journeys: list[list[Event]] = []
-                count = 0
-                while count < base_target:
-                    journeys.append(journey(rng, "", t0)[: base_target - count])
-                    count += len(journeys[-1])
-                numbers = await _seed(conn, len(journeys))
-                truth: dict[str, list[Event]] = {}
-                for number, events in zip(numbers, journeys, strict=True):
-                    for i, event in enumerate(events):
-                        event["tracking_number"] = number
-                        if "event_id" in event:
-                            event["event_id"] = f"{number}-{i}"
-                    truth[number] = events
-                stream, late, dups = build_stream(rng, truth, args.events)
-                copy_rate = await _copy_baseline(conn, stream)
-            finally:
-                await conn.close()
-            bodies = []
-            for i in range(0, len(stream), args.batch):
-                body = json.dumps(stream[i : i + args.batch]).encode()
-                bodies.append((body, sign(secret, body)))
-            app = create_app(settings, url=url, background=False)
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            port = _free_port()
-            await web.TCPSite(runner, "127.0.0.1", port).start()
-            try:
-                elapsed = await _post_all(f"http://127.0.0.1:{port}", bodies, args.concurrency)
-            finally:
-                await runner.cleanup()
-            pool = await create_pool(url, min_size=1, max_size=2)
-            try:
-                async with pool.acquire() as conn:
-                    rows = await conn.fetch(
-                        "SELECT tracking_number, status FROM shipments"
-                        " WHERE tracking_number = ANY($1)", list(truth),
-                    )  # fmt: skip
-                    stored = await conn.fetchval("SELECT count(*) FROM tracking_checkpoints")
-            finally:
-                await pool.close()
+            await migrate(conn)
+            journeys: list[list[Event]] = []
+            count = 0
+            while count < base_target:
+                journeys.append(journey(rng, "", t0)[: base_target - count])
+                count += len(journeys[-1])
+            numbers = await _seed(conn, len(journeys))
+            truth: dict[str, list[Event]] = {}
+            for number, events in zip(numbers, journeys, strict=True):
+                for i, event in enumerate(events):
+                    event["tracking_number"] = number
+                    if "event_id" in event:
+                        event["event_id"] = f"{number}-{i}"
+                truth[number] = events
+            stream, late, dups = build_stream(rng, truth, args.events)
+            copy_rate = await _copy_baseline(conn, stream)
         finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+            await conn.close()
+        bodies = []
+        for i in range(0, len(stream), args.batch):
+            body = json.dumps(stream[i : i + args.batch]).encode()
+            bodies.append((body, sign(secret, body)))
+        # The server runs in its own process, on the other core.
+        server_env = {"TELEMART_TRACKING_SECRETS": json.dumps({"telemart": secret})}
+        async with server_process(url, "--no-background", env=server_env) as base:
+            elapsed = await _post_all(base, bodies, args.concurrency)
+        pool = await create_pool(url, min_size=1, max_size=2)
+        try:
+            async with pool.acquire() as conn:
+                rows = await conn.fetch(
+                    "SELECT tracking_number, status FROM shipments"
+                    " WHERE tracking_number = ANY($1)", list(truth),
+                )  # fmt: skip
+                stored = await conn.fetchval("SELECT count(*) FROM tracking_checkpoints")
+        finally:
+            await pool.close()
     final = {r["tracking_number"]: r["status"] for r in rows}
     mismatches = sum(final.get(n) != es[-1]["status"] for n, es in truth.items() if es)
     return {

@@ -11,7 +11,6 @@ import secrets
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -20,16 +19,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from config.db import connect, create_pool
 from config.embedded import EmbeddedPostgres
 from config.migrations import migrate
+from config.scratch import with_database
 from config.settings import Settings
 from server.app import create_app
 from server.auth import Role, create_user
 
 TEMPLATE_DB = f"telemart_tpl_{os.getpid()}"
 
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 @pytest.fixture(scope="session")

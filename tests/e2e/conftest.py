@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +38,7 @@ import pytest
 from aiohttp import web
 
 from config.db import connect
+from config.scratch import free_port
 from config.settings import Settings
 from server.app import create_app
 from server.auth import Role, create_user
@@ -60,12 +60,6 @@ try:
 except ImportError:  # pragma: no cover - playwright is a test dependency
     async_playwright = None  # type: ignore[assignment]
 
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,7 +89,7 @@ async def live_app(db_url: str, tmp_path: Path) -> AsyncIterator[LiveApp]:
     app = create_app(settings, url=db_url, background=False)
     runner = web.AppRunner(app)
     await runner.setup()
-    port = _free_port()
+    port = free_port()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     try:

@@ -22,12 +22,12 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
+from config.scratch import free_port
 from config.settings import Settings
 from logistics.tracking import SIGNATURE_HEADER, sign
 from server.app import create_app
 from server.demo_data import seed_catalog
 from server.dialer_runtime import make_dialer_ctx
-from tests.e2e.conftest import _free_port
 from tests.e2e.test_agent_desktop import DialerApp
 from tests.integration.dialer.helpers import scenario
 from tests.integration.segments.seed import add_customer, add_order
@@ -78,7 +78,7 @@ async def journey_app(db_url: str, tmp_path: Path) -> AsyncIterator[JourneyApp]:
     app = create_app(settings, url=db_url, background=False, extra_ctx=[ctx])
     runner = web.AppRunner(app)
     await runner.setup()
-    port = _free_port()
+    port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
         yield JourneyApp(base_url=f"http://127.0.0.1:{port}", db_url=db_url, app=app,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Page, expect
 
+from config.scratch import free_port
 from config.settings import Settings
 from dialer.live_seed import seed_campaign
 from server.app import create_app
@@ -26,12 +26,6 @@ from tests.integration.dialer.helpers import scenario
 
 pytestmark = pytest.mark.e2e
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -54,7 +48,7 @@ async def dialer_app(db_url: str, tmp_path: Path) -> AsyncIterator[DialerApp]:
     app = create_app(settings, url=db_url, background=False, extra_ctx=[ctx])
     runner = web.AppRunner(app)
     await runner.setup()
-    port = _free_port()
+    port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
         yield DialerApp(base_url=f"http://127.0.0.1:{port}", db_url=db_url, app=app)

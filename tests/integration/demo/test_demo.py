@@ -6,22 +6,16 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 
 import aiohttp
 
 from config.db import connect
+from config.scratch import free_port
 
 STARTUP_TIMEOUT_S = 120
 ACTIVITY_TIMEOUT_S = 90
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def _start(db_url: str, port: int) -> asyncio.subprocess.Process:
@@ -53,7 +47,7 @@ async def _stop(proc: asyncio.subprocess.Process) -> str:
 
 
 async def test_demo_runs_stops_and_continues(db_url: str) -> None:
-    port = _free_port()
+    port = free_port()
     proc = await _start(db_url, port)
     try:
         await _wait_up(port)
