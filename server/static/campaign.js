@@ -1,9 +1,10 @@
-// Campaign page: start / pause / stop through the JSON API, then show the new state.
+// Campaign page: start / pause / stop, and the settings editor (PATCH of what changed).
 (function () {
   "use strict";
-  const root = document.getElementById("campaign");
+  const $ = (id) => document.getElementById(id);
+  const root = $("campaign");
   const id = root.dataset.id;
-  const errorBox = document.getElementById("action-error");
+  const errorBox = $("action-error");
 
   async function act(action, button) {
     button.disabled = true;
@@ -28,4 +29,143 @@
       act(button.dataset.action, button);
     });
   }
+
+  // --- settings editor ---------------------------------------------------------------------
+  const form = $("settings-form");
+  const editButton = $("edit-settings");
+  if (!form || !editButton) return;
+  const F = window.CampaignForm;
+  const saveButton = $("save-settings");
+  const status = $("settings-status");
+  const formError = $("settings-error");
+  const rows = document.querySelector("#dispositions-edit tbody");
+  const sample = JSON.parse($("script-sample").textContent || "{}");
+  const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+  let saved = F.collect(form);
+  let saving = false;
+
+  function setStatus(text, state) {
+    status.textContent = text;
+    status.dataset.state = state;
+  }
+
+  // The same substitution as dialer/campaigns_config.py render_script: plain text only.
+  function render(template, fields, unknown) {
+    return template.replace(PLACEHOLDER, (_, name) => {
+      if (!(name in fields)) { unknown.add(name); return ""; }
+      return fields[name] ?? "";
+    });
+  }
+
+  function updatePreview() {
+    const fields = { ...sample, campaign: $("set-name").value };
+    const unknown = new Set();
+    const text = render($("set-script").value, fields, unknown);
+    const line = render($("set-data-source").value, fields, unknown);
+    $("script-preview").textContent = line ? `${line}\n\n${text}`.trim() : text;
+    const warning = $("script-warning");
+    warning.hidden = unknown.size === 0;
+    warning.textContent = unknown.size
+      ? `Unknown placeholders: ${[...unknown].map((n) => `{{${n}}}`).join(", ")} — saving will be refused.`
+      : "";
+  }
+
+  function changedKeys(doc) {
+    return Object.keys(doc).filter((k) => JSON.stringify(doc[k]) !== JSON.stringify(saved[k]));
+  }
+
+  function onEdit(event) {
+    if (event.target.matches("input, select, textarea")) F.clearError(event.target);
+    updatePreview();
+    if (!saving) {
+      const dirty = changedKeys(F.collect(form)).length > 0;
+      setStatus(dirty ? "Unsaved changes" : "", dirty ? "dirty" : "idle");
+    }
+  }
+
+  // Swap the read-only parts of the page for freshly rendered ones.
+  async function refreshViews() {
+    const resp = await fetch(window.location.pathname, { credentials: "same-origin" });
+    if (!resp.ok) return;
+    const fresh = new DOMParser().parseFromString(await resp.text(), "text/html");
+    for (const sel of ["#campaign-title", "#summary", "#script", "#dispositions-view"]) {
+      const now = document.querySelector(sel);
+      const next = fresh.querySelector(sel);
+      if (now && next) now.innerHTML = next.innerHTML;
+    }
+    document.title = fresh.title;
+  }
+
+  async function save(event) {
+    event.preventDefault();
+    if (saving) return;
+    F.clearErrors(form);
+    formError.hidden = true;
+    const doc = F.collect(form);
+    const keys = changedKeys(doc);
+    if (!keys.length) { setStatus("No changes to save", "idle"); return; }
+    const patch = Object.fromEntries(keys.map((k) => [k, doc[k]]));
+    saving = true;
+    saveButton.disabled = true;
+    setStatus("Saving…", "saving");
+    try {
+      const result = await F.send("PATCH", `/api/v1/campaigns/${id}`, patch);
+      if (result.ok) {
+        saved = doc;
+        setStatus("Saved", "saved");
+        await refreshViews().catch(() => {});
+        return;
+      }
+      setStatus("Not saved", "error");
+      if (result.status !== 422 || !F.showError(form, result.data)) {
+        formError.textContent = result.data.message || `HTTP ${result.status}`;
+        formError.hidden = false;
+      }
+    } catch (err) {
+      setStatus("Not saved", "error");
+      formError.textContent = `Could not reach the server: ${err.message}`;
+      formError.hidden = false;
+    } finally {
+      saving = false;
+      saveButton.disabled = false;
+    }
+  }
+
+  function addRow() {
+    const row = $("disposition-row").content.firstElementChild.cloneNode(true);
+    rows.appendChild(row);
+    row.querySelector("[data-key=code]").focus();
+    onEdit({ target: row });
+  }
+
+  editButton.addEventListener("click", () => {
+    form.hidden = false;
+    editButton.hidden = true;
+    $("set-name").focus();
+  });
+  $("cancel-settings").addEventListener("click", () => {
+    form.hidden = true;
+    editButton.hidden = false;
+  });
+  $("add-disposition").addEventListener("click", addRow);
+  rows.addEventListener("click", (event) => {
+    const remove = event.target.closest("[data-remove]");
+    if (!remove) return;
+    remove.closest("tr").remove();
+    onEdit({ target: rows });
+  });
+  $("placeholders").addEventListener("click", (event) => {
+    const chip = event.target.closest("[data-placeholder]");
+    if (!chip) return;
+    const area = $("set-script");
+    const text = `{{${chip.dataset.placeholder}}}`;
+    area.setRangeText(text, area.selectionStart, area.selectionEnd, "end");
+    area.focus();
+    onEdit({ target: area });
+  });
+  form.addEventListener("input", onEdit);
+  form.addEventListener("change", onEdit);
+  form.addEventListener("submit", save);
+  F.wireCustom($("set-strategy"));
+  updatePreview();
 })();
