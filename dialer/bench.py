@@ -58,8 +58,58 @@ def _row(result: ShiftResult) -> str:
     return " ".join(cells)
 
 
+MEDIAN_FIELDS = (
+    "dials", "live_answers", "abandoned", "abandon_rate", "worst_hour_abandon_rate",
+    "occupancy", "talk_occupancy", "contacts_per_agent_hour", "bound_ratio",
+    "connect_wait_p50_s", "connect_wait_p99_s", "wall_seconds",
+)  # fmt: skip
+
+
+def parse_seeds(text: str) -> list[int]:
+    """`1-5` or `1,2,7`."""
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            low, _, high = part.partition("-")
+            seeds.extend(range(int(low), int(high or low) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seeds look like 1-5 or 1,2,7, not {text!r}") from None
+    if not seeds:
+        raise argparse.ArgumentTypeError("no seeds")
+    return seeds
+
+
+def over_seeds(scenario_ref: str, strategy_ref: str, seeds: Sequence[int]) -> dict[str, object]:
+    """One strategy on one scenario for several seeds: medians, and the worst abandon rate
+    (the cap must hold in every run, not only in the median one)."""
+    results = [run_one(scenario_ref, strategy_ref, seed) for seed in seeds]
+    first = results[0]
+    return {
+        "scenario": first.scenario, "strategy": first.strategy, "seeds": list(seeds),
+        "agents": first.agents,
+        "median": {f: round(median_of(results, f), 5) for f in MEDIAN_FIELDS},
+        "max_abandon_rate": max(r.abandon_rate for r in results),
+        "runs": [r.as_json() for r in results],
+    }  # fmt: skip
+
+
 def run_pacing(args: argparse.Namespace) -> int:
     try:
+        if args.seeds:
+            names = list(BUILT_IN) if args.compare else [args.strategy]
+            summaries = [over_seeds(args.scenario, name, args.seeds) for name in names]
+            if not args.json:
+                for summary in summaries:
+                    median = summary["median"]
+                    assert isinstance(median, dict)
+                    print(
+                        f"{summary['strategy']:<12} median of seeds {args.seeds[0]}.."
+                        f"{args.seeds[-1]}: abandon {median['abandon_rate']:.2%} "
+                        f"(worst run {summary['max_abandon_rate']:.2%}), occupancy "
+                        f"{median['occupancy']:.1%}, bound ratio {median['bound_ratio']:.3f}"
+                    )
+            print(json.dumps(summaries[0] if len(summaries) == 1 else summaries))
+            return 0
         if args.compare:
             results = [run_one(args.scenario, name, args.seed) for name in BUILT_IN]
             if not args.json:
@@ -89,6 +139,8 @@ def register(bench_subparsers: argparse._SubParsersAction[argparse.ArgumentParse
                         help=f"{', '.join(BUILT_IN)}, or module:Class (default predictive)")
     parser.add_argument("--seed", type=int, default=None,
                         help="random seed (default: the scenario's own)")
+    parser.add_argument("--seeds", type=parse_seeds, default=None,
+                        help="several seeds, e.g. 1-5: prints medians and the worst run")
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     parser.add_argument("--compare", action="store_true",
                         help="run every built-in strategy and print a table")

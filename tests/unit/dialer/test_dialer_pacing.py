@@ -88,3 +88,30 @@ def test_user_strategy_loads_by_import_path_and_the_guard_still_holds_the_cap() 
 def test_unknown_strategies_are_refused(ref: str) -> None:
     with pytest.raises(UnknownStrategy):
         strategy_class(ref)
+
+
+def test_seed_ranges_parse_and_bad_ones_explain() -> None:
+    import argparse
+
+    import pytest
+
+    from dialer.bench import parse_seeds
+
+    assert parse_seeds("1-5") == [1, 2, 3, 4, 5]
+    assert parse_seeds("1,3,7-8") == [1, 3, 7, 8]
+    with pytest.raises(argparse.ArgumentTypeError, match="seeds look like"):
+        parse_seeds("one")
+
+
+def test_over_seeds_reports_medians_and_the_worst_run() -> None:
+    from dialer.bench import over_seeds
+
+    summary = over_seeds("small-team-6", "progressive", [1, 2, 3])
+    runs = summary["runs"]
+    assert isinstance(runs, list)
+    assert [r["seed"] for r in runs] == [1, 2, 3]
+    rates = sorted(r["abandon_rate"] for r in runs)
+    median = summary["median"]
+    assert isinstance(median, dict)
+    assert median["abandon_rate"] == round(rates[1], 5)
+    assert summary["max_abandon_rate"] == rates[-1]
