@@ -1,13 +1,14 @@
 """The OpenAPI document for /api/v1, built from the routes and their pydantic models.
 
-A handler describes itself with `@api(...)` (body, query and response models);
-every /api/v1 route appears in the document with the roles it allows, whether
-or not it is decorated.
+Every /api/v1 route appears with the roles it allows. Its request body and query
+models are found in the handler itself (the pydantic model it validates with), or
+given with `@api(...)`, which also names the response model.
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,30 @@ def api(
         return handler
 
     return mark
+
+
+_VALIDATES = re.compile(r"(\w+)\.model_validate\((.{0,40})")
+
+
+def _inferred_models(
+    handler: Callable[..., Any],
+) -> tuple[type[BaseModel] | None, type[BaseModel] | None]:
+    """(body model, query model) the handler validates its input with, if any."""
+    try:
+        source = inspect.getsource(handler)
+    except (OSError, TypeError):
+        return None, None
+    body = query = None
+    namespace = getattr(handler, "__globals__", {})
+    for name, argument in _VALIDATES.findall(source):
+        model = namespace.get(name)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            continue
+        if "query" in argument:
+            query = query or model
+        else:
+            body = body or model
+    return body, query
 
 
 def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
@@ -116,14 +141,17 @@ def build_spec(app: web.Application) -> dict[str, Any]:
              "schema": {"type": "string"}}
             for p in path.split("/") if p.startswith("{")
         ]  # fmt: skip
-        if doc and doc.query:
-            params += _query_parameters(doc.query)
+        inferred_body, inferred_query = _inferred_models(handler)
+        query_model = doc.query if doc and doc.query else inferred_query
+        body_model = doc.body if doc and doc.body else inferred_body
+        if query_model is not None:
+            params += _query_parameters(query_model)
         if params:
             op["parameters"] = params
-        if doc and doc.body:
+        if body_model is not None and route.method in ("POST", "PUT", "PATCH"):
             op["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": _schema(doc.body, components)}},
+                "content": {"application/json": {"schema": _schema(body_model, components)}},
             }
         ok: dict[str, Any] = {"description": "success"}
         if doc and doc.response:
