@@ -56,7 +56,7 @@ class FieldSpec:
     low: int | None = None
     high: int | None = None
     choices: tuple[str, ...] = ()
-    stats: bool = False  # reads customer_stats
+    stats: bool = False  # reads the purchase summary (RFM refresh)
 
 
 FIELDS: Mapping[str, FieldSpec] = {
@@ -216,7 +216,8 @@ def _parse(doc: Any, path: str, depth: int, counter: list[int]) -> Node:
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class CompiledFilter:
-    """A WHERE expression over `customers c` (and `customer_stats s` when `uses_stats`)."""
+    """A WHERE expression over `customer_facts c` (one narrow row per customer: its
+    filterable columns and purchase summary; `uses_stats`: the filter reads the summary)."""
 
     where: str
     params: tuple[Any, ...]
@@ -224,17 +225,14 @@ class CompiledFilter:
 
     @property
     def from_clause(self) -> str:
-        if self.uses_stats:
-            return "customers c LEFT JOIN customer_stats s ON s.customer_id = c.id"
-        return "customers c"
+        return "customer_facts c"
 
 
 _CMP = {"eq": "=", "ne": "IS DISTINCT FROM", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 _CAST = {Kind.TEXT: "text", Kind.INT: "bigint", Kind.BOOL: "boolean"}
 _COLUMN = {
-    "region": "c.region", "gender": "c.gender::text", "rfm_r": "s.rfm_r", "rfm_f": "s.rfm_f",
-    "rfm_m": "s.rfm_m", "order_count": "COALESCE(s.order_count, 0)",
-    "total_spend": "COALESCE(s.total_spend_krw, 0)",
+    "region": "c.region", "gender": "c.gender::text", "rfm_r": "c.rfm_r", "rfm_f": "c.rfm_f",
+    "rfm_m": "c.rfm_m", "order_count": "c.order_count", "total_spend": "c.total_spend_krw",
 }  # fmt: skip
 # Customers whose latest disposition is in a set: one pass over the contact history
 # (a hashed sub-plan) instead of a lookup per customer.
@@ -243,7 +241,25 @@ _LAST_DISPOSITION_IN = (
     " a.disposition FROM contact_attempts a WHERE a.disposition IS NOT NULL"
     " ORDER BY a.customer_id, a.at DESC) x WHERE x.disposition = ANY({values}))"
 )
-_COUNTED = "o.status NOT IN ('cancelled', 'expired')"
+_COUNTED = "o.status NOT IN ('cancelled', 'expired') AND ol.qty > ol.cancelled_qty"
+# Orders placed or changed after the product summary's refresh (a few hours' worth at most).
+_CHANGED_ORDERS = (
+    "SELECT d.customer_id FROM orders d WHERE d.placed_at >= crm_purchases_settled_until()"
+    " OR d.updated_at >= crm_purchases_settled_until()"
+)
+# "Bought" is the summary's answer for customers whose orders did not change since its
+# refresh, and the live orders' answer for the few whose orders did: exact either way.
+_BOUGHT = (
+    "EXISTS (SELECT 1 FROM ("
+    "SELECT pp.customer_id FROM customer_product_purchases pp"
+    " WHERE pp.product_id IN (SELECT p.id FROM products p WHERE {match}){summary_within}"
+    " AND pp.customer_id NOT IN (" + _CHANGED_ORDERS + ")"
+    " UNION ALL "
+    "SELECT o.customer_id FROM orders o JOIN order_lines ol ON ol.order_id = o.id"
+    " JOIN skus k ON k.id = ol.sku_id JOIN products p ON p.id = k.product_id"
+    " WHERE o.customer_id IN (" + _CHANGED_ORDERS + ") AND " + _COUNTED + " AND {match}"
+    "{live_within}) b WHERE b.customer_id = c.id)"
+)
 
 
 _NEVER_NULL_FIELDS = frozenset({
@@ -364,27 +380,26 @@ class _Compiler:
         parts = []
         if low is not None:  # at least `low` whole days ago
             parts.append(
-                f"s.last_purchase_at <= now() - make_interval(days => {self.bind(low, 'int')})"
+                f"c.last_purchase_at <= now() - make_interval(days => {self.bind(low, 'int')})"
             )
         if high is not None:  # fewer than high + 1 days ago
             days = self.bind(high + 1, "int")
-            parts.append(f"s.last_purchase_at > now() - make_interval(days => {days})")
+            parts.append(f"c.last_purchase_at > now() - make_interval(days => {days})")
         return "(" + " AND ".join(parts) + ")"
 
     def days_since(self, cond: Condition) -> str:
         return self._ranged(cond.op, cond.value, self._days_range)
 
     def bought(self, cond: Condition) -> str:
-        match = "p.code" if cond.field == "bought_product" else "p.category"
-        within = ""
+        summary_within = live_within = ""
         if cond.within_days is not None:
             days = self.bind(cond.within_days, "int")
-            within = f" AND o.placed_at >= now() - make_interval(days => {days})"
-        exists = (
-            "EXISTS (SELECT 1 FROM orders o JOIN order_lines ol ON ol.order_id = o.id"
-            " JOIN skus k ON k.id = ol.sku_id JOIN products p ON p.id = k.product_id"
-            f" WHERE o.customer_id = c.id AND {_COUNTED} AND ol.qty > ol.cancelled_qty"
-            f" AND {match} = ANY({self.bind(cond.value, 'text[]')}){within})"
+            summary_within = f" AND pp.last_at >= now() - make_interval(days => {days})"
+            live_within = f" AND o.placed_at >= now() - make_interval(days => {days})"
+        column = "p.code" if cond.field == "bought_product" else "p.category"
+        match = f"{column} = ANY({self.bind(cond.value, 'text[]')})"
+        exists = _BOUGHT.format(
+            match=match, summary_within=summary_within, live_within=live_within
         )
         return exists if cond.op == "in" else f"(NOT {exists})"
 
