@@ -71,6 +71,9 @@ class ShiftSimulator:
 
     def _make_ready(self, agent: Agent) -> None:
         if agent.logout_requested:
+            if agent.state is AgentState.RESERVED:
+                # A preview call that did not connect: the agent was never on a call.
+                agent.transition(AgentState.READY, at_s=self.now)
             agent.transition(AgentState.OFFLINE, at_s=self.now)
             return
         agent.transition(AgentState.READY, at_s=self.now)

@@ -105,3 +105,13 @@ def test_cli_prints_json_last(capsys: pytest.CaptureFixture[str], tmp_path: Path
     assert {row["strategy"] for row in table} == {"preview", "progressive", "ratio",
                                                    "adaptive", "predictive"}
     assert main(["pacing", "--scenario", str(path), "--strategy", "nope"]) == 2
+
+
+@pytest.mark.parametrize("strategy", ["preview", "progressive", "ratio", "adaptive", "predictive"])
+def test_every_built_in_strategy_survives_agents_logging_out(strategy: str) -> None:
+    # home-shopping-20 sends six agents home mid-shift, some while a call is held for them.
+    from dialer.bench import run_one
+
+    result = run_one("home-shopping-20", strategy, 1)
+    assert result.connected > 0
+    assert result.agents == 20
