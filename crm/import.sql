@@ -25,6 +25,37 @@ CREATE TEMP TABLE IF NOT EXISTS crm_dnc_stage (
     registered_on  date
 ) ON COMMIT DELETE ROWS;
 
+-- tune_batch --
+-- Settings for one batch's transaction. No arguments. Not waiting for the WAL flush at commit
+-- keeps every batch atomic; a crash can lose the last committed batches, which a rerun
+-- imports again. Per-batch statements are short: JIT compiling them costs more than it saves.
+SET LOCAL synchronous_commit = off; SET LOCAL jit = off; SET LOCAL work_mem = '64MB';
+
+-- may_skip_triggers --
+-- Whether this session may set session_replication_role (superusers only). No arguments.
+SELECT current_setting('is_superuser') = 'on';
+
+-- skip_triggers --
+-- Until skip_triggers_end, in this transaction: no triggers, foreign key checks included.
+-- Only for rows whose references hold by construction. No arguments.
+SET LOCAL session_replication_role = replica;
+
+-- skip_triggers_end --
+-- Triggers and foreign key checks again. No arguments.
+SET LOCAL session_replication_role = origin;
+
+-- existing_phones --
+-- Which of these phones already belong to a customer. $1 phones (text[])
+SELECT phone_e164 FROM customers WHERE phone_e164 = ANY($1::text[]);
+
+-- ref_owners --
+-- The phone of the customer holding each of these external ids. $1 external ids (text[])
+SELECT external_ref, phone_e164 FROM customers WHERE external_ref = ANY($1::text[]);
+
+-- next_customer_ids --
+-- Ids for new customers written with COPY (their consent rows need them). $1 how many
+SELECT array(SELECT nextval('customers_id_seq') FROM generate_series(1, $1));
+
 -- stage_ref_conflicts --
 -- Staged external ids that already belong to a customer with another phone. No arguments.
 -- (LATERAL ... LIMIT 1 keeps it an index probe per staged row: a plain join lets the planner

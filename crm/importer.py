@@ -12,11 +12,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import datetime as dt
-import io
 import logging
 import multiprocessing
 import os
-import queue
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -28,10 +26,9 @@ import asyncpg
 
 from config.sql import load_queries
 from crm.errors import ImportFailed
+from crm.import_write import may_skip_fk_check, write_customer_batch, write_dnc_batch
 from crm.parse import (
-    CUSTOMER_STAGE_COLUMNS,
     DEFAULT_BATCH_ROWS,
-    DNC_STAGE_COLUMNS,
     Batch,
     FileInfo,
     ImportKind,
@@ -45,8 +42,6 @@ log = logging.getLogger(__name__)
 
 # Files at least this big are parsed in a child process (spawning one costs ~0.3 s).
 PARALLEL_MIN_BYTES = 4 << 20
-# Batches parsed ahead of the database; bounds the parser's lead (and memory).
-PREFETCH_BATCHES = 2
 POLL_S = 0.2
 DNC_KINDS = ("national", "financial", "internal")
 REPORT_HEADER = ("line", "reason", "value")
@@ -70,6 +65,8 @@ class ImportSummary:
     batches: int = 0
     consents: int = 0
     seconds: float = 0.0
+    # The last batch met customers from before this import: look before writing the next.
+    met_existing: bool = True
 
     def as_json(self) -> dict[str, Any]:
         """The documented summary: rows == imported + updated + duplicates + invalid."""
@@ -87,20 +84,16 @@ class ImportSummary:
 # --- where batches come from --------------------------------------------------------------
 
 
-def _produce(path: str, kind: str, batch_rows: int, out: Any, parent: int) -> None:
+def _produce(path: str, kind: str, batch_rows: int, out: Any) -> None:
     """Child process: parse the file and send FileInfo, then Batches, then None."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
 
     def send(item: object) -> None:
-        while True:
-            try:
-                out.put(item, timeout=1.0)
-                return
-            except queue.Full:
-                if os.getppid() != parent:
-                    # Parent gone (kill -9): nobody reads the queue, so its feeder thread
-                    # would block a normal exit forever.
-                    os._exit(0)
+        try:
+            out.send(item)
+        except OSError:
+            # Parent gone (kill -9): its end of the pipe closed with it.
+            os._exit(0)
 
     try:
         info, table, columns = open_import(Path(path), ImportKind(kind))
@@ -123,7 +116,7 @@ class _BatchSource:
         self.path, self.kind, self.batch_rows, self.parallel = path, kind, batch_rows, parallel
         self._stop = threading.Event()
         self._process: Any = None
-        self._queue: Any = None
+        self._pipe: Any = None
         self._local: Iterator[Batch] | None = None
         self._close: Callable[[], None] = lambda: None
 
@@ -134,12 +127,16 @@ class _BatchSource:
             self._close = table.close
             return info
         ctx = multiprocessing.get_context("spawn")
-        self._queue = ctx.Queue(maxsize=PREFETCH_BATCHES)
+        # A pipe, not a queue: the child blocks sending batch n+1 until we take it, so it is
+        # at most one batch ahead (and one in the making). We hold no write end, so if the
+        # child dies, even halfway through sending a batch, reading gets EOF, never hangs.
+        self._pipe, writer = ctx.Pipe(duplex=False)
         self._process = ctx.Process(
             target=_produce, name="telemart-import-parser", daemon=True,
-            args=(str(self.path), self.kind.value, self.batch_rows, self._queue, os.getpid()),
+            args=(str(self.path), self.kind.value, self.batch_rows, writer),
         )  # fmt: skip
         self._process.start()
+        writer.close()
         first = await asyncio.to_thread(self._get)
         if isinstance(first, tuple):
             raise ImportFailed(first[1])
@@ -149,12 +146,13 @@ class _BatchSource:
     def _get(self) -> object:
         while not self._stop.is_set():
             try:
-                return self._queue.get(timeout=POLL_S)
-            except queue.Empty:
-                if not self._process.is_alive() and self._queue.empty():
-                    raise ImportFailed(
-                        f"the parser process died (exit code {self._process.exitcode})"
-                    ) from None
+                if self._pipe.poll(POLL_S):
+                    return self._pipe.recv()
+            except (EOFError, OSError):
+                self._process.join(timeout=POLL_S)
+                raise ImportFailed(
+                    f"the parser process died (exit code {self._process.exitcode})"
+                ) from None
         raise ImportFailed("stopped")
 
     async def next(self) -> Batch | None:
@@ -171,7 +169,7 @@ class _BatchSource:
             if self._process.is_alive():
                 self._process.terminate()
             self._process.join(timeout=5)
-            self._queue.close()
+            self._pipe.close()
 
 
 # --- the import ---------------------------------------------------------------------------
@@ -220,8 +218,7 @@ async def import_file(
     summary.error_report = str(report)
     stage = "create_customer_stage" if kind is ImportKind.CUSTOMERS else "create_dnc_stage"
     await conn.execute(Q[stage])
-    # Per-batch statements are short; JIT compiling them costs more than it saves.
-    await conn.execute("SET jit = off")
+    skip_fk_check = await may_skip_fk_check(conn)
     source_of_batches = _BatchSource(path, kind, batch_rows, parallel)
     with report.open("w", encoding="utf-8", newline="") as report_file:
         writer = csv.writer(report_file)
@@ -233,7 +230,7 @@ async def import_file(
             while (batch := await source_of_batches.next()) is not None:
                 issues = await _write_batch(
                     conn, batch=batch, kind=kind, source=source, dnc_kind=dnc_kind,
-                    summary=summary,
+                    summary=summary, skip_fk_check=skip_fk_check,
                 )  # fmt: skip
                 writer.writerows(issues)
                 report_file.flush()
@@ -263,62 +260,30 @@ async def _write_batch(
     source: str,
     dnc_kind: str,
     summary: ImportSummary,
+    skip_fk_check: bool,
 ) -> list[Issue]:
-    """Merge one batch in one transaction; update `summary` only once it committed."""
-    issues = batch.issues
-    extra_warned = 0
-    async with conn.transaction():
-        if kind is ImportKind.CUSTOMERS:
-            await conn.copy_to_table(
-                "crm_customer_stage", source=io.BytesIO(batch.data),
-                columns=list(CUSTOMER_STAGE_COLUMNS), format="text",
-            )  # fmt: skip
-            if batch.has_refs:
-                issues, extra_warned = await _drop_conflicting_refs(conn, issues)
-            row = await conn.fetchrow(Q["merge_customers"], source)
-        else:
-            await conn.copy_to_table(
-                "crm_dnc_stage", source=io.BytesIO(batch.data),
-                columns=list(DNC_STAGE_COLUMNS), format="text",
-            )  # fmt: skip
-            row = await conn.fetchrow(Q["merge_dnc"], dnc_kind, source)
-        assert row is not None
-        inserted = int(row["inserted"])
-        progress = summary.details() | {
-            "rows": summary.rows + batch.rows,
-            "batches": summary.batches + 1,
-        }
-        await conn.execute(Q["update_import_run"], summary.run_id, progress)
+    """Write one batch in one transaction; update `summary` only once it committed."""
+    progress = summary.details() | {
+        "rows": summary.rows + batch.rows,
+        "batches": summary.batches + 1,
+    }
+    if kind is ImportKind.CUSTOMERS:
+        written = await write_customer_batch(
+            conn, batch=batch, source=source, run_id=summary.run_id, progress=progress,
+            probe=summary.met_existing, skip_fk_check=skip_fk_check,
+        )  # fmt: skip
+        summary.met_existing = written.met_existing
+    else:
+        written = await write_dnc_batch(
+            conn, batch=batch, dnc_kind=dnc_kind, source=source, run_id=summary.run_id,
+            progress=progress,
+        )  # fmt: skip
     summary.batches += 1
     summary.rows += batch.rows
-    summary.imported += inserted
-    summary.updated += batch.staged - batch.repeats - inserted
+    summary.imported += written.inserted
+    summary.updated += batch.staged - batch.repeats - written.inserted
     summary.duplicates += batch.duplicates
     summary.invalid += batch.invalid
-    summary.warnings += batch.warned + extra_warned
-    if kind is ImportKind.CUSTOMERS:
-        summary.consents += int(row["consents"])
-    return issues
-
-
-async def _drop_conflicting_refs(
-    conn: asyncpg.Connection, issues: list[Issue]
-) -> tuple[list[Issue], int]:
-    """External ids already held by a customer with another phone are not moved: the row
-    goes in without it, with a warning. Returns the batch's issues and newly warned rows."""
-    conflicts = await conn.fetch(Q["stage_ref_conflicts"])
-    if not conflicts:
-        return issues, 0
-    await conn.execute(Q["drop_stage_refs"], [r["phone_e164"] for r in conflicts])
-    by_line = {issue[0]: issue for issue in issues}
-    new = 0
-    reason = "external id belongs to a customer with another phone"
-    for r in conflicts:
-        line = r["line"]
-        if line in by_line:
-            old = by_line[line]
-            by_line[line] = (line, f"{old[1]}; {reason}", f"{old[2]}; {r['external_ref']}")
-        else:
-            by_line[line] = (line, reason, r["external_ref"])
-            new += 1
-    return sorted(by_line.values()), new
+    summary.warnings += batch.warned + written.extra_warned
+    summary.consents += written.consents
+    return written.issues

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterator
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -40,6 +41,12 @@ CUSTOMER_STAGE_COLUMNS = (
     "postal_code", "region", "birth_date", "gender", "consent",
 )  # fmt: skip
 DNC_STAGE_COLUMNS = ("line", "phone_e164", "registered_on")
+# Batch.lines columns, in order: a COPY into customers adds "id" and "source" after them.
+CUSTOMER_LINE_COLUMNS = (
+    "external_ref", "name", "phone_e164", "phone_type", "email", "address", "postal_code",
+    "region", "birth_date", "gender", "consent_marketing",
+)  # fmt: skip
+NULL = "\\N"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,8 +60,15 @@ class FileInfo:
 
 @dataclass(frozen=True, kw_only=True)
 class Batch:
-    data: bytes  # COPY text, one line per staged phone
-    staged: int  # phones in `data`
+    """One batch of parsed rows, one entry per distinct phone ("staged").
+
+    Customers: `lines[i]` holds phone `phones[i]`'s cells as COPY text in
+    CUSTOMER_LINE_COLUMNS order, so a new customer is a direct COPY into `customers` once
+    the importer appends its id and source; `line_numbers`, `consents` (t, f or \\N) and
+    `refs` run in step. Do-not-call: `data` is the staging COPY text.
+    """
+
+    staged: int  # distinct phones in the batch
     repeats: int  # staged phones first seen in an earlier batch
     rows: int  # file rows this batch consumed (blank lines excluded)
     duplicates: int
@@ -63,6 +77,33 @@ class Batch:
     issues: list[Issue]
     has_refs: bool
     position: int  # bytes of the file read so far
+    data: bytes = b""
+    lines: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    line_numbers: list[int] = field(default_factory=list)
+    consents: list[str] = field(default_factory=list)
+    refs: list[str | None] = field(default_factory=list)
+    known: list[int] = field(default_factory=list)  # indices of the `repeats`
+
+    def stage_text(
+        self, indices: Iterable[int] | None = None, *, lines: list[str] | None = None
+    ) -> bytes:
+        """COPY text for the staging table (CUSTOMER_STAGE_COLUMNS / DNC_STAGE_COLUMNS), of
+        all staged phones or of those at `indices`; `lines` replaces `self.lines`."""
+        lines = self.lines if lines is None else lines
+        if not lines:
+            return self.data
+        picked = range(len(lines)) if indices is None else indices
+        out: list[str] = []
+        for i in picked:
+            ref, name, phone, kind, rest = lines[i].split("\t", 4)
+            rest = rest.rsplit("\t", 1)[0]  # without consent_marketing
+            name = name or NULL
+            out.append(
+                f"{self.line_numbers[i]}\t{phone}\t{kind}\t{ref}\t{name}\t{rest}\t"
+                f"{self.consents[i]}\n"
+            )
+        return "".join(out).encode()
 
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -76,6 +117,17 @@ def _text(cell: str) -> str | None:
     if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
         return value.translate(_ESCAPES)
     return value
+
+
+_UNESCAPES = {"\\\\": "\\", "\\t": "\t", "\\n": "\n", "\\r": "\r"}
+_ESCAPED = re.compile(r"\\[\\tnr]")
+
+
+def _unescape(value: str | None) -> str | None:
+    """The cell a `_text` value stands for."""
+    if value is None or "\\" not in value:
+        return value
+    return _ESCAPED.sub(lambda m: _UNESCAPES[m[0]], value)
 
 
 def _serialise(records: dict[str, list[str | None]]) -> bytes:
@@ -138,12 +190,16 @@ def _customer_batches(
     i_addr, i_zip, i_birth = at[Field.ADDRESS], at[Field.POSTAL_CODE], at[Field.BIRTH_DATE]
     i_gender, i_consent, i_ref = at[Field.GENDER], at[Field.CONSENT], at[Field.EXTERNAL_REF]
     today = dt.datetime.now(KST).date()
+    # Cells repeat: each distinct text is read once (dates: ISO text, None if unreadable).
     dates: dict[str, str | None] = {}
+    genders: dict[str, str | None] = {}
+    flags: dict[str, bool | None] = {}
     seen: set[str] = set()  # every phone of the file so far
     pad = [""] * width
 
     records: dict[str, list[str | None]] = {}
     refs: dict[str, str] = {}  # external ref -> phone, this batch
+    known: list[int] = []  # staged phones first seen in an earlier batch
     issues: list[Issue] = []
     rows = duplicates = invalid = warned = repeats = 0
     has_refs = False
@@ -177,14 +233,14 @@ def _customer_batches(
         gender: str | None = None
         raw = cells[i_gender]
         if raw:
-            gender = parse_gender(raw)
+            gender = genders[raw] if raw in genders else genders.setdefault(raw, parse_gender(raw))
             if gender is None and raw.strip():
                 reasons.append("gender unreadable")
                 bad.append(raw)
         consent: str | None = None
         raw = cells[i_consent]
         if raw:
-            flag = parse_consent(raw)
+            flag = flags[raw] if raw in flags else flags.setdefault(raw, parse_consent(raw))
             if flag is None:
                 if raw.strip():
                     reasons.append("marketing consent unreadable")
@@ -219,24 +275,47 @@ def _customer_batches(
             if e164 in seen:
                 duplicates += 1
                 repeats += 1
+                known.append(len(records))
             else:
                 seen.add(e164)
             records[e164] = record
         if rows >= batch_rows:
-            yield Batch(
-                data=_serialise(records), staged=len(records), repeats=repeats, rows=rows,
-                duplicates=duplicates, invalid=invalid, warned=warned, issues=issues,
-                has_refs=has_refs, position=table.position,
+            yield _customer_batch(
+                records, repeats=repeats, rows=rows, duplicates=duplicates, invalid=invalid,
+                warned=warned, issues=issues, has_refs=has_refs, position=table.position,
+                known=known,
             )  # fmt: skip
-            records, refs, issues = {}, {}, []
+            records, refs, issues, known = {}, {}, [], []
             rows = duplicates = invalid = warned = repeats = 0
             has_refs = False
     if rows:
-        yield Batch(
-            data=_serialise(records), staged=len(records), repeats=repeats, rows=rows,
-            duplicates=duplicates, invalid=invalid, warned=warned, issues=issues,
-            has_refs=has_refs, position=table.position,
+        yield _customer_batch(
+            records, repeats=repeats, rows=rows, duplicates=duplicates, invalid=invalid,
+            warned=warned, issues=issues, has_refs=has_refs, position=table.position,
+            known=known,
         )  # fmt: skip
+
+
+def _customer_batch(
+    records: dict[str, list[str | None]], *, repeats: int, rows: int, duplicates: int,
+    invalid: int, warned: int, issues: list[Issue], has_refs: bool, position: int,
+    known: list[int],
+) -> Batch:  # fmt: skip
+    # record: line, phone, type, ref, name, email, address, zip, region, birth, gender, consent
+    values = list(records.values())
+    lines = [
+        f"{r[3] or NULL}\t{r[4] or ''}\t{r[1]}\t{r[2]}\t{r[5] or NULL}\t{r[6] or NULL}\t"
+        f"{r[7] or NULL}\t{r[8] or NULL}\t{r[9] or NULL}\t{r[10] or NULL}\t"
+        f"{'t' if r[11] == 't' else 'f'}"
+        for r in values
+    ]
+    return Batch(
+        staged=len(values), repeats=repeats, rows=rows, duplicates=duplicates, invalid=invalid,
+        warned=warned, issues=issues, has_refs=has_refs, position=position, lines=lines,
+        phones=list(records), line_numbers=[int(r[0] or 0) for r in values],
+        consents=[r[11] or NULL for r in values], refs=[_unescape(r[3]) for r in values],
+        known=known,
+    )  # fmt: skip
 
 
 def _merge(earlier: list[str | None], later: list[str | None]) -> None:

@@ -11,6 +11,7 @@ checks with hypothesis that the two never disagree.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -86,6 +87,8 @@ def fast_normalize(raw: str) -> Phone | None:
     return Phone("+82" + national, "mobile")
 
 
+# Files repeat their bad values ("", "없음", "N/A", "0000", ...): remember recent answers.
+@functools.lru_cache(maxsize=4096)
 def slow_normalize(raw: str) -> Phone | None:
     """phonenumbers' answer: None when it cannot parse the text or the number is invalid."""
     try:

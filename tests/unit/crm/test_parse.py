@@ -32,7 +32,7 @@ def read(path: Path, kind: ImportKind = ImportKind.CUSTOMERS, size: int = 1000) 
 
 
 def staged(batch: Batch) -> list[list[str]]:
-    return [line.split("\t") for line in batch.data.decode().splitlines()]
+    return [line.split("\t") for line in batch.stage_text().decode().splitlines()]
 
 
 @pytest.mark.parametrize(
