@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import calendar
 import enum
-import importlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ import asyncpg
 from config.sql import load_queries
 from logistics.carriers import carrier, normalise_tracking_number
 from logistics.errors import LogisticsError
+from logistics.stock import restock_return
 from logistics.tracking import KST
 
 Q = load_queries("logistics", "returns.sql")
@@ -206,19 +206,10 @@ async def request_return(
 
 
 async def _restock(conn: asyncpg.Connection, ret: asyncpg.Record, actor: str) -> None:
-    try:
-        restock = importlib.import_module("logistics.stock").restock_return
-    except (ImportError, AttributeError):
-        restock = None
     for line in ret["lines"]:
-        if restock is not None:
-            await restock(conn, sku_id=line["sku_id"], qty=line["qty"], order_id=ret["order_id"],
-                          actor=actor)  # fmt: skip
-            continue
-        stock_id = await conn.fetchval(Q["fallback_stock_row"], line["sku_id"])
-        if stock_id is None:
-            raise ReturnError(f"sku {line['sku_id']} has no stock row to return it to")
-        await conn.execute(Q["fallback_restock"], stock_id, line["qty"], ret["order_id"], actor)
+        await restock_return(
+            conn, sku_id=line["sku_id"], qty=line["qty"], order_id=ret["order_id"], actor=actor
+        )
 
 
 async def _replacement(conn: asyncpg.Connection, ret: asyncpg.Record) -> int:

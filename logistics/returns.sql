@@ -59,13 +59,3 @@ WHERE ($1::text IS NULL OR r.status = $1) AND ($2::bigint IS NULL OR r.id < $2)
 ORDER BY r.id DESC
 LIMIT $3;
 
--- fallback_stock_row --
--- Where a returned sku goes back when the stock module is absent. $1 sku id
-SELECT id FROM stock WHERE sku_id = $1 ORDER BY id LIMIT 1 FOR UPDATE;
-
--- fallback_restock --
--- Put returned units back on hand and write the ledger movement.
--- $1 stock id, $2 qty, $3 order id, $4 actor
-WITH up AS (UPDATE stock SET on_hand = on_hand + $2 WHERE id = $1 RETURNING id)
-INSERT INTO stock_movements (stock_id, kind, on_hand_delta, order_id, reason, actor)
-SELECT id, 'return', $2, $3, 'customer return', $4 FROM up;
