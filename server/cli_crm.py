@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,21 @@ def cmd_import(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.update(min(done, total) - bar.n)
 
+    interrupted = False
+
     async def run() -> dict[str, Any]:
+        # Ctrl-C cancels the import between or inside batches; the batch in flight rolls
+        # back. We remember it, so the command says so even if the last batch had already
+        # committed when the signal arrived.
+        task = asyncio.current_task()
+        assert task is not None
+
+        def on_interrupt() -> None:
+            nonlocal interrupted
+            interrupted = True
+            task.cancel()
+
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, on_interrupt)
         async with open_database(settings) as (_, pool), pool.acquire() as conn:
             summary = await import_file(
                 conn, path=path, kind=kind, source=args.source or path.name,
@@ -65,9 +80,18 @@ def cmd_import(args: argparse.Namespace) -> int:
     except ImportFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except asyncio.CancelledError:
+        interrupted = True
     finally:
         if bar is not None:
             bar.close()
+    if interrupted:
+        print(
+            "interrupted: every committed batch is complete; run the same import again "
+            "to finish (rows already in are updated, never doubled)",
+            file=sys.stderr,
+        )
+        return 130
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:

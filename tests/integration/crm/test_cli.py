@@ -15,7 +15,8 @@ import pytest
 from config.db import connect
 
 BATCH = 5000
-ROWS = 60_000
+# Enough batches that the import cannot finish between batch 3 and the signal.
+ROWS = 200_000
 LINE_TIMEOUT_S = 60.0
 
 
