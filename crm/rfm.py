@@ -52,6 +52,7 @@ async def refresh_rfm(conn: asyncpg.Connection, *, trigger: str) -> RfmRun:
         status = await conn.execute(Q["refresh_customer_stats"], started)
         await conn.execute(Q["delete_stale_stats"], started)
         await conn.execute(Q["insert_missing_facts"])
+        await conn.execute(Q["repair_dnc_facts"])
         await conn.execute(Q["copy_stats_to_facts"])
         await conn.execute(Q["clear_stale_facts"])
         await conn.execute(Q["delete_orphan_facts"])

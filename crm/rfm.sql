@@ -48,18 +48,31 @@ FROM customer_stats WHERE customer_id = $1;
 
 -- insert_missing_facts --
 -- Customers without a segment row yet (inserted while triggers were off, e.g. a bulk
--- load): add them with their summary. No arguments
+-- load): add them with their summary, contact history and do-not-call flag. No arguments
 INSERT INTO customer_facts (id, phone_e164, region, gender, birth_date, consent_marketing,
                             consent_night, order_count, total_spend_krw, last_purchase_at,
-                            rfm_r, rfm_f, rfm_m)
+                            rfm_r, rfm_f, rfm_m, last_contacted_at, last_disposition,
+                            last_disposition_at, last_disposition_id, dnc)
 SELECT c.id, c.phone_e164, c.region, c.gender, c.birth_date, c.consent_marketing,
        c.consent_night, COALESCE(s.order_count, 0), COALESCE(s.total_spend_krw, 0),
-       s.last_purchase_at, s.rfm_r, s.rfm_f, s.rfm_m
+       s.last_purchase_at, s.rfm_r, s.rfm_f, s.rfm_m, la.at, ld.disposition, ld.at, ld.id,
+       EXISTS (SELECT 1 FROM do_not_call d WHERE d.phone_e164 = c.phone_e164)
 FROM customers c LEFT JOIN customer_stats s ON s.customer_id = c.id
+LEFT JOIN (SELECT customer_id, max(at) AS at FROM contact_attempts GROUP BY customer_id) la
+    ON la.customer_id = c.id
+LEFT JOIN (SELECT DISTINCT ON (customer_id) customer_id, id, at, disposition
+           FROM contact_attempts WHERE disposition IS NOT NULL
+           ORDER BY customer_id, at DESC, id DESC) ld ON ld.customer_id = c.id
 -- EXCEPT reads customer_facts once; a NOT EXISTS planned as a nested loop over a table
 -- that starts empty would re-read the rows this statement inserts, for every customer.
 WHERE c.id IN (SELECT id FROM customers EXCEPT SELECT id FROM customer_facts)
 ON CONFLICT (id) DO NOTHING;
+
+-- repair_dnc_facts --
+-- Re-derive the do-not-call flag where it differs (a repair: the triggers keep it, but a
+-- customer created while another transaction listed its phone sees neither). No arguments
+UPDATE customer_facts f SET dnc = NOT f.dnc
+WHERE f.dnc IS DISTINCT FROM (f.phone_e164 IN (SELECT d.phone_e164 FROM do_not_call d));
 
 -- copy_stats_to_facts --
 -- Copy the fresh summary into the segment rows that differ (customer columns are the

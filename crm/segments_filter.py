@@ -234,13 +234,6 @@ _COLUMN = {
     "region": "c.region", "gender": "c.gender::text", "rfm_r": "c.rfm_r", "rfm_f": "c.rfm_f",
     "rfm_m": "c.rfm_m", "order_count": "c.order_count", "total_spend": "c.total_spend_krw",
 }  # fmt: skip
-# Customers whose latest disposition is in a set: one pass over the contact history
-# (a hashed sub-plan) instead of a lookup per customer.
-_LAST_DISPOSITION_IN = (
-    "c.id IN (SELECT x.customer_id FROM (SELECT DISTINCT ON (a.customer_id) a.customer_id,"
-    " a.disposition FROM contact_attempts a WHERE a.disposition IS NOT NULL"
-    " ORDER BY a.customer_id, a.at DESC) x WHERE x.disposition = ANY({values}))"
-)
 _COUNTED = "o.status NOT IN ('cancelled', 'expired') AND ol.qty > ol.cancelled_qty"
 # Orders placed or changed after the product summary's refresh (a few hours' worth at most).
 _CHANGED_ORDERS = (
@@ -330,8 +323,8 @@ class _Compiler:
         return f"(c.{cond.field} = {self.bind(cond.value, 'boolean')})"
 
     def dnc(self, cond: Condition) -> str:
-        exists = "EXISTS (SELECT 1 FROM do_not_call d WHERE d.phone_e164 = c.phone_e164)"
-        return exists if cond.value else f"NOT {exists}"
+        # Kept in step with do_not_call (any list) by triggers (crm/migrations/0033).
+        return f"(c.dnc = {self.bind(cond.value, 'boolean')})"
 
     # Ages and day counts compile to ranges on the stored timestamp so indexes apply.
     def _age_range(self, low: int | None, high: int | None) -> str:
@@ -403,17 +396,18 @@ class _Compiler:
         )
         return exists if cond.op == "in" else f"(NOT {exists})"
 
+    # The latest attempt with a disposition, and the latest attempt, are kept in
+    # customer_facts by a trigger on contact_attempts (crm/migrations/0033).
     def last_disposition(self, cond: Condition) -> str:
         values = cond.value if isinstance(cond.value, tuple) else (cond.value,)
-        positive = _LAST_DISPOSITION_IN.format(values=self.bind(values, "text[]"))
-        return positive if cond.op in ("eq", "in") else f"(NOT {positive})"
+        # No disposition yet: not "in" any set, so "not_in" / "ne" hold.
+        positive = f"COALESCE(c.last_disposition = ANY({self.bind(values, 'text[]')}), false)"
+        return f"({positive})" if cond.op in ("eq", "in") else f"(NOT {positive})"
 
     def contacted(self, cond: Condition) -> str:
-        exists = (
-            "EXISTS (SELECT 1 FROM contact_attempts a WHERE a.customer_id = c.id"
-            f" AND a.at >= now() - make_interval(days => {self.bind(cond.value, 'int')}))"
-        )
-        return exists if cond.op == "within_days" else f"(NOT {exists})"
+        days = self.bind(cond.value, "int")
+        positive = f"COALESCE(c.last_contacted_at >= now() - make_interval(days => {days}), false)"
+        return f"({positive})" if cond.op == "within_days" else f"(NOT {positive})"
 
 
 def compile_filter(node: Node, *, first_param: int = 1) -> CompiledFilter:

@@ -13,6 +13,13 @@ RETURNING id;
 -- Classify every member (first suppression reason wins), insert the rest as leads, and
 -- count by reason. ${base} campaign id, +1 list id, +2 priority, +3 require consent,
 -- +4 night-only window, +5 exclude contacted days (NULL: no exclusion)
+-- Members' phone and consents come from their `customer_facts` row (the segment already
+-- read it; kept in step with `customers` by triggers) rather than a second scan of
+-- `customers`. The compliance tests read the source tables: do_not_call by phone and
+-- contact_attempts, each one hashed set. Leads go in in customer-id order (the order of
+-- the unique and customer indexes). No ON CONFLICT: the campaign row is locked (FOR
+-- UPDATE) by the caller, every lead insert happens under that lock, and members already
+-- in the campaign are classified `already_in_campaign`, so a conflict cannot happen.
 WITH members AS ({members}),
 cand AS MATERIALIZED (
     SELECT c.id AS customer_id, c.phone_e164,
@@ -36,14 +43,14 @@ cand AS MATERIALIZED (
                 WHERE l.customer_id = c.id AND l.campaign_id = ${p0}::bigint)
                 THEN 'already_in_campaign'
         END AS reason
-    FROM members m JOIN customers c ON c.id = m.id
+    FROM members m JOIN customer_facts c ON c.id = m.id
 ),
 ins AS (
     INSERT INTO campaign_leads (campaign_id, list_id, customer_id, phone_e164, priority, position)
     SELECT ${p0}::bigint, ${p1}::bigint, customer_id, phone_e164, ${p2}::int,
            row_number() OVER (ORDER BY customer_id)
     FROM cand WHERE reason IS NULL
-    ON CONFLICT (campaign_id, customer_id) DO NOTHING
+    ORDER BY customer_id
     RETURNING 1
 )
 SELECT reason, count(*)::int AS n FROM cand WHERE reason IS NOT NULL GROUP BY reason
