@@ -80,6 +80,18 @@ async def me(request: web.Request) -> web.Response:
     return web.json_response({"id": user.id, "username": user.username, "role": user.role.value})
 
 
+@routes.post("/api/v1/auth/revoke")
+@allow("agent", "supervisor", "marketer", "logistics")
+@api("Revoke the bearer token this request carries", tags=("auth",))
+async def revoke(request: web.Request) -> web.Response:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise ApiError(400, "no_bearer_token", "send the token to revoke as Authorization: Bearer")
+    async with request.app[POOL].acquire() as conn:
+        await revoke_token(conn, header[7:].strip())
+    return web.json_response({"revoked": True})
+
+
 @routes.get("/login")
 @allow(PUBLIC)
 @aiohttp_jinja2.template("login.html")

@@ -81,3 +81,15 @@ async def test_wrong_login_shows_error(client: TestClient) -> None:  # type: ign
     resp = await client.post("/login", data={"username": "ghost", "password": "x"})
     assert resp.status == 401
     assert "Wrong username or password" in await resp.text()
+
+
+async def test_revoked_token_is_refused_at_once(client: TestClient, db_url: str) -> None:  # type: ignore[type-arg]
+    await make_user(db_url, "rex", Role.AGENT, "pw-7654321")
+    resp = await client.post(
+        "/api/v1/auth/token", json={"username": "rex", "password": "pw-7654321"}
+    )
+    headers = {"Authorization": f"Bearer {(await resp.json())['token']}"}
+    assert (await client.get("/api/v1/auth/me", headers=headers)).status == 200  # now cached
+    assert (await client.post("/api/v1/auth/revoke", headers=headers)).status == 200
+    again = await client.get("/api/v1/auth/me", headers=headers)
+    assert again.status == 401
