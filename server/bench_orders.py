@@ -47,7 +47,9 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def _seed(url: str, *, skus: int, stock: int) -> tuple[list[int], list[int], str]:
+async def _seed(
+    url: str, *, skus: int, stock: int, warmup: int
+) -> tuple[list[int], int, list[int], str]:
     conn = await connect(url)
     try:
         await migrate(conn)
@@ -65,6 +67,16 @@ async def _seed(url: str, *, skus: int, stock: int) -> tuple[list[int], list[int
             sku_ids = [s.id for s in view.skus]
             for sku_id in sku_ids:
                 await receive(conn, sku=sku_id, qty=stock, actor="bench")
+            # A product of its own for the warm-up, so it never touches the measured stock.
+            warm = await create_product(
+                conn,
+                spec=ProductSpec(
+                    code="WARM", name="warm-up product", category="bench", price_krw=10_000,
+                    variants=(VariantSpec(code="WARM-0"),),
+                ),
+            )  # fmt: skip
+            warm_sku = warm.skus[0].id
+            await receive(conn, sku=warm_sku, qty=max(warmup, 1), actor="bench")
             rows = await conn.fetch(
                 "INSERT INTO customers (name, phone_e164) SELECT 'bench ' || g, "
                 "'+8210' || lpad(g::text, 8, '0') FROM generate_series(1, $1) g RETURNING id",
@@ -76,7 +88,7 @@ async def _seed(url: str, *, skus: int, stock: int) -> tuple[list[int], list[int
             token = await issue_token(conn, user=user, kind="api", hours=1)
     finally:
         await conn.close()
-    return sku_ids, [r["id"] for r in rows], token
+    return sku_ids, warm_sku, [r["id"] for r in rows], token
 
 
 async def _fire(
@@ -87,6 +99,8 @@ async def _fire(
     customers: list[int],
     orders: int,
     concurrency: int,
+    warm_sku: int,
+    warmup: int,
 ) -> dict[str, Any]:
     latencies: list[float] = []
     counts = {"accepted": 0, "rejected_out_of_stock": 0, "errors": 0}
@@ -131,8 +145,27 @@ async def _fire(
                 counts["errors"] += 1
                 error_samples.append(f"{status} {payload}")
 
+    async def warm(http: aiohttp.ClientSession, n: int) -> None:
+        # Opens the clients' connections and the server's pool and statement caches, as on
+        # a server that has been taking orders for a while; nothing of it is measured.
+        for i in range(n):
+            body = {
+                "customer_id": customers[i % len(customers)],
+                "lines": [{"sku_id": warm_sku, "qty": 1}],
+                "delivery": DELIVERY,
+                "payment": {"method": "card", "installment_months": 0},
+            }
+            async with http.post(
+                f"{base}/api/v1/orders", json=body,
+                headers={**headers, "Idempotency-Key": f"warm-{run_id}-{n}-{i}-{id(http)}"},
+            ) as resp:
+                await resp.read()
+
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as http:
+        per_client = warmup // concurrency
+        if per_client:
+            await asyncio.gather(*(warm(http, per_client) for _ in range(concurrency)))
         first = time.perf_counter()
         await asyncio.gather(*(worker(http) for _ in range(concurrency)))
     elapsed = (last_accepted - first) if last_accepted else 0.0
@@ -145,13 +178,17 @@ async def _fire(
     }
 
 
-async def _verify(url: str, *, stock_total: int) -> dict[str, Any]:
+async def _verify(url: str, *, stock_total: int, sku_ids: list[int]) -> dict[str, Any]:
     conn = await connect(url)
     try:
-        units = await conn.fetchval("SELECT coalesce(sum(qty - cancelled_qty), 0) FROM order_lines")
+        units = await conn.fetchval(
+            "SELECT coalesce(sum(qty - cancelled_qty), 0) FROM order_lines"
+            " WHERE sku_id = ANY($1::bigint[])", sku_ids,
+        )  # fmt: skip
         counters = await conn.fetchrow(
             "SELECT sum(on_hand) AS on_hand, sum(reserved) AS reserved FROM stock"
-        )
+            " WHERE sku_id = ANY($1::bigint[])", sku_ids,
+        )  # fmt: skip
         result = await check(conn)
     finally:
         await conn.close()
@@ -201,16 +238,18 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
 
     settings = settings_from(args)
     async with scratch_database(settings) as url:
-        sku_ids, customers, token = await _seed(url, skus=args.skus, stock=args.stock)
+        sku_ids, warm_sku, customers, token = await _seed(
+            url, skus=args.skus, stock=args.stock, warmup=args.warmup
+        )
         # The server runs in its own process, on the other core.
         server_env = {"TELEMART_POOL_MAX_SIZE": str(args.server_pool)}
         async with server_process(url, "--no-background", env=server_env) as base:
             fired = await _fire(
                 base, token, sku_ids=sku_ids, customers=customers, orders=args.orders,
-                concurrency=args.concurrency,
+                concurrency=args.concurrency, warm_sku=warm_sku, warmup=args.warmup,
             )  # fmt: skip
         stock_total = args.stock * args.skus
-        verified = await _verify(url, stock_total=stock_total)
+        verified = await _verify(url, stock_total=stock_total, sku_ids=sku_ids)
         hot_tps = await _hot_row(url, units=args.stock, concurrency=args.concurrency)
     lat = fired["latencies"]
     oversold = max(0, fired["accepted"] - stock_total, verified["oversold_db"])
@@ -232,6 +271,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             "orders": args.orders,
             "concurrency": args.concurrency,
             "server_pool": args.server_pool,
+            "warmup": args.warmup,
         },
     }
 
@@ -263,5 +303,9 @@ def register(bench_sub: Any) -> None:
     p.add_argument("--orders", type=int, default=20000)
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--server-pool", type=int, default=20, help="the server's pool size")
+    p.add_argument(
+        "--warmup", type=int, default=640,
+        help="orders on a separate product first, not measured (0: measure a cold server)",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print only the JSON line")
     p.set_defaults(func=cmd_bench_orders)
