@@ -12,3 +12,5 @@ def setup_logging(level: str = "INFO") -> None:
     )
     # aiohttp's access log is noisy at INFO under load.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # APScheduler logs every run of the 5-second relay at INFO; failures still show.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

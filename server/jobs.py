@@ -52,7 +52,7 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     for job in all_jobs():
         # coalesce + max_instances=1: a slow run is not stacked behind itself.
         scheduler.add_job(
-            _runner(app[POOL], job), "interval", seconds=job.every_s, id=job.name,
+            _runner(app[POOL], job), "interval", seconds=job.every_s, id=job.name, name=job.name,
             coalesce=True, max_instances=1,
         )  # fmt: skip
     scheduler.start()
