@@ -14,16 +14,12 @@ import asyncio
 import json
 import random
 import resource
-import secrets
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
-
-import asyncpg
 
 from crm.phones import fast_normalize, slow_normalize
 
@@ -144,9 +140,6 @@ CREATE TABLE bench_copy (
 """
 
 
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
 
 def _peak_rss_mb() -> tuple[float, float]:
     """Peak resident memory of this process and of its largest finished child (MB)."""
@@ -155,40 +148,34 @@ def _peak_rss_mb() -> tuple[float, float]:
     return own, children
 
 
-async def run_bench(server_url: str, generated: GeneratedFile, work: Path) -> dict[str, Any]:
+async def run_bench(url: str, generated: GeneratedFile, work: Path) -> dict[str, Any]:
+    """Raw COPY, then the real import, into the fresh database at `url`."""
     from config.db import connect
     from config.migrations import migrate
     from crm.importer import import_file
     from crm.parse import ImportKind
 
-    name = f"telemart_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    conn = await connect(url)
     try:
-        conn = await connect(_with_database(server_url, name))
-        try:
-            await migrate(conn)
-            await conn.execute(_BASELINE_TABLE)
-            started = time.perf_counter()
-            await conn.copy_to_table(
-                "bench_copy", source=generated.copy_path, columns=list(COPY_COLUMNS),
-                format="text",
-            )  # fmt: skip
-            copy_s = time.perf_counter() - started
-            await conn.execute("DROP TABLE bench_copy")
-            await conn.execute("CHECKPOINT")
-            started = time.perf_counter()
-            summary = await import_file(
-                conn, path=generated.path, kind=ImportKind.CUSTOMERS, source="bench",
-                actor="bench", report_dir=work / "reports", parallel=True,
-            )  # fmt: skip
-            seconds = time.perf_counter() - started
-            count = await conn.fetchval("SELECT count(*) FROM customers")
-        finally:
-            await conn.close()
+        await migrate(conn)
+        await conn.execute(_BASELINE_TABLE)
+        started = time.perf_counter()
+        await conn.copy_to_table(
+            "bench_copy", source=generated.copy_path, columns=list(COPY_COLUMNS),
+            format="text",
+        )  # fmt: skip
+        copy_s = time.perf_counter() - started
+        await conn.execute("DROP TABLE bench_copy")
+        await conn.execute("CHECKPOINT")
+        started = time.perf_counter()
+        summary = await import_file(
+            conn, path=generated.path, kind=ImportKind.CUSTOMERS, source="bench",
+            actor="bench", report_dir=work / "reports", parallel=True,
+        )  # fmt: skip
+        seconds = time.perf_counter() - started
+        count = await conn.fetchval("SELECT count(*) FROM customers")
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await conn.close()
     if count != generated.customers or summary.invalid != generated.invalid:
         raise SystemExit(
             f"import disagrees with the generator: {count} customers (expected "
@@ -213,7 +200,7 @@ async def run_bench(server_url: str, generated: GeneratedFile, work: Path) -> di
 
 
 def cmd_bench_import(args: argparse.Namespace) -> int:
-    from config.db import database_url
+    from config.scratch import scratch_database
     from server.cli import settings_from
 
     settings = settings_from(args)
@@ -223,7 +210,7 @@ def cmd_bench_import(args: argparse.Namespace) -> int:
         generated = await asyncio.to_thread(
             generate_customer_file, work / "customers.csv", rows=args.rows
         )
-        async with database_url(settings) as url:
+        async with scratch_database(settings, prefix="telemart_bench_import") as url:
             return await run_bench(url, generated, work)
 
     with tempfile.TemporaryDirectory(prefix="telemart-bench-import-") as tmp:

@@ -14,16 +14,15 @@ import argparse
 import asyncio
 import json
 import math
-import secrets
 import statistics
 import time
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from config.db import connect, open_database
+from config.db import connect
 from config.migrations import migrate
+from config.scratch import scratch_database
 from crm.rfm import refresh_rfm
 from crm.segments import SegmentKind, preview, save_segment
 
@@ -100,9 +99,6 @@ SEED_SQL = (
 )
 
 
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -147,62 +143,54 @@ async def _timed(coro: Any) -> tuple[Any, float]:
 
 
 async def run_bench(
-    server_url: str, *, customers: int, orders_per_customer: float, runs: int, list_size: int,
+    url: str, *, customers: int, orders_per_customer: float, runs: int, list_size: int,
     log: Any,
 ) -> dict[str, Any]:
-    name = f"telemart_bench_seg_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(server_url, name)
     orders = int(customers * orders_per_customer)
+    conn = await connect(url)
     try:
-        conn = await connect(url)
-        try:
-            await migrate(conn)
-            _, seed_s = await _timed(_seed(conn, customers, orders))
-            log(f"seeded {customers} customers, {orders} orders in {seed_s:.1f} s")
-            rfm, rfm_s = await _timed(refresh_rfm(conn, trigger="bench"))
-            # A settled base, as autovacuum keeps one: statistics and visibility maps.
-            await conn.execute("VACUUM ANALYZE")
-            log(f"RFM refresh: {rfm.customers} customers scored in {rfm_s:.1f} s")
-            baseline: list[float] = []
-            timings: dict[str, list[float]] = {key: [] for key in SEGMENTS}
-            counts: dict[str, int] = {}
-            await preview(conn, filter_doc=SEGMENTS["rfm_loyal"])  # warm the caches once
-            for _ in range(runs):
-                _, spent = await _timed(conn.fetchval("SELECT count(*) FROM customers"))
-                baseline.append(spent)
-                for key, doc in SEGMENTS.items():
-                    result, spent = await _timed(preview(conn, filter_doc=doc))
-                    timings[key].append(spent)
-                    counts[key] = result.count
-            for key in SEGMENTS:
-                log(f"  {key:<28} {counts[key]:>9} customers  "
-                    f"p50 {statistics.median(timings[key]) * 1000:7.1f} ms")  # fmt: skip
-            all_times = [t for values in timings.values() for t in values]
+        await migrate(conn)
+        _, seed_s = await _timed(_seed(conn, customers, orders))
+        log(f"seeded {customers} customers, {orders} orders in {seed_s:.1f} s")
+        rfm, rfm_s = await _timed(refresh_rfm(conn, trigger="bench"))
+        # A settled base, as autovacuum keeps one: statistics and visibility maps.
+        await conn.execute("VACUUM ANALYZE")
+        log(f"RFM refresh: {rfm.customers} customers scored in {rfm_s:.1f} s")
+        baseline: list[float] = []
+        timings: dict[str, list[float]] = {key: [] for key in SEGMENTS}
+        counts: dict[str, int] = {}
+        await preview(conn, filter_doc=SEGMENTS["rfm_loyal"])  # warm the caches once
+        for _ in range(runs):
+            _, spent = await _timed(conn.fetchval("SELECT count(*) FROM customers"))
+            baseline.append(spent)
+            for key, doc in SEGMENTS.items():
+                result, spent = await _timed(preview(conn, filter_doc=doc))
+                timings[key].append(spent)
+                counts[key] = result.count
+        for key in SEGMENTS:
+            log(f"  {key:<28} {counts[key]:>9} customers  "
+                f"p50 {statistics.median(timings[key]) * 1000:7.1f} ms")  # fmt: skip
+        all_times = [t for values in timings.values() for t in values]
 
-            # A list of about `list_size` leads: enough regions to reach it after suppression.
-            per_region = customers / len(REGIONS) * CONSENT_RATE * (1 - DNC_RATE)
-            k = max(1, min(len(REGIONS), round(list_size / per_region)))
-            doc = {"field": "region", "op": "in", "value": list(REGIONS[:k])}
-            segment = await save_segment(conn, name="bench list", kind=SegmentKind.DYNAMIC,
-                                         filter_doc=doc, actor="bench")  # fmt: skip
-            from dialer.campaigns import create_campaign
-            from dialer.campaigns_config import CampaignConfig
-            from dialer.lists import build_list
+        # A list of about `list_size` leads: enough regions to reach it after suppression.
+        per_region = customers / len(REGIONS) * CONSENT_RATE * (1 - DNC_RATE)
+        k = max(1, min(len(REGIONS), round(list_size / per_region)))
+        doc = {"field": "region", "op": "in", "value": list(REGIONS[:k])}
+        segment = await save_segment(conn, name="bench list", kind=SegmentKind.DYNAMIC,
+                                     filter_doc=doc, actor="bench")  # fmt: skip
+        from dialer.campaigns import create_campaign
+        from dialer.campaigns_config import CampaignConfig
+        from dialer.lists import build_list
 
-            campaign = await create_campaign(conn, config=CampaignConfig(name="bench"),
-                                             actor="bench")  # fmt: skip
-            built, list_s = await _timed(build_list(
-                conn, campaign_id=campaign.id, segment=segment, exclude_contacted_days=7,
-                priority=100, actor="bench"))  # fmt: skip
-            log(f"list: {built.candidates} candidates, {built.added} leads in {list_s:.2f} s; "
-                f"suppressed {built.suppression}")  # fmt: skip
-        finally:
-            await conn.close()
+        campaign = await create_campaign(conn, config=CampaignConfig(name="bench"),
+                                         actor="bench")  # fmt: skip
+        built, list_s = await _timed(build_list(
+            conn, campaign_id=campaign.id, segment=segment, exclude_contacted_days=7,
+            priority=100, actor="bench"))  # fmt: skip
+        log(f"list: {built.candidates} candidates, {built.added} leads in {list_s:.2f} s; "
+            f"suppressed {built.suppression}")  # fmt: skip
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await conn.close()
     return {
         "customers": customers, "orders": orders,
         "preview_p50_ms": round(statistics.median(all_times) * 1000, 1),
@@ -223,8 +211,7 @@ def cmd_bench_segment(args: argparse.Namespace) -> int:
 
     async def run() -> dict[str, Any]:
         settings = settings_from(args)
-        async with open_database(settings, run_migrations=False) as (url, pool):
-            del pool  # the bench opens its own database on the same server
+        async with scratch_database(settings, prefix="telemart_bench_seg") as url:
             return await run_bench(
                 url, customers=args.customers, orders_per_customer=args.orders_per_customer,
                 runs=args.runs, list_size=args.list_size, log=log,
