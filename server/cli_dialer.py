@@ -51,6 +51,7 @@ def cmd_dialer(args: argparse.Namespace) -> int:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
+            # Event loops without signal support (Windows) raise this: Ctrl-C still stops us.
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         async with open_database(settings) as (url, pool):
