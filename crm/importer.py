@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import datetime as dt
+import gc
 import logging
 import multiprocessing
 import os
@@ -87,6 +88,10 @@ class ImportSummary:
 def _produce(path: str, kind: str, batch_rows: int, out: Any) -> None:
     """Child process: parse the file and send FileInfo, then Batches, then None."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    # Parsing allocates several lists per row and makes no reference cycles: reference
+    # counting frees each batch once sent, and the cyclic collector, which would otherwise
+    # walk the live batch again and again, cost ~40 % of the parser's time.
+    gc.disable()
 
     def send(item: object) -> None:
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import phonenumbers
@@ -68,23 +69,33 @@ def _mobile_only_regex(length: int) -> re.Pattern[str] | None:
     return re.compile("".join(parts), re.ASCII)
 
 
-# 010 numbers written the common ways: national (0 trunk prefix) or +82, separators
-# space/dot/hyphen (at most one between groups), ASCII digits only.
-_FAST_SHAPE = re.compile(r"(?:0|\+82[ .-]?)(10)[ .-]?([0-9]{4})[ .-]?([0-9]{4})", re.ASCII)
+# 010 numbers written the common ways: national (0 trunk prefix, the 010 maybe in
+# parentheses) or +82, separators space/dot/hyphen (at most one between groups), ASCII
+# digits only, ASCII blanks around. `(?(1)\))`: a closing parenthesis only after an opening one.
+_FAST_SHAPE = re.compile(
+    r"\s*(?:(\()?0|\+82[ .-]?)10(?(1)\))[ .-]?([0-9]{4})[ .-]?([0-9]{4})\s*", re.ASCII
+)
 _FAST_MOBILE = _mobile_only_regex(10)
 assert phonenumberutil is not None  # the module whose rules the fast path mirrors
 
 
+def fast_e164s(raws: Sequence[str]) -> list[str | None]:
+    """The fast path for a column of cells: each cell's E.164 form if it is a common-shaped
+    valid KR mobile, else None ("ask phonenumbers", not "invalid"). Works column-wise so the
+    per-cell work runs inside the regex engine and list comprehensions."""
+    if _FAST_MOBILE is None:
+        return [None] * len(raws)
+    nationals = [
+        "10" + m[2] + m[3] if m is not None else "" for m in map(_FAST_SHAPE.fullmatch, raws)
+    ]
+    mobile = _FAST_MOBILE.match
+    return ["+82" + n if n and mobile(n) is not None else None for n in nationals]
+
+
 def fast_normalize(raw: str) -> Phone | None:
-    """The fast path alone: a Phone for a common-shaped valid KR mobile, else None
-    (None means "ask phonenumbers", not "invalid")."""
-    m = _FAST_SHAPE.fullmatch(raw.strip())
-    if m is None or _FAST_MOBILE is None:
-        return None
-    national = m[1] + m[2] + m[3]
-    if _FAST_MOBILE.match(national) is None:
-        return None
-    return Phone("+82" + national, "mobile")
+    """The fast path alone, for one cell: see `fast_e164s`."""
+    e164 = fast_e164s((raw,))[0]
+    return None if e164 is None else Phone(e164, "mobile")
 
 
 # Files repeat their bad values ("", "없음", "N/A", "0000", ...): remember recent answers.

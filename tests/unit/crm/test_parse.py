@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crm.errors import ImportFailed
 from crm.parse import Batch, ImportKind, batches, open_import
+from crm.phones import normalize
 
 HEADER = "고객번호,이름,휴대폰번호,생년월일,성별,마케팅수신동의,주소"
 ROWS = [
@@ -144,3 +147,61 @@ def test_dnc_csv_with_phone_and_date(tmp_path: Path) -> None:
     (batch,) = read(path, ImportKind.DNC)
     assert staged(batch) == [["2", "+821011112222", "2024-03-01"], ["3", "+821033334444", "\\N"]]
     assert batch.warned == 1
+
+
+def test_short_and_long_rows(tmp_path: Path) -> None:
+    path = write(tmp_path, [HEADER, "A1,홍길동,010-1234-5678", ROWS[1] + ",extra,cells"])
+    (batch,) = read(path)
+    rows = staged(batch)
+    assert [r[1] for r in rows] == ["+821012345678", "+821022223333"]
+    assert rows[0][5:] == ["\\N"] * 7  # the missing cells are empty
+    assert rows[1][8] == "경기도"
+
+
+def test_a_phone_from_an_earlier_batch_repeated_within_a_batch(tmp_path: Path) -> None:
+    path = write(tmp_path, [HEADER, ROWS[0], ROWS[1], ROWS[0], ROWS[0].replace("Y", "N")])
+    _, second = read(path, size=2)
+    assert (second.staged, second.duplicates, second.repeats, second.known) == (1, 2, 1, [0])
+    assert staged(second)[0][-1] == "f"
+
+
+# A reference for the merge rules, row by row, to check the column-wise parser against.
+_POOL = ["010-1111-2222", "01011112222", "+82 10 3333 4444", "010-5555-6666", "nope", ""]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(
+    st.sampled_from(["", "R1", "R2", "R3"]), st.sampled_from(["", "가", "나"]),
+    st.sampled_from(_POOL), st.sampled_from(["", "1990-01-02", "1990-13-01", "19851231"]),
+    st.sampled_from(["", "Y", "N", "maybe"]),
+), min_size=1, max_size=12))  # fmt: skip
+def test_merging_matches_the_row_by_row_rules(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[str, str, str, str, str]]
+) -> None:
+    path = write(tmp_path_factory.mktemp("p"), ["고객번호,이름,휴대폰번호,생년월일,마케팅수신동의",
+                                                *(",".join(r) for r in rows)])  # fmt: skip
+    (batch,) = read(path)
+    expected: dict[str, list[str]] = {}  # phone -> [line, ref, name, birth, consent]
+    owners: dict[str, str] = {}
+    invalid = 0
+    for line, (ref, name, raw, birth, consent) in enumerate(rows, start=2):
+        if not any((ref, name, raw, birth, consent)):
+            continue  # a blank line
+        phone = normalize(raw)
+        if phone is None:
+            invalid += 1
+            continue
+        if ref and owners.setdefault(ref, phone.e164) != phone.e164:
+            ref = ""
+        cells = [str(line) if ref else "", ref, name,
+                 {"1990-01-02": "1990-01-02", "19851231": "1985-12-31"}.get(birth, ""),
+                 {"Y": "t", "N": "f"}.get(consent, "")]  # fmt: skip
+        record = expected.setdefault(phone.e164, [str(line), "", "", "", ""])
+        for i, value in enumerate(cells):
+            if value:
+                record[i] = value
+    assert batch.invalid == invalid
+    assert batch.phones == list(expected)
+    got = [[r[0], r[3], r[4], r[9], r[11]] for r in staged(batch)]
+    want = [[v or "\\N" for v in record] for record in expected.values()]
+    assert got == want

@@ -5,25 +5,36 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm.phones import Phone, fast_normalize, normalize, slow_normalize
+from crm.phones import Phone, fast_e164s, fast_normalize, normalize, slow_normalize
 
 _digits = st.text(alphabet="0123456789", min_size=4, max_size=4)
 _sep = st.sampled_from(["", " ", "-", "."])
-_prefix = st.sampled_from(["0", "+82", "+82 ", "+82-", "+82."])
+_prefix = st.sampled_from(["0", "+82", "+82 ", "+82-", "+82.", "(0", "0("])
+_close = st.sampled_from(["", ")", ") ", ")-"])
 _carrier = st.sampled_from(["10", "11", "16", "70"])
 _space = st.sampled_from(["", " ", "\t", "\u3000", "\xa0"])
 
 
 @settings(max_examples=1500, deadline=None)
-@given(_space, _prefix, _carrier, _sep, _digits, _sep, _digits, _space)
+@given(_space, _prefix, _carrier, _close, _sep, _digits, _sep, _digits, _space)
 def test_fast_path_agrees_with_phonenumbers(
-    lead: str, prefix: str, carrier: str, s1: str, mid: str, s2: str, last: str, trail: str
+    lead: str, prefix: str, carrier: str, close: str, s1: str, mid: str, s2: str, last: str,
+    trail: str,
 ) -> None:
-    raw = f"{lead}{prefix}{carrier}{s1}{mid}{s2}{last}{trail}"
+    raw = f"{lead}{prefix}{carrier}{close}{s1}{mid}{s2}{last}{trail}"
     fast = fast_normalize(raw)
     if fast is not None:
         assert fast == slow_normalize(raw)
     assert normalize(raw) == slow_normalize(raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=16),
+                         st.from_regex(r"\A\(?0?10\)?-?[0-9]{4}-?[0-9]{4}\Z")), max_size=8))
+def test_the_column_fast_path_agrees_with_phonenumbers(raws: list[str]) -> None:
+    for raw, e164 in zip(raws, fast_e164s(raws), strict=True):
+        if e164 is not None:
+            assert slow_normalize(raw) == Phone(e164, "mobile")
 
 
 @settings(max_examples=500, deadline=None)
@@ -34,7 +45,8 @@ def test_any_text_normalizes_like_phonenumbers(raw: str) -> None:
 
 def test_fast_path_covers_the_common_forms() -> None:
     for raw in ("010-1234-5678", "01012345678", "+82 10 1234 5678", "+82-10-1234-5678",
-                "+821012345678", "010 1234 5678", "010.1234.5678"):  # fmt: skip
+                "+821012345678", "010 1234 5678", "010.1234.5678", "(010) 1234-5678",
+                " (010)1234-5678 "):  # fmt: skip
         assert fast_normalize(raw) == Phone("+821012345678", "mobile"), raw
 
 
