@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import compress
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
@@ -129,7 +129,7 @@ def open_import(path: Path, kind: ImportKind) -> tuple[FileInfo, TableFile, dict
             # A bare list: every line, the first one too, is a number.
             table = TableFile(
                 encoding=table.encoding, delimiter=table.delimiter, header=[],
-                header_line="", rows=_prepend((1, table.header), table.rows), raw=table.raw,
+                header_line="", rows=table.rows.with_first((1, table.header)), raw=table.raw,
                 text=table.text, size_bytes=table.size_bytes,
             )  # fmt: skip
             columns, unknown = {Field.PHONE: 0}, []
@@ -145,14 +145,6 @@ def open_import(path: Path, kind: ImportKind) -> tuple[FileInfo, TableFile, dict
         unknown_columns=unknown, size_bytes=path.stat().st_size,
     )  # fmt: skip
     return info, table, columns
-
-
-def _prepend(
-    first: tuple[int, list[str]], rest: Iterator[tuple[int, list[str]]]
-) -> Iterator[tuple[int, list[str]]]:
-    if first[1]:
-        yield first
-    yield from rest
 
 
 def batches(
@@ -209,10 +201,15 @@ def _customer_batches(
         genders=_Column(parse_gender),
         consents=_Column(lambda text: _flag(parse_consent(text))),
     )  # fmt: skip
-    while raw := list(islice(table.rows, batch_rows)):
-        chunk = [row for row in raw if any(row[1])]  # blank lines are not rows
-        if chunk:
-            yield _customer_batch(state, chunk, position=table.position)
+    while True:
+        lines, rows = table.rows.chunk(batch_rows)
+        if not rows:
+            return
+        filled = list(map(any, rows))  # blank lines are not rows
+        if not all(filled):
+            lines, rows = list(compress(lines, filled)), list(compress(rows, filled))
+        if rows:
+            yield _customer_batch(state, lines, rows, position=table.position)
 
 
 def _iso(value: dt.date | None) -> str | None:
@@ -240,10 +237,9 @@ _MERGED = ("ref", "name", "email", "address", "postal_code", "birth", "gender", 
 
 
 def _customer_batch(
-    state: _CustomerState, chunk: list[tuple[int, list[str]]], *, position: int
+    state: _CustomerState, lines: list[int], rows: list[list[str]], *, position: int
 ) -> Batch:
-    lines = [line for line, _ in chunk]
-    rows = [cells for _, cells in chunk]
+    rows_read = len(rows)
     width = state.width
     if min(map(len, rows)) < width:
         rows = [r if len(r) >= width else r + [""] * (width - len(r)) for r in rows]
@@ -338,26 +334,27 @@ def _customer_batch(
     ]  # fmt: skip
     seen.update(phones_out)
 
-    def out(name: str) -> list[Any]:
-        if not duplicates:
-            return cells[name]
-        values = cells[name]
-        return [values[i] for i in staged]
-
-    ref_out, consent_out = out("ref"), out("consent")
-    text = {name: _copy_text(out(name)) for name in ("ref", "email", "address", "postal_code")}
+    # Every valid row's COPY line, then the staged ones: one gather instead of one per column.
+    refs_text = _copy_text(refs)
     copy_lines = list(map("\t".join, zip(
-        text["ref"], _copy_text(out("name"), empty=""), phones_out, out("type"),
-        text["email"], text["address"], text["postal_code"], _nulls(out("region")),
-        _nulls(out("birth")), _nulls(out("gender")),
-        ["t" if c == "t" else "f" for c in consent_out], strict=True,
+        refs_text, _copy_text(cells["name"], empty=""), e164s, types,
+        _copy_text(cells["email"]), _copy_text(cells["address"]),
+        _copy_text(cells["postal_code"]), _nulls(cells["region"]), _nulls(cells["birth"]),
+        _nulls(cells["gender"]), ["t" if c == "t" else "f" for c in cells["consent"]],
+        strict=True,
     )))  # fmt: skip
+    consents = cells["consent"]
+    if duplicates:
+        copy_lines = [copy_lines[i] for i in staged]
+        lines = [lines[i] for i in staged]
+        consents = [consents[i] for i in staged]
+        refs = [refs[i] for i in staged]
     return Batch(
-        staged=len(staged), repeats=len(known), rows=len(chunk), invalid=len(rejected),
+        staged=len(staged), repeats=len(known), rows=rows_read, invalid=len(rejected),
         duplicates=duplicates + len(known), warned=len(reasons), issues=issues,
-        has_refs=any(ref_out), position=position, lines=copy_lines, phones=phones_out,
-        line_numbers=[lines[i] for i in staged] if duplicates else lines,
-        consents=_nulls(consent_out), refs=[ref or None for ref in ref_out], known=known,
+        has_refs=any(refs), position=position, lines=copy_lines, phones=phones_out,
+        line_numbers=lines, consents=_nulls(consents), refs=[ref or None for ref in refs],
+        known=known,
     )  # fmt: skip
 
 

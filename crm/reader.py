@@ -12,8 +12,10 @@ import _csv
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
@@ -60,7 +62,7 @@ class TableFile:
     delimiter: str
     header: list[str]
     header_line: str
-    rows: Iterator[tuple[int, list[str]]]
+    rows: Rows
     raw: BinaryIO
     text: io.TextIOWrapper  # held here: dropping it would close `raw`
     size_bytes: int
@@ -88,14 +90,53 @@ def open_table(path: Path) -> TableFile:
     # The csv reader counts lines from where it started: line 2 of the file.
     return TableFile(
         encoding=encoding, delimiter=delimiter, header=header,
-        header_line=first_line.rstrip("\r\n"), rows=_offset_rows(reader), raw=raw,
+        header_line=first_line.rstrip("\r\n"), rows=Rows(reader), raw=raw,
         text=text, size_bytes=path.stat().st_size,
     )  # fmt: skip
 
 
-def _offset_rows(reader: _csv.Reader) -> Iterator[tuple[int, list[str]]]:
-    last = 1
-    for cells in reader:
-        start = last + 1
-        last = reader.line_num + 1
-        yield start, cells
+# A line ends with \r\n, \r or \n: what the text layer (newline="") splits lines on.
+_BREAKS = re.compile(r"\r\n?|\n")
+
+
+class Rows:
+    """A file's data rows with the physical line each starts on (a quoted cell may span
+    lines), read in chunks: a chunk of one-line rows costs no work per row."""
+
+    def __init__(self, reader: _csv.Reader, first: tuple[int, list[str]] | None = None) -> None:
+        self._reader = reader
+        self._last = 1  # the line the previous row ended on (the header: line 1)
+        self._first = first
+
+    def with_first(self, first: tuple[int, list[str]]) -> Rows:
+        """These rows, after `first` (line, cells) unless its cells are empty."""
+        return Rows(self._reader, first if first[1] else None)
+
+    def chunk(self, size: int) -> tuple[list[int], list[list[str]]]:
+        """Up to `size` rows and their start lines; empty lists at the end of the file."""
+        lines: list[int] = []
+        rows: list[list[str]] = []
+        if self._first is not None:
+            lines.append(self._first[0])
+            rows.append(self._first[1])
+            self._first = None
+            size -= 1
+        start = self._last + 1
+        got = list(islice(self._reader, max(size, 0)))
+        self._last = self._reader.line_num + 1
+        if self._last - start + 1 == len(got):
+            lines.extend(range(start, self._last + 1))  # one line per row
+        else:
+            line = start  # each row starts after the line breaks inside the one before
+            for cells in got:
+                lines.append(line)
+                line += 1 + sum(len(_BREAKS.findall(cell)) for cell in cells)
+        rows.extend(got)
+        return lines, rows
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        while True:
+            lines, rows = self.chunk(1000)
+            if not rows:
+                return
+            yield from zip(lines, rows, strict=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,35 @@ def test_merging_matches_the_row_by_row_rules(
     got = [[r[0], r[3], r[4], r[9], r[11]] for r in staged(batch)]
     want = [[v or "\\N" for v in record] for record in expected.values()]
     assert got == want
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 100])
+@pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"])
+def test_line_numbers_with_line_breaks_in_quoted_cells(
+    tmp_path: Path, size: int, eol: str
+) -> None:
+    lines = ["phone,memo", "010-1111-0001,a", '010-1111-0002,"b\r\nc\rd\ne"', "",
+             '010-1111-0003,"f\n\ng"', "010-1111-0004,h"]  # fmt: skip
+    path = tmp_path / "in.csv"
+    path.write_bytes(eol.join(lines).encode() + eol.encode())
+    expected = []  # (line, phone) by reading one row at a time and watching line_num
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        last = 1
+        for cells in reader:
+            if cells:
+                expected.append((last + 1, cells[0]))
+            last = reader.line_num
+    _, table, _ = open_import(path, ImportKind.CUSTOMERS)
+    got = []
+    try:
+        while True:
+            numbers, rows = table.rows.chunk(size)
+            if not rows:
+                break
+            got += [(n, r[0]) for n, r in zip(numbers, rows, strict=True) if r]
+    finally:
+        table.close()
+    assert got == expected
+    assert [n for n, _ in got] == [2, 3, 8, 11]
