@@ -27,6 +27,9 @@ from crm.phones import fast_e164s, fast_normalize, slow_normalize
 from crm.reader import TableFile, open_table
 
 DEFAULT_BATCH_ROWS = 25_000
+# The first batch of a big import is small, so the database starts writing while the
+# parser reads on (a full first batch kept it idle for ~0.2 s).
+FIRST_BATCH_ROWS = 2_500
 KST = ZoneInfo("Asia/Seoul")
 # (line number, reason, original cell): one per rejected or warned row.
 Issue = tuple[int, str, str]
@@ -192,7 +195,7 @@ def _customer_batches(
 ) -> Iterator[Batch]:
     # Column-wise: a batch's cells are pulled out one column at a time and each column is
     # read with C-level loops (map, set, dict); only repeated phones, shared external ids and
-    # warnings take a Python loop, over just those rows. ~3x faster than a loop per row.
+    # warnings take a Python loop, over just those rows. ~2x faster than a loop per row.
     today = dt.datetime.now(KST).date()
     state = _CustomerState(
         columns=columns,
@@ -201,8 +204,10 @@ def _customer_batches(
         genders=_Column(parse_gender),
         consents=_Column(lambda text: _flag(parse_consent(text))),
     )  # fmt: skip
+    size = min(batch_rows, FIRST_BATCH_ROWS)
     while True:
-        lines, rows = table.rows.chunk(batch_rows)
+        lines, rows = table.rows.chunk(size)
+        size = batch_rows
         if not rows:
             return
         filled = list(map(any, rows))  # blank lines are not rows
