@@ -156,6 +156,7 @@ async def run_bench(url: str, generated: GeneratedFile, work: Path) -> dict[str,
     from crm.parse import ImportKind
 
     conn = await connect(url)
+    second = await connect(url)
     try:
         await migrate(conn)
         await conn.execute(_BASELINE_TABLE)
@@ -170,11 +171,12 @@ async def run_bench(url: str, generated: GeneratedFile, work: Path) -> dict[str,
         started = time.perf_counter()
         summary = await import_file(
             conn, path=generated.path, kind=ImportKind.CUSTOMERS, source="bench",
-            actor="bench", report_dir=work / "reports", parallel=True,
+            actor="bench", report_dir=work / "reports", parallel=True, second=second,
         )  # fmt: skip
         seconds = time.perf_counter() - started
         count = await conn.fetchval("SELECT count(*) FROM customers")
     finally:
+        await second.close()
         await conn.close()
     if count != generated.customers or summary.invalid != generated.invalid:
         raise SystemExit(

@@ -142,8 +142,12 @@ INSERT INTO import_runs (kind, filename, source, actor) VALUES ($1, $2, $3, $4)
 RETURNING id;
 
 -- update_import_run --
--- Progress (or the final summary) of an import; committed with each batch. $1 id, $2 summary
-UPDATE import_runs SET summary = $2 WHERE id = $1;
+-- Progress of an import, committed with each batch. Two batches in flight both count from
+-- the batches committed before them, so the one that commits second may not go back. $1 id,
+-- $2 summary
+UPDATE import_runs SET summary = $2
+WHERE id = $1
+  AND coalesce((summary->>'batches')::int, 0) < coalesce(($2::jsonb->>'batches')::int, 0);
 
 -- finish_import_run --
 -- The final summary of an import. $1 id, $2 summary

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,8 @@ Q = load_queries("crm", "import.sql")
 log = logging.getLogger(__name__)
 
 REF_CONFLICT = "external id belongs to a customer with another phone"
+# Returns once every earlier batch of the file has committed.
+Before = Callable[[], Awaitable[None]]
 CONSENT_COLUMNS = ("customer_id", "granted", "channel", "purpose", "source")
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -54,26 +56,36 @@ class Written:
 async def write_customer_batch(
     conn: asyncpg.Connection, *, batch: Batch, source: str, run_id: int,
     progress: dict[str, Any], probe: bool = True, skip_fk_check: bool = False,
+    before: Before | None = None,
 ) -> Written:  # fmt: skip
     """Write `batch` and the run's `progress` in one transaction. Without `probe`, phones
     not seen earlier in the file are assumed new (a first import) and a unique violation
     sends the batch through the merge. `skip_fk_check` (superusers only, see
-    `may_skip_fk_check`): new customers' consent records skip the foreign key check."""
+    `may_skip_fk_check`): new customers' consent records skip the foreign key check.
+    `before` returns once every earlier batch of the file has committed; until then only
+    phones new to the file are written."""
+    before = before or _nothing_before
     try:
         async with conn.transaction():
             await conn.execute(Q["tune_batch"])
             written = await _write_split(
-                conn, batch=batch, source=source, probe=probe, skip_fk_check=skip_fk_check
-            )
+                conn, batch=batch, source=source, probe=probe, skip_fk_check=skip_fk_check,
+                before=before,
+            )  # fmt: skip
             await conn.execute(Q["update_import_run"], run_id, progress)
         return written
     except asyncpg.UniqueViolationError as exc:
         log.info("import run %d: %s; merging the batch instead", run_id, exc)
+    await before()
     async with conn.transaction():
         await conn.execute(Q["tune_batch"])
         written = await _write_merged(conn, batch=batch, source=source)
         await conn.execute(Q["update_import_run"], run_id, progress)
     return written
+
+
+async def _nothing_before() -> None:
+    return None
 
 
 async def may_skip_fk_check(conn: asyncpg.Connection) -> bool:
@@ -100,9 +112,10 @@ async def write_dnc_batch(
 
 
 async def _write_split(
-    conn: asyncpg.Connection, *, batch: Batch, source: str, probe: bool, skip_fk_check: bool
-) -> Written:
-    """Merge the phones that exist, COPY the others (with their consent records)."""
+    conn: asyncpg.Connection, *, batch: Batch, source: str, probe: bool, skip_fk_check: bool,
+    before: Before,
+) -> Written:  # fmt: skip
+    """COPY the phones that are new (with their consent records), then merge the others."""
     phones = batch.phones
     known = {phones[i] for i in batch.known}  # committed by earlier batches of the file
     existing = known
@@ -120,17 +133,6 @@ async def _write_split(
     else:
         new, old = list(range(len(phones))), []
     inserted = consents = 0
-    if old:
-        await conn.copy_to_table(
-            "crm_customer_stage", source=io.BytesIO(batch.stage_text(old, lines=lines)),
-            columns=list(CUSTOMER_STAGE_COLUMNS), format="text",
-        )  # fmt: skip
-        if batch.has_refs and not probe:
-            issues, extra_warned = await _drop_stage_refs(conn, issues)
-        row = await conn.fetchrow(Q["merge_customers"], source)
-        assert row is not None
-        inserted += int(row["inserted"])
-        consents += int(row["consents"])
     if new:
         ids: list[int] = await conn.fetchval(Q["next_customer_ids"], len(new))
         escaped = source.translate(_ESCAPES)
@@ -162,6 +164,20 @@ async def _write_split(
                 await conn.execute(Q["skip_triggers_end"])
         inserted += len(new)
         consents += len(records)
+    if old:
+        # Customers that exist, or that the batch before this one may still be writing:
+        # merged once every earlier batch has committed, so later rows win.
+        await before()
+        await conn.copy_to_table(
+            "crm_customer_stage", source=io.BytesIO(batch.stage_text(old, lines=lines)),
+            columns=list(CUSTOMER_STAGE_COLUMNS), format="text",
+        )  # fmt: skip
+        if batch.has_refs and not probe:
+            issues, extra_warned = await _drop_stage_refs(conn, issues)
+        row = await conn.fetchrow(Q["merge_customers"], source)
+        assert row is not None
+        inserted += int(row["inserted"])
+        consents += int(row["consents"])
     return Written(
         inserted=inserted, consents=consents, issues=issues, extra_warned=extra_warned,
         met_existing=met,

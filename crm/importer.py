@@ -10,6 +10,7 @@ the next batch overlaps with the database writing this one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import datetime as dt
 import gc
@@ -18,7 +19,7 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,12 @@ import asyncpg
 
 from config.sql import load_queries
 from crm.errors import ImportFailed
-from crm.import_write import may_skip_fk_check, write_customer_batch, write_dnc_batch
+from crm.import_write import (
+    Before,
+    may_skip_fk_check,
+    write_customer_batch,
+    write_dnc_batch,
+)
 from crm.parse import (
     DEFAULT_BATCH_ROWS,
     Batch,
@@ -177,6 +183,71 @@ class _BatchSource:
             self._pipe.close()
 
 
+# --- writing batches, up to one per connection at a time -----------------------------------
+
+Write = Callable[[asyncpg.Connection, Batch, Before], Coroutine[Any, Any, list[Issue]]]
+
+
+class _Pipeline:
+    """Writes batches in file order on one or two connections, so that one database backend
+    (one core) works on batch n+1 while another finishes batch n. Batch n+1 starts once
+    every batch before n has committed, and after n as well when a new phone of n+1 carries
+    an external id n used; it writes its new phones at once and merges the phones seen
+    before only after n commits (`before`). So two batches in flight never write the same
+    customer or external id, and the result is the one of writing them one by one.
+    `committed` hears of each batch in file order."""
+
+    def __init__(
+        self, conns: list[asyncpg.Connection], write: Write,
+        committed: Callable[[Batch, list[Issue]], None],
+    ) -> None:  # fmt: skip
+        self._free, self._writers = list(conns), len(conns)
+        self._write, self._committed = write, committed
+        self._flight: list[tuple[Batch, asyncio.Task[list[Issue]]]] = []  # file order
+
+    async def submit(self, batch: Batch) -> None:
+        # At most one earlier batch stays in flight, and only one this batch does not clash with.
+        keep = 0 if batch.overlaps_previous or self._writers < 2 else 1
+        while len(self._flight) > keep:
+            await self._finish_oldest()
+        earlier = [task for _, task in self._flight]
+
+        async def before() -> None:
+            if earlier:
+                # asyncio.wait, not await: cancelling this batch must not cancel the other.
+                await asyncio.wait(earlier)
+                if any(task.cancelled() or task.exception() for task in earlier):
+                    raise ImportFailed("an earlier batch of this import failed")
+
+        conn = self._free.pop()
+        self._flight.append((batch, asyncio.create_task(self._run(conn, batch, before))))
+
+    async def _run(self, conn: asyncpg.Connection, batch: Batch, before: Before) -> list[Issue]:
+        try:
+            return await self._write(conn, batch, before)
+        finally:
+            self._free.append(conn)
+
+    async def _finish_oldest(self) -> None:
+        batch, task = self._flight[0]
+        issues = await task
+        self._flight.pop(0)
+        self._committed(batch, issues)
+
+    async def drain(self) -> None:
+        while self._flight:
+            await self._finish_oldest()
+
+    async def cancel(self) -> None:
+        """After an error or Ctrl-C: stop what is in flight (its transaction rolls back)."""
+        for _, task in self._flight:
+            task.cancel()
+        for _, task in self._flight:
+            with contextlib.suppress(BaseException):
+                await task
+        self._flight.clear()
+
+
 # --- the import ---------------------------------------------------------------------------
 
 
@@ -206,9 +277,11 @@ async def import_file(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     parallel: bool | None = None,
     progress: Progress | None = None,
+    second: asyncpg.Connection | None = None,
 ) -> ImportSummary:
-    """Import `path` into customers (or a do-not-call list). `conn` must not be inside a
-    transaction: every batch commits on its own."""
+    """Import `path` into customers (or a do-not-call list). `conn` (and `second`) must not
+    be inside a transaction: every batch commits on its own. With a `second` connection a
+    customer import writes two batches at a time (see `_Pipeline`)."""
     if kind is ImportKind.DNC and dnc_kind not in DNC_KINDS:
         raise ImportFailed(f"do-not-call kind must be one of {', '.join(DNC_KINDS)}")
     started = asyncio.get_running_loop().time()
@@ -222,30 +295,41 @@ async def import_file(
     report = report_path(report_dir, kind, run_id)
     summary.error_report = str(report)
     stage = "create_customer_stage" if kind is ImportKind.CUSTOMERS else "create_dnc_stage"
-    await conn.execute(Q[stage])
+    writers = [conn] if second is None or kind is not ImportKind.CUSTOMERS else [conn, second]
+    for writer in writers:
+        await writer.execute(Q[stage])
     skip_fk_check = await may_skip_fk_check(conn)
     source_of_batches = _BatchSource(path, kind, batch_rows, parallel)
     with report.open("w", encoding="utf-8", newline="") as report_file:
-        writer = csv.writer(report_file)
-        writer.writerow(REPORT_HEADER)
+        report_csv = csv.writer(report_file)
+        report_csv.writerow(REPORT_HEADER)
+
+        async def write(writer: asyncpg.Connection, batch: Batch, before: Before) -> list[Issue]:
+            return await _write_batch(
+                writer, batch=batch, kind=kind, source=source, dnc_kind=dnc_kind,
+                summary=summary, skip_fk_check=skip_fk_check, before=before,
+            )  # fmt: skip
+
+        def committed(batch: Batch, issues: list[Issue]) -> None:
+            report_csv.writerows(issues)
+            report_file.flush()
+            log.info(
+                "import %s run %d: batch %d committed (%d rows so far)",
+                kind.value, run_id, summary.batches, summary.rows,
+            )  # fmt: skip
+            if progress is not None:
+                progress(batch.position, size)
+
+        pipeline = _Pipeline(writers, write, committed)
         try:
             info = await source_of_batches.start()
             summary.unknown_columns = info.unknown_columns
             summary.encoding, summary.delimiter = info.encoding, info.delimiter
             while (batch := await source_of_batches.next()) is not None:
-                issues = await _write_batch(
-                    conn, batch=batch, kind=kind, source=source, dnc_kind=dnc_kind,
-                    summary=summary, skip_fk_check=skip_fk_check,
-                )  # fmt: skip
-                writer.writerows(issues)
-                report_file.flush()
-                log.info(
-                    "import %s run %d: batch %d committed (%d rows so far)",
-                    kind.value, run_id, summary.batches, summary.rows,
-                )  # fmt: skip
-                if progress is not None:
-                    progress(batch.position, size)
+                await pipeline.submit(batch)
+            await pipeline.drain()
         finally:
+            await pipeline.cancel()
             source_of_batches.close()
     summary.seconds = round(asyncio.get_running_loop().time() - started, 3)
     async with conn.transaction():
@@ -266,6 +350,7 @@ async def _write_batch(
     dnc_kind: str,
     summary: ImportSummary,
     skip_fk_check: bool,
+    before: Before,
 ) -> list[Issue]:
     """Write one batch in one transaction; update `summary` only once it committed."""
     progress = summary.details() | {
@@ -275,10 +360,11 @@ async def _write_batch(
     if kind is ImportKind.CUSTOMERS:
         written = await write_customer_batch(
             conn, batch=batch, source=source, run_id=summary.run_id, progress=progress,
-            probe=summary.met_existing, skip_fk_check=skip_fk_check,
+            probe=summary.met_existing, skip_fk_check=skip_fk_check, before=before,
         )  # fmt: skip
         summary.met_existing = written.met_existing
     else:
+        await before()
         written = await write_dnc_batch(
             conn, batch=batch, dnc_kind=dnc_kind, source=source, run_id=summary.run_id,
             progress=progress,

@@ -92,6 +92,9 @@ class Batch:
     consents: list[str] = field(default_factory=list)
     refs: list[str | None] = field(default_factory=list)
     known: list[int] = field(default_factory=list)  # indices of the `repeats`
+    # A new phone's external id is one the batch before used: this batch is written after
+    # that one commits, not beside it (crm/importer.py may write two batches at once).
+    overlaps_previous: bool = True
 
     def stage_text(
         self, indices: Iterable[int] | None = None, *, lines: list[str] | None = None
@@ -235,6 +238,7 @@ class _CustomerState:
     genders: _Column[str]
     consents: _Column[str]
     seen: set[str] = field(default_factory=set)  # every valid phone of the file so far
+    previous_refs: set[str] = field(default_factory=set)  # the previous batch's external ids
 
 
 # Columns merged when a phone repeats in a batch: later non-empty cells win.
@@ -338,6 +342,16 @@ def _customer_batch(
         k for k, e164 in enumerate(phones_out) if e164 in seen
     ]  # fmt: skip
     seen.update(phones_out)
+    # Phones seen before are merged only after the earlier batches commit; new phones are
+    # written at once, so only their external ids can clash with the batch before's.
+    batch_refs = set(refs)
+    batch_refs.discard("")
+    overlaps = not state.previous_refs.isdisjoint(batch_refs)
+    if overlaps and known:
+        old = {phones_out[k] for k in known}
+        overlaps = any(ref and e164 not in old and ref in state.previous_refs
+                       for ref, e164 in zip(refs, e164s, strict=True))  # fmt: skip
+    state.previous_refs = batch_refs
 
     # Every valid row's COPY line, then the staged ones: one gather instead of one per column.
     refs_text = _copy_text(refs)
@@ -359,7 +373,7 @@ def _customer_batch(
         duplicates=duplicates + len(known), warned=len(reasons), issues=issues,
         has_refs=any(refs), position=position, lines=copy_lines, phones=phones_out,
         line_numbers=lines, consents=_nulls(consents), refs=[ref or None for ref in refs],
-        known=known,
+        known=known, overlaps_previous=overlaps,
     )  # fmt: skip
 
 

@@ -66,12 +66,17 @@ def cmd_import(args: argparse.Namespace) -> int:
             task.cancel()
 
         asyncio.get_running_loop().add_signal_handler(signal.SIGINT, on_interrupt)
-        async with open_database(settings) as (_, pool), pool.acquire() as conn:
+        # Two connections: a customer import writes two batches at a time (crm/importer.py).
+        async with (
+            open_database(settings) as (_, pool),
+            pool.acquire() as conn,
+            pool.acquire() as second,
+        ):
             summary = await import_file(
                 conn, path=path, kind=kind, source=args.source or path.name,
                 actor=_actor(), report_dir=Path(args.report_dir or settings.home / "reports"),
                 dnc_kind=getattr(args, "kind", "national"), filename=path.name,
-                batch_rows=args.batch_size, progress=progress,
+                batch_rows=args.batch_size, progress=progress, second=second,
             )  # fmt: skip
             return summary.as_json()
 

@@ -96,11 +96,13 @@ async def _import(request: web.Request, kind: ImportKind) -> web.Response:
         raise ApiError(422, "invalid", "kind: national, financial or internal", field="kind")
     settings = request.app[SETTINGS]
     try:
-        async with request.app[POOL].acquire() as conn:
+        pool = request.app[POOL]
+        # Two connections: a customer import writes two batches at a time (crm/importer.py).
+        async with pool.acquire() as conn, pool.acquire() as second:
             summary = await import_file(
                 conn, path=path, kind=kind, source=fields.get("source") or filename,
                 actor=_actor(request), report_dir=settings.home / "reports",
-                dnc_kind=dnc_kind, filename=filename,
+                dnc_kind=dnc_kind, filename=filename, second=second,
             )  # fmt: skip
     except ImportFailed as exc:
         raise ApiError(422, "unreadable_file", str(exc), field="file") from exc

@@ -6,6 +6,7 @@ PostgreSQL is started in a temporary folder for the session.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import tempfile
@@ -59,9 +60,9 @@ async def template_url(server_url: str) -> AsyncIterator[str]:
         await admin.close()
 
 
-@pytest.fixture
-async def db_url(server_url: str, template_url: str) -> AsyncIterator[str]:
-    """A fresh, migrated database for one test."""
+@contextlib.asynccontextmanager
+async def fresh_database(server_url: str) -> AsyncIterator[str]:
+    """A fresh, migrated database cloned from the session's template, dropped after."""
     name = f"telemart_t_{secrets.token_hex(6)}"
     admin = await asyncpg.connect(server_url)
     try:
@@ -70,6 +71,13 @@ async def db_url(server_url: str, template_url: str) -> AsyncIterator[str]:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+async def db_url(server_url: str, template_url: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for one test."""
+    async with fresh_database(server_url) as url:
+        yield url
 
 
 @pytest.fixture
