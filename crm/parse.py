@@ -12,11 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
-from operator import itemgetter
+from operator import and_, itemgetter, ne
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -311,16 +310,14 @@ def _customer_batch(
             reasons.setdefault(i, []).append((what, texts[i]))
     # An external id given to two phones in the batch stays with the first.
     refs = cells["ref"]
-    counts = Counter(refs)
-    shared = {ref for ref, n in counts.items() if n > 1 and ref}
-    if shared:
-        owner: dict[str, str] = {}
-        for i in [i for i, ref in enumerate(refs) if ref in shared]:
-            if owner.setdefault(refs[i], e164s[i]) != e164s[i]:
-                reasons.setdefault(i, []).append(
-                    ("external id already used by another phone in this file", refs[i])
-                )
-                refs[i] = ""
+    owner = dict(zip(reversed(refs), reversed(e164s), strict=True))  # first row wins
+    if len(owner) < len(refs):  # some external id (or none, "") repeats
+        differs = map(ne, map(owner.get, refs), e164s)
+        for i in list(compress(range(len(refs)), map(and_, differs, map(bool, refs)))):
+            reasons.setdefault(i, []).append(
+                ("external id already used by another phone in this file", refs[i])
+            )
+            refs[i] = ""
     for i in sorted(reasons):
         found = reasons[i]
         issues.append((lines[i], "; ".join(r for r, _ in found), "; ".join(v for _, v in found)))
