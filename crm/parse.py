@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
-from operator import and_, itemgetter, ne
+from operator import and_, itemgetter, ne, truth
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -189,7 +189,7 @@ class _Column(Generic[T]):
         bad = self.unreadable
         if not bad or bad.isdisjoint(cells):
             return []
-        return [i for i, cell in enumerate(cells) if cell in bad]
+        return list(compress(range(len(cells)), map(bad.__contains__, cells)))
 
 
 def _customer_batches(
@@ -252,14 +252,14 @@ def _customer_batch(
     if min(map(len, rows)) < width:
         rows = [r if len(r) >= width else r + [""] * (width - len(r)) for r in rows]
 
-    def column(name: Field, cells: list[list[str]]) -> list[str]:
-        index = state.columns.get(name)
-        if index is None:
-            return [""] * len(cells)
-        return list(map(itemgetter(index), cells))
+    # One pass over the rows picks every mapped column (rows are scattered in memory).
+    fields = list(state.columns)
+    picker = itemgetter(*(state.columns[f] for f in fields))
+    picked = zip(*map(picker, rows), strict=True) if len(fields) > 1 else [list(map(picker, rows))]
+    by_field: dict[Field, Sequence[str]] = dict(zip(fields, picked, strict=True))
 
     # Phones first: rows without a valid one are reported and dropped.
-    raw_phones = column(Field.PHONE, rows)
+    raw_phones = by_field[Field.PHONE]
     phones = fast_e164s(raw_phones)
     types = ["mobile"] * len(rows)
     issues: list[Issue] = []
@@ -273,25 +273,28 @@ def _customer_batch(
             rejected.append(i)
         else:
             phones[i], types[i] = phone.e164, phone.type
-    if rejected:
-        keep = sorted(set(range(len(rows))).difference(rejected))
-        rows = [rows[i] for i in keep]
-        lines = [lines[i] for i in keep]
-        types = [types[i] for i in keep]
-        valid_phones = [phones[i] for i in keep]
-    else:
-        valid_phones = phones
-    e164s = cast(list[str], valid_phones)  # None was only where rows were rejected
+    valid = list(map(truth, phones)) if rejected else None
 
-    raw_birth = column(Field.BIRTH_DATE, rows)
-    raw_gender = column(Field.GENDER, rows)
-    raw_consent = column(Field.CONSENT, rows)
+    def column(name: Field) -> list[str]:
+        """The column's cells of the rows kept."""
+        cells = by_field.get(name)
+        if cells is None:
+            return [""] * (len(rows) - len(rejected))
+        return list(cells if valid is None else compress(cells, valid))
+
+    lines = lines if valid is None else list(compress(lines, valid))
+    types = types if valid is None else list(compress(types, valid))
+    e164s = cast(list[str], _kept(phones, valid))  # None was only in rejected rows
+
+    raw_birth = column(Field.BIRTH_DATE)
+    raw_gender = column(Field.GENDER)
+    raw_consent = column(Field.CONSENT)
     cells: dict[str, list[Any]] = {
-        "ref": list(map(str.strip, column(Field.EXTERNAL_REF, rows))),
-        "name": list(map(str.strip, column(Field.NAME, rows))),
-        "email": list(map(str.strip, column(Field.EMAIL, rows))),
-        "address": list(map(str.strip, column(Field.ADDRESS, rows))),
-        "postal_code": list(map(str.strip, column(Field.POSTAL_CODE, rows))),
+        "ref": list(map(str.strip, column(Field.EXTERNAL_REF))),
+        "name": list(map(str.strip, column(Field.NAME))),
+        "email": list(map(str.strip, column(Field.EMAIL))),
+        "address": list(map(str.strip, column(Field.ADDRESS))),
+        "postal_code": list(map(str.strip, column(Field.POSTAL_CODE))),
         "birth": state.dates.read(raw_birth),
         "gender": state.genders.read(raw_gender),
         "consent": state.consents.read(raw_consent),
@@ -335,19 +338,15 @@ def _customer_batch(
         duplicates = 0
     phones_out = [e164s[i] for i in staged] if duplicates else e164s
     seen = state.seen
-    known = [] if seen.isdisjoint(phones_out) else [
-        k for k, e164 in enumerate(phones_out) if e164 in seen
-    ]  # fmt: skip
+    old = seen.intersection(phones_out)  # phones first seen in an earlier batch
+    known = list(compress(range(len(phones_out)), map(old.__contains__, phones_out)))
     seen.update(phones_out)
     # Phones seen before are merged only after the earlier batches commit; new phones are
-    # written at once, so only their external ids can clash with the batch before's.
+    # written at once, so only their external ids can clash with the batch before's. (Each
+    # external id left in `refs` now belongs to its `owner` phone.)
     batch_refs = set(refs)
     batch_refs.discard("")
-    overlaps = not state.previous_refs.isdisjoint(batch_refs)
-    if overlaps and known:
-        old = {phones_out[k] for k in known}
-        overlaps = any(ref and e164 not in old and ref in state.previous_refs
-                       for ref, e164 in zip(refs, e164s, strict=True))  # fmt: skip
+    overlaps = any(owner[ref] not in old for ref in state.previous_refs & batch_refs)
     state.previous_refs = batch_refs
 
     # Every valid row's COPY line, then the staged ones: one gather instead of one per column.
@@ -393,11 +392,19 @@ def _copy_text(values: list[str], *, empty: str = NULL) -> list[str]:
     """Stripped cells as COPY text: escaped, and `empty` (NULL) for an empty cell."""
     if _SPECIALS.search("".join(values)):
         values = [v.translate(_ESCAPES) for v in values]
-    return [v or empty for v in values]
+    return list(map({"": empty}.get, values, values))
+
+
+_NULL_FOR_NONE = {None: NULL}
 
 
 def _nulls(values: list[str | None]) -> list[str]:
-    return [NULL if v is None else v for v in values]
+    """None as NULL, other values as they are (dict.get(v, v): a C-level pass)."""
+    return list(map(_NULL_FOR_NONE.get, values, values))  # type: ignore[arg-type]
+
+
+def _kept(values: list[T], keep: list[bool] | None) -> list[T]:
+    return values if keep is None else list(compress(values, keep))
 
 
 def _dnc_batches(table: TableFile, columns: dict[Field, int], batch_rows: int) -> Iterator[Batch]:

@@ -238,3 +238,10 @@ def test_line_numbers_with_line_breaks_in_quoted_cells(
         table.close()
     assert got == expected
     assert [n for n, _ in got] == [2, 3, 8, 11]
+
+
+def test_a_file_with_only_a_phone_column(tmp_path: Path) -> None:
+    path = write(tmp_path, ["휴대폰", "010-1234-5678", "nope", "010 2222 3333"])
+    (batch,) = read(path)
+    assert (batch.rows, batch.staged, batch.invalid) == (3, 2, 1)
+    assert [r[1] for r in staged(batch)] == ["+821012345678", "+821022223333"]
