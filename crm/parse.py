@@ -15,8 +15,8 @@ import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import compress
-from operator import and_, itemgetter, ne, truth
+from itertools import compress, repeat
+from operator import and_, is_, itemgetter, ne, truth
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -195,6 +195,9 @@ def batches(
     return _dnc_batches(table, columns, batch_rows)
 
 
+_UNSEEN: Any = object()
+
+
 class _Column(Generic[T]):
     """Parses one optional column. Cells repeat (dates, 남/여, Y/N), so each distinct text is
     parsed once; `unreadable` holds the non-blank texts that gave None."""
@@ -208,7 +211,10 @@ class _Column(Generic[T]):
 
     def read(self, cells: Sequence[str]) -> list[T | None]:
         values = self.values
-        new = set(cells).difference(values)
+        out = list(map(values.get, cells, repeat(_UNSEEN)))
+        if _UNSEEN not in out:
+            return out  # the usual case once the first rows have shown every value
+        new = set(compress(cells, map(is_, out, repeat(_UNSEEN))))
         if len(values) + len(new) > self.MAX_REMEMBERED:
             values.clear()
             values[""] = None
