@@ -14,7 +14,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
+from itertools import compress, repeat
+from operator import is_
+from typing import NamedTuple, cast
 
 import phonenumbers
 from phonenumbers import PhoneNumberType, phonenumberutil
@@ -76,20 +78,29 @@ _FAST_SHAPE = re.compile(
     r"\s*(?:(\()?0|\+82[ .-]?)10(?(1)\))[ .-]?([0-9]{4})[ .-]?([0-9]{4})\s*", re.ASCII
 )
 _FAST_MOBILE = _mobile_only_regex(10)
+# The same test on a whole E.164 number: "+82" then a national number it accepts.
+_FAST_MOBILE_E164 = None if _FAST_MOBILE is None else re.compile(
+    r"\+82(?:" + _FAST_MOBILE.pattern + ")", re.ASCII
+)
 assert phonenumberutil is not None  # the module whose rules the fast path mirrors
 
 
 def fast_e164s(raws: Sequence[str]) -> list[str | None]:
     """The fast path for a column of cells: each cell's E.164 form if it is a common-shaped
     valid KR mobile, else None ("ask phonenumbers", not "invalid"). Works column-wise so the
-    per-cell work runs inside the regex engine and list comprehensions."""
-    if _FAST_MOBILE is None:
+    per-cell work runs inside the regex engine: one Python-level pass builds the candidates,
+    and only cells that fail the mobile test are visited again."""
+    if _FAST_MOBILE_E164 is None:
         return [None] * len(raws)
-    nationals = [
-        "10" + m[2] + m[3] if m is not None else "" for m in map(_FAST_SHAPE.fullmatch, raws)
+    candidates = [
+        "+8210" + m[2] + m[3] if m is not None else "" for m in map(_FAST_SHAPE.fullmatch, raws)
     ]
-    mobile = _FAST_MOBILE.match
-    return ["+82" + n if n and mobile(n) is not None else None for n in nationals]
+    tests = list(map(_FAST_MOBILE_E164.match, candidates))  # "" never matches
+    found = cast(list[str | None], candidates)
+    if None in tests:
+        for i in list(compress(range(len(found)), map(is_, tests, repeat(None)))):
+            found[i] = None
+    return found
 
 
 def fast_normalize(raw: str) -> Phone | None:
