@@ -1,10 +1,11 @@
-"""Customer and do-not-call imports: parse in batches, merge each batch in its own transaction.
+"""Customer and do-not-call imports: parse in batches, write each batch in its own transaction.
 
-Each batch is COPYed into a temporary staging table and merged into `customers` (or
-`do_not_call`) with one upsert by phone, in one transaction together with the run's progress;
-an interrupted import therefore leaves whole batches only, and running it again updates what
-is there instead of adding anyone twice. Large files are parsed in a child process so parsing
-the next batch overlaps with the database writing this one.
+Each batch is written (crm/import_write.py: new customers by COPY, known ones by one upsert by
+phone) in one transaction together with the run's progress; an interrupted import therefore
+leaves whole batches only, and running it again updates what is there instead of adding
+anyone twice. Large files are parsed in a child process so parsing the next batch overlaps
+with the database writing this one, and a customer import given a second connection writes
+two batches at a time (`_Pipeline`).
 """
 
 from __future__ import annotations
