@@ -106,14 +106,14 @@ class Batch:
         state = dict(self.__dict__)
         state["lines"] = "\n".join(self.lines)
         state["phones"] = "\n".join(self.phones)
-        state["consents"] = "".join(_CONSENT_CODES[c] for c in self.consents)
+        state["consents"] = "".join(map(_CONSENT_CODES.__getitem__, self.consents))
         state["line_numbers"] = array("q", self.line_numbers)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state["lines"] = state["lines"].split("\n") if state["lines"] else []
         state["phones"] = state["phones"].split("\n") if state["phones"] else []
-        state["consents"] = [_CONSENT_VALUES[c] for c in state["consents"]]
+        state["consents"] = list(map(_CONSENT_VALUES.__getitem__, state["consents"]))
         state["line_numbers"] = state["line_numbers"].tolist()
         self.__dict__.update(state)
 
