@@ -325,7 +325,8 @@ def _customer_batch(
 
     lines = lines if valid is None else list(compress(lines, valid))
     types = types if valid is None else list(compress(types, valid))
-    e164s = cast(list[str], _kept(phones, valid))  # None was only in rejected rows
+    # None was only in rejected rows.
+    e164s = cast(list[str], phones if valid is None else list(compress(phones, valid)))
 
     raw_birth = column(Field.BIRTH_DATE)
     raw_gender = column(Field.GENDER)
@@ -441,10 +442,6 @@ _NULL_FOR_NONE = {None: NULL}
 def _nulls(values: list[str | None]) -> list[str]:
     """None as NULL, other values as they are (dict.get(v, v): a C-level pass)."""
     return list(map(_NULL_FOR_NONE.get, values, values))  # type: ignore[arg-type]
-
-
-def _kept(values: list[T], keep: list[bool] | None) -> list[T]:
-    return values if keep is None else list(compress(values, keep))
 
 
 def _dnc_batches(table: TableFile, columns: dict[Field, int], batch_rows: int) -> Iterator[Batch]:
