@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import secrets
+import signal
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,6 +24,23 @@ DEMO_USERS: tuple[tuple[str, Role], ...] = (
 )
 
 
+def stop_patiently(app: web.Application) -> None:
+    """Say when stopping begins, and keep a second Ctrl-C from breaking off the shutdown
+    halfway (aiohttp's handler would raise again inside the cleanup, which then tears down
+    the pool and the embedded database out of order, with a traceback and exit code 1).
+    Stopping takes a second or two."""
+
+    async def on_shutdown(_: web.Application) -> None:
+        print("stopping ...", flush=True)
+        # Replaces aiohttp's handler, which would raise GracefulExit inside the cleanup.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGINT, lambda: print("still stopping ...", flush=True)
+            )
+
+    app.on_shutdown.insert(0, on_shutdown)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from server.cli import settings_from
 
@@ -28,6 +48,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     app = create_app(settings, background=not args.no_background)
+    stop_patiently(app)
     web.run_app(
         app, host=host, port=port, print=lambda _: print(f"Telemart on http://{host}:{port}/")
     )
@@ -75,6 +96,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     runner = DemoRunner(options, bots)
     app = create_app(settings, extra_ctx=[seed_users, runner.ctx])
     app.on_shutdown.append(runner.shutdown)
+    stop_patiently(app)
     web.run_app(app, host=host, port=port, print=announce)
     return 0
 
