@@ -1,6 +1,13 @@
 """Errors shared by every domain."""
 
 
+def doc_message(cls: type, detail: str | None = None) -> str:
+    """An exception class's docstring as its message, `detail` after a colon
+    ("The file could not be imported: no phone column")."""
+    message = (cls.__doc__ or "").strip()
+    return f"{message.rstrip('.')}: {detail}" if detail else message
+
+
 class TelemartError(Exception):
     """Telemart failed."""
 

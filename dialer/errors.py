@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from config.errors import doc_message
+
 
 class DialerError(Exception):
     """The dialer refused or failed an operation."""
 
     def __init__(self, detail: str | None = None) -> None:
-        message = (self.__doc__ or "").strip()
-        super().__init__(f"{message}: {detail}" if detail else message)
+        super().__init__(doc_message(type(self), detail))
         self.detail = detail
 
 

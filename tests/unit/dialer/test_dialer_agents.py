@@ -69,7 +69,7 @@ def test_pause_needs_reason_and_time_cannot_go_back() -> None:
 def test_errors_share_the_dialer_root_and_use_docstring_messages() -> None:
     err = IllegalTransition("a -> b")
     assert isinstance(err, DialerError)
-    assert str(err) == "This state change is not allowed.: a -> b"
+    assert str(err) == "This state change is not allowed: a -> b"
 
 
 call_steps = st.lists(st.sampled_from(list(CallState)), max_size=12)
