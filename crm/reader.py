@@ -1,9 +1,10 @@
 """Reading a delimited text file as a stream of (line number, cells).
 
-Encodings are told apart on their own: a UTF-8 byte-order mark means UTF-8 with BOM;
-otherwise the bytes around the first non-ASCII byte decide between UTF-8 and CP949 (the
-superset of EUC-KR that Korean Excel writes; Korean text in CP949 is practically never valid
-UTF-8). The delimiter is a tab if the header line has more tabs than commas, else a comma.
+Encodings are told apart on their own: a UTF-8 byte-order mark means UTF-8 with BOM, a
+UTF-16 one UTF-16 (Excel's "Unicode text" export); otherwise the bytes around the first
+non-ASCII byte decide between UTF-8 and CP949 (the superset of EUC-KR that Korean Excel
+writes; Korean text in CP949 is practically never valid UTF-8). The delimiter is a tab if
+the header line has more tabs than commas, else a comma.
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ csv.field_size_limit(1 << 24)
 
 
 def detect_encoding(path: Path) -> str:
-    """'utf-8-sig', 'utf-8' or 'cp949'."""
+    """'utf-8-sig', 'utf-16', 'utf-8' or 'cp949'."""
     with path.open("rb") as fh:
         head = fh.read(len(codecs.BOM_UTF8))
         if head == codecs.BOM_UTF8:
             return "utf-8-sig"
+        if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return "utf-16"  # the codec reads the byte order from the BOM
         fh.seek(0)
         while True:
             offset = fh.tell()

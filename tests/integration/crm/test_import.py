@@ -42,7 +42,7 @@ def balanced(s: ImportSummary) -> bool:
     return s.rows == s.imported + s.updated + s.duplicates + s.invalid
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp949", "euc-kr"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp949", "euc-kr", "utf-16"])
 async def test_import_counts_fields_consent_and_bookkeeping(
     pool: asyncpg.Pool, tmp_path: Path, encoding: str
 ) -> None:

@@ -24,6 +24,8 @@ ROWS = [
 def write(tmp_path: Path, lines: list[str], encoding: str = "utf-8", sep: str = ",") -> Path:
     path = tmp_path / "in.csv"
     text = "\r\n".join(line.replace(",", sep) for line in lines) + "\r\n"
+    if encoding in ("utf-16-le", "utf-16-be"):
+        text = "\ufeff" + text  # with its byte-order mark, as Excel writes it
     path.write_bytes(text.encode(encoding))
     return path
 
@@ -42,7 +44,8 @@ def staged(batch: Batch) -> list[list[str]]:
 
 @pytest.mark.parametrize(
     ("encoding", "expected"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"),
-                               ("cp949", "cp949"), ("euc-kr", "cp949")],
+                               ("cp949", "cp949"), ("euc-kr", "cp949"), ("utf-16", "utf-16"),
+                               ("utf-16-le", "utf-16"), ("utf-16-be", "utf-16")],
 )  # fmt: skip
 @pytest.mark.parametrize("sep", [",", "\t"])
 def test_encodings_and_delimiters(tmp_path: Path, encoding: str, expected: str, sep: str) -> None:
