@@ -311,12 +311,19 @@ async def import_file(
                 summary=summary, skip_fk_check=skip_fk_check, before=before,
             )  # fmt: skip
 
+        # Batches and rows committed, counted here in file order (summary.batches may
+        # already count a later batch that a second writer finished first).
+        batches_done = rows_done = 0
+
         def committed(batch: Batch, issues: list[Issue]) -> None:
+            nonlocal batches_done, rows_done
             report_csv.writerows(issues)
             report_file.flush()
+            batches_done += 1
+            rows_done += batch.rows
             log.info(
                 "import %s run %d: batch %d committed (%d rows so far)",
-                kind.value, run_id, summary.batches, summary.rows,
+                kind.value, run_id, batches_done, rows_done,
             )  # fmt: skip
             if progress is not None:
                 progress(batch.position, size)
