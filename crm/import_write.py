@@ -165,9 +165,11 @@ async def _write_split(
         inserted += len(new)
         consents += len(records)
     if old:
-        # Customers that exist, or that the batch before this one may still be writing:
-        # merged once every earlier batch has committed, so later rows win.
-        await before()
+        # Customers that exist. If the batch before this one (maybe still being written) has
+        # one of their phones or external ids, they are merged once it has committed, so
+        # later rows win; else at once: the two batches touch different customers.
+        if batch.touches_previous:
+            await before()
         await conn.copy_to_table(
             "crm_customer_stage", source=io.BytesIO(batch.stage_text(old, lines=lines)),
             columns=list(CUSTOMER_STAGE_COLUMNS), format="text",

@@ -193,9 +193,10 @@ class _Pipeline:
     """Writes batches in file order on one or two connections, so that one database backend
     (one core) works on batch n+1 while another finishes batch n. Batch n+1 starts once
     every batch before n has committed, and after n as well when a new phone of n+1 carries
-    an external id n used; it writes its new phones at once and merges the phones seen
-    before only after n commits (`before`). So two batches in flight never write the same
-    customer or external id, and the result is the one of writing them one by one.
+    an external id n used; it writes its new phones at once, and merges the phones that
+    exist at once too unless n has one of its phones or external ids: then only after n
+    commits (`before`). So two batches in flight never write the same customer or external
+    id, and the result is the one of writing them one by one.
     `committed` hears of each batch in file order."""
 
     def __init__(

@@ -94,6 +94,9 @@ class Batch:
     # A new phone's external id is one the batch before used: this batch is written after
     # that one commits, not beside it (crm/importer.py may write two batches at once).
     overlaps_previous: bool = True
+    # A phone or an external id of this batch is also in the batch before: the phones that
+    # already exist are merged only after that batch commits (else at once, beside it).
+    touches_previous: bool = True
 
     @property
     def refs(self) -> list[str | None]:
@@ -279,6 +282,7 @@ class _CustomerState:
     consents: _Column[str]
     seen: set[str] = field(default_factory=set)  # every valid phone of the file so far
     previous_refs: set[str] = field(default_factory=set)  # the previous batch's external ids
+    previous_phones: set[str] = field(default_factory=set)  # and its phones
 
 
 # Columns merged when a phone repeats in a batch: later non-empty cells win.
@@ -383,13 +387,16 @@ def _customer_batch(
     old = seen.intersection(phones_out)  # phones first seen in an earlier batch
     known = list(compress(range(len(phones_out)), map(old.__contains__, phones_out)))
     seen.update(phones_out)
-    # Phones seen before are merged only after the earlier batches commit; new phones are
-    # written at once, so only their external ids can clash with the batch before's. (Each
-    # external id left in `refs` now belongs to its `owner` phone.)
+    # New phones are written at once, so only their external ids can clash with the batch
+    # before's; phones that exist are merged at once too unless the batch before has one of
+    # them or of their external ids. (Each external id left in `refs` now belongs to its
+    # `owner` phone.)
     batch_refs = set(refs)
     batch_refs.discard("")
-    overlaps = any(owner[ref] not in old for ref in state.previous_refs & batch_refs)
-    state.previous_refs = batch_refs
+    shared_refs = state.previous_refs & batch_refs
+    overlaps = any(owner[ref] not in old for ref in shared_refs)
+    touches = bool(shared_refs) or not state.previous_phones.isdisjoint(phones_out)
+    state.previous_refs, state.previous_phones = batch_refs, set(phones_out)
 
     # Every valid row's COPY line, then the staged ones: one gather instead of one per column.
     refs_text = _copy_text(refs)
@@ -411,6 +418,7 @@ def _customer_batch(
         duplicates=duplicates + len(known), warned=len(reasons), issues=issues,
         has_refs=any(refs), position=position, lines=copy_lines, phones=phones_out,
         line_numbers=lines, consents=_nulls(consents), known=known, overlaps_previous=overlaps,
+        touches_previous=touches,
     )  # fmt: skip
 
 

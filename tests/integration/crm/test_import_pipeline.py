@@ -3,7 +3,8 @@
 A file full of repeats (phones within and across batches, customers from before the
 import, external ids moving between phones, in adjacent batches too) is imported in tiny
 batches once with one connection and once with two, into two fresh databases; customers,
-consent histories, segment rows, summaries and error reports must be the same.
+consent histories, segment rows, summaries and error reports must be the same. With many
+customers from before, adjacent batches often merge existing customers at the same time.
 """
 
 from __future__ import annotations
@@ -103,11 +104,16 @@ def shuffled_starts(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("shuffled_starts")
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(
+    ("seed", "existing"),
+    # existing: rows in the file imported before, i.e. how often a row meets a customer
+    # from before the import (~1 in 40, or ~1 in 2: a re-import).
+    [(1, 60), (2, 60), (3, 60), (4, 1500), (5, 1500)],
+)
 async def test_two_writers_give_what_one_gives(
-    server_url: str, template_url: str, tmp_path: Path, seed: int
+    server_url: str, template_url: str, tmp_path: Path, seed: int, existing: int
 ) -> None:
-    before = messy_file(tmp_path / "before.csv", rows=60, seed=seed + 100)
+    before = messy_file(tmp_path / "before.csv", rows=existing, seed=seed + 100)
     path = messy_file(tmp_path / "main.csv", rows=400, seed=seed)
     results = []
     async with fresh_database(server_url) as one, fresh_database(server_url) as two:
@@ -123,3 +129,42 @@ async def test_two_writers_give_what_one_gives(
     assert summary_2 == summary_1
     assert report_2 == report_1
     assert state_2 == state_1
+
+
+async def test_a_shared_external_id_waits_even_for_a_known_phone(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batch 3 merges a customer from batch 1 and names the external id that batch 2 gives
+    a new customer. Batch 2 is slowed down so batch 3 would overtake it; it must not: the
+    id stays with batch 2's customer and batch 3's row is warned, as one by one."""
+    write_batch = importer._write_batch
+
+    async def slow_second(*args: Any, **kw: Any) -> Any:
+        if "+821077770002" in kw["batch"].phones:
+            await asyncio.sleep(0.3)
+        return await write_batch(*args, **kw)
+
+    monkeypatch.setattr(importer, "_write_batch", slow_second)
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "고객번호,휴대폰번호,이름\r\n,010-7777-0001,갑\r\nR9,010-7777-0002,을\r\n"
+        "R9,010-7777-0001,병\r\n",
+        encoding="utf-8",
+    )
+    conn = await connect(db_url)
+    second = await connect(db_url)
+    try:
+        summary = await import_file(
+            conn, path=path, kind=ImportKind.CUSTOMERS, source="t", actor="tester",
+            report_dir=tmp_path, batch_rows=1, parallel=False, second=second,
+        )  # fmt: skip
+        rows = await conn.fetch("SELECT phone_e164, external_ref, name FROM customers ORDER BY 1")
+    finally:
+        await second.close()
+        await conn.close()
+    assert [tuple(r) for r in rows] == [
+        ("+821077770001", None, "병"), ("+821077770002", "R9", "을"),
+    ]  # fmt: skip
+    assert report(summary)[1:] == [
+        ["4", "external id belongs to a customer with another phone", "R9"],
+    ]
