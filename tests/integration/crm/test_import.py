@@ -119,9 +119,26 @@ async def test_reimport_updates_and_never_adds_a_second_customer(
     assert (row["name"], row["email"], row["region"]) == ("홍길동", "new@example.kr", "부산광역시")
     assert row["consent_marketing"] is False
     assert [tuple(h) for h in history] == [(True, "test"), (False, "crm2")]
-    # The same file again: all updates, and no new consent record (nothing changed).
+    # The same file again: all updates, and no new consent record (nothing changed); the
+    # rows are not even rewritten (same row version, same updated_at).
+    version = "SELECT xmin::text, updated_at FROM customers ORDER BY phone_e164"
+    async with pool.acquire() as conn:
+        before = await conn.fetch(version)
     again = await run(pool, second, tmp_path, source="crm2")
     assert (again.imported, again.updated, again.consents) == (0, 2, 0)
+    async with pool.acquire() as conn:
+        assert await conn.fetch(version) == before
+    # From another source, the same consent is recorded again (who said it, and when),
+    # though the customer stays as it was.
+    other = await run(pool, second, tmp_path, source="crm3")
+    assert (other.imported, other.updated, other.consents) == (0, 2, 1)
+    async with pool.acquire() as conn:
+        assert await conn.fetch(version) == before
+        history = await conn.fetch(
+            "SELECT granted, source FROM consent_records WHERE customer_id = $1 ORDER BY id",
+            row["id"],
+        )
+    assert [tuple(h) for h in history] == [(True, "test"), (False, "crm2"), (False, "crm3")]
 
 
 async def test_duplicates_across_batches(pool: asyncpg.Pool, tmp_path: Path) -> None:
