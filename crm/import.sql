@@ -74,10 +74,24 @@ UPDATE crm_customer_stage SET external_ref = NULL WHERE phone_e164 = ANY($1::tex
 -- merge_customers --
 -- Upsert the staged batch by phone (non-empty cells win over stored values), record each
 -- marketing consent that is new or differs from the customer's latest record from this source,
--- and count inserted rows (xmax = 0 only on a fresh insert). An existing customer is rewritten
--- only if a cell changes it: re-importing the same file writes no new row versions, index
--- entries or segment-row updates (half the database's work in a re-import). $1 source
-WITH merged AS (
+-- and count inserted rows (xmax = 0 only on a fresh insert). An existing customer that its
+-- staged row would not change (`kept`) is left alone: not even locked, so re-importing the
+-- same file writes no row versions, locks, index entries or segment-row updates. $1 source
+WITH kept AS (
+    SELECT s.phone_e164, c.id
+    FROM crm_customer_stage s
+    JOIN customers c ON c.phone_e164 = s.phone_e164
+    WHERE (s.external_ref IS NULL OR s.external_ref = c.external_ref)
+      AND (coalesce(s.name, '') = '' OR s.name = c.name)
+      AND s.phone_type = c.phone_type
+      AND (s.email IS NULL OR s.email = c.email)
+      AND (s.address IS NULL
+           OR (s.address = c.address AND s.region IS NOT DISTINCT FROM c.region))
+      AND (s.postal_code IS NULL OR s.postal_code = c.postal_code)
+      AND (s.birth_date IS NULL OR s.birth_date = c.birth_date)
+      AND (s.gender IS NULL OR s.gender = c.gender)
+      AND (s.consent IS NULL OR s.consent = c.consent_marketing)
+), merged AS (
     INSERT INTO customers AS c (
         external_ref, name, phone_e164, phone_type, email, address, postal_code, region,
         birth_date, gender, consent_marketing, source
@@ -86,48 +100,35 @@ WITH merged AS (
            s.address, s.postal_code, s.region, s.birth_date, s.gender,
            coalesce(s.consent, false), $1
     FROM crm_customer_stage s
+    WHERE NOT EXISTS (SELECT 1 FROM kept k WHERE k.phone_e164 = s.phone_e164)
     ON CONFLICT (phone_e164) DO UPDATE SET
-        (external_ref, name, phone_type, email, address, postal_code, region, birth_date,
-         gender, consent_marketing, updated_at) = (
-        coalesce(EXCLUDED.external_ref, c.external_ref),
-        coalesce(nullif(EXCLUDED.name, ''), c.name),
-        EXCLUDED.phone_type,
-        coalesce(EXCLUDED.email, c.email),
-        coalesce(EXCLUDED.address, c.address),
-        coalesce(EXCLUDED.postal_code, c.postal_code),
-        CASE WHEN EXCLUDED.address IS NULL THEN c.region ELSE EXCLUDED.region END,
-        coalesce(EXCLUDED.birth_date, c.birth_date),
-        coalesce(EXCLUDED.gender, c.gender),
+        external_ref = coalesce(EXCLUDED.external_ref, c.external_ref),
+        name = coalesce(nullif(EXCLUDED.name, ''), c.name),
+        phone_type = EXCLUDED.phone_type,
+        email = coalesce(EXCLUDED.email, c.email),
+        address = coalesce(EXCLUDED.address, c.address),
+        postal_code = coalesce(EXCLUDED.postal_code, c.postal_code),
+        region = CASE WHEN EXCLUDED.address IS NULL THEN c.region ELSE EXCLUDED.region END,
+        birth_date = coalesce(EXCLUDED.birth_date, c.birth_date),
+        gender = coalesce(EXCLUDED.gender, c.gender),
         -- EXCLUDED holds false for "no value"; the staged cell tells the two apart.
-        coalesce((SELECT s2.consent FROM crm_customer_stage s2
-                  WHERE s2.phone_e164 = EXCLUDED.phone_e164), c.consent_marketing),
-        now())
-    WHERE (EXCLUDED.external_ref IS NOT NULL AND EXCLUDED.external_ref IS DISTINCT FROM c.external_ref)
-       OR (EXCLUDED.name <> '' AND EXCLUDED.name IS DISTINCT FROM c.name)
-       OR EXCLUDED.phone_type IS DISTINCT FROM c.phone_type
-       OR (EXCLUDED.email IS NOT NULL AND EXCLUDED.email IS DISTINCT FROM c.email)
-       OR (EXCLUDED.address IS NOT NULL
-           AND (EXCLUDED.address, EXCLUDED.region) IS DISTINCT FROM (c.address, c.region))
-       OR (EXCLUDED.postal_code IS NOT NULL AND EXCLUDED.postal_code IS DISTINCT FROM c.postal_code)
-       OR (EXCLUDED.birth_date IS NOT NULL AND EXCLUDED.birth_date IS DISTINCT FROM c.birth_date)
-       OR (EXCLUDED.gender IS NOT NULL AND EXCLUDED.gender IS DISTINCT FROM c.gender)
-       OR (SELECT s2.consent <> c.consent_marketing FROM crm_customer_stage s2
-           WHERE s2.phone_e164 = EXCLUDED.phone_e164)  -- NULL (no value) is not a change
+        consent_marketing = coalesce(
+            (SELECT s2.consent FROM crm_customer_stage s2
+             WHERE s2.phone_e164 = EXCLUDED.phone_e164),
+            c.consent_marketing),
+        updated_at = now()
     RETURNING c.id, c.phone_e164, (c.xmax = 0) AS inserted
 ), consents AS (
-    -- Customers left as they were are not in `merged`: their ids come from `customers` as
-    -- this statement found it.
     INSERT INTO consent_records (customer_id, channel, purpose, granted, source)
-    SELECT coalesce(m.id, o.id), 'phone', 'marketing', s.consent, $1
+    SELECT t.id, 'phone', 'marketing', s.consent, $1
     FROM crm_customer_stage s
-    LEFT JOIN merged m ON m.phone_e164 = s.phone_e164
-    LEFT JOIN customers o ON m.id IS NULL AND o.phone_e164 = s.phone_e164
+    JOIN (SELECT id, phone_e164, inserted FROM merged
+          UNION ALL SELECT id, phone_e164, false FROM kept) t ON t.phone_e164 = s.phone_e164
     WHERE s.consent IS NOT NULL
-      AND coalesce(m.id, o.id) IS NOT NULL
-      AND (coalesce(m.inserted, false) OR NOT EXISTS (
+      AND (t.inserted OR NOT EXISTS (
             SELECT 1 FROM (
                 SELECT r.granted, r.source FROM consent_records r
-                WHERE r.customer_id = coalesce(m.id, o.id) AND r.purpose = 'marketing'
+                WHERE r.customer_id = t.id AND r.purpose = 'marketing'
                 ORDER BY r.at DESC, r.id DESC LIMIT 1
             ) latest
             WHERE latest.granted = s.consent AND latest.source = $1))
