@@ -151,8 +151,11 @@ def _peak_rss_mb() -> tuple[float, float]:
     return own, children
 
 
-async def run_bench(url: str, generated: GeneratedFile, work: Path) -> dict[str, Any]:
-    """Raw COPY, then the real import, into the fresh database at `url`."""
+async def run_bench(
+    url: str, generated: GeneratedFile, work: Path, *, reimport: bool = False
+) -> dict[str, Any]:
+    """Raw COPY, then the real import, into the fresh database at `url`; with `reimport`,
+    then the same file again (every customer exists and nothing changes)."""
     from config.db import connect
     from config.migrations import migrate
     from crm.importer import import_file
@@ -178,6 +181,15 @@ async def run_bench(url: str, generated: GeneratedFile, work: Path) -> dict[str,
         )  # fmt: skip
         seconds = time.perf_counter() - started
         count = await conn.fetchval("SELECT count(*) FROM customers")
+        again = None
+        if reimport:
+            await conn.execute("CHECKPOINT")
+            started = time.perf_counter()
+            again = await import_file(
+                conn, path=generated.path, kind=ImportKind.CUSTOMERS, source="bench",
+                actor="bench", report_dir=work / "reports", parallel=True, second=second,
+            )  # fmt: skip
+            reimport_s = time.perf_counter() - started
     finally:
         await second.close()
         await conn.close()
@@ -186,9 +198,15 @@ async def run_bench(url: str, generated: GeneratedFile, work: Path) -> dict[str,
             f"import disagrees with the generator: {count} customers (expected "
             f"{generated.customers}), {summary.invalid} invalid (expected {generated.invalid})"
         )
+    if again is not None and (again.imported, again.updated) != (0, count):
+        raise SystemExit(f"the re-import added or missed customers: {again.as_json()}")
     own, children = _peak_rss_mb()
     rows_per_s = generated.rows / seconds
     copy_rows_per_s = generated.customers / copy_s
+    extra = {} if again is None else {
+        "reimport_seconds": round(reimport_s, 3),
+        "reimport_rows_per_s": round(generated.rows / reimport_s),
+    }  # fmt: skip
     return {
         "rows": generated.rows,
         "seconds": round(seconds, 3),
@@ -201,6 +219,7 @@ async def run_bench(url: str, generated: GeneratedFile, work: Path) -> dict[str,
         "copy_seconds": round(copy_s, 3),
         "customers": generated.customers,
         "summary": summary.as_json(),
+        **extra,
     }
 
 
@@ -220,7 +239,7 @@ def cmd_bench_import(args: argparse.Namespace) -> int:
                                         rows=args.rows),
             )  # fmt: skip
         async with scratch_database(settings, prefix="telemart_bench_import") as url:
-            return await run_bench(url, generated, work)
+            return await run_bench(url, generated, work, reimport=args.reimport)
 
     with tempfile.TemporaryDirectory(prefix="telemart-bench-import-") as tmp:
         result = asyncio.run(run(Path(tmp)))
@@ -230,6 +249,9 @@ def cmd_bench_import(args: argparse.Namespace) -> int:
             f"raw COPY {result['copy_rows_per_s']} rows/s (ratio {result['ratio']}), "
             f"peak RSS {result['peak_rss_mb']} MB"
         )
+        if args.reimport:
+            print(f"the same file again: {result['reimport_seconds']} s, "
+                  f"{result['reimport_rows_per_s']} rows/s")  # fmt: skip
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
@@ -238,4 +260,8 @@ def register(bench_sub: Any) -> None:
     p = bench_sub.add_parser("import", help="customer import throughput vs raw COPY")
     p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--json", action="store_true", help="only the JSON line on stdout")
+    p.add_argument(
+        "--reimport", action="store_true",
+        help="then import the same file again (reimport_seconds, reimport_rows_per_s)",
+    )  # fmt: skip
     p.set_defaults(func=cmd_bench_import)
