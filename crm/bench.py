@@ -158,7 +158,7 @@ async def run_bench(
     then the same file again (every customer exists and nothing changes)."""
     from config.db import connect
     from config.migrations import migrate
-    from crm.importer import import_file
+    from crm.importer import ImportSummary, import_file
     from crm.parse import ImportKind
 
     conn = await connect(url)
@@ -173,23 +173,19 @@ async def run_bench(
         )  # fmt: skip
         copy_s = time.perf_counter() - started
         await conn.execute("DROP TABLE bench_copy")
-        await conn.execute("CHECKPOINT")
-        started = time.perf_counter()
-        summary = await import_file(
-            conn, path=generated.path, kind=ImportKind.CUSTOMERS, source="bench",
-            actor="bench", report_dir=work / "reports", parallel=True, second=second,
-        )  # fmt: skip
-        seconds = time.perf_counter() - started
-        count = await conn.fetchval("SELECT count(*) FROM customers")
-        again = None
-        if reimport:
+
+        async def timed_import() -> tuple[ImportSummary, float]:
             await conn.execute("CHECKPOINT")
             started = time.perf_counter()
-            again = await import_file(
+            summary = await import_file(
                 conn, path=generated.path, kind=ImportKind.CUSTOMERS, source="bench",
                 actor="bench", report_dir=work / "reports", parallel=True, second=second,
             )  # fmt: skip
-            reimport_s = time.perf_counter() - started
+            return summary, time.perf_counter() - started
+
+        summary, seconds = await timed_import()
+        count = await conn.fetchval("SELECT count(*) FROM customers")
+        again, reimport_s = await timed_import() if reimport else (None, 0.0)
     finally:
         await second.close()
         await conn.close()
