@@ -66,7 +66,7 @@ async def server_process(
     child_env = {**os.environ, "TELEMART_DATABASE_URL": url, "TELEMART_LOG_LEVEL": "WARNING",
                  **(env or {})}  # fmt: skip
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+        sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1", "--port", str(port),
         *args, env=child_env, stdout=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"

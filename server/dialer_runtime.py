@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Callable
 import asyncpg
 from aiohttp import web
 
-from dialer.live import LiveDesk
-from dialer.runtime import DialerRuntime
-from dialer.scenario import Scenario
+from dialer.live.desk import LiveDesk
+from dialer.live.runtime import DialerRuntime
+from dialer.sim.scenario import Scenario
 from dialer.telephony import SimCarrier, TelephonyPort, open_port
 from server.keys import DATABASE_URL, POOL, SETTINGS
 from server.metrics import observe_journey

@@ -17,7 +17,7 @@ http_request_seconds = Histogram(
     registry=REGISTRY,
 )  # fmt: skip
 
-# --- the live dialer: each call's journey (dialer.journey names them) ------------------
+# --- the live dialer: each call's journey (dialer.store.journeys names them) ------------------
 _JOURNEY_BUCKETS_S = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 15.0, 30.0)
 answer_to_agent_seconds = Histogram(
     "telemart_answer_to_agent_seconds", "live answer to an agent bridged on the call",
@@ -46,7 +46,7 @@ JOURNEY_HISTOGRAMS: dict[str, Histogram] = {
 
 
 def observe_journey(name: str, seconds: float) -> None:
-    """Record one latency of a call's journey (names from dialer.journey)."""
+    """Record one latency of a call's journey (names from dialer.store.journeys)."""
     histogram = JOURNEY_HISTOGRAMS.get(name)
     if histogram is not None:
         histogram.observe(max(0.0, seconds))

@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from dialer.live import PAUSE_REASONS
+from dialer.live.desk import PAUSE_REASONS
 from server.auth import Role, allow, page_user
 from server.keys import POOL
 

@@ -14,8 +14,11 @@ from aiohttp import web
 
 from crm.segments import list_segments
 from crm.segments_filter import AGE_BANDS, FIELDS, Kind
-from dialer.abandon import UK_WINDOW_S, US_WINDOW_S
-from dialer.campaigns import (
+from dialer.core.abandon import UK_WINDOW_S, US_WINDOW_S
+from dialer.core.pacing.base import PacingSettings
+from dialer.core.pacing.registry import BUILT_IN
+from dialer.errors import CampaignNotFound
+from dialer.store.campaigns import (
     TRANSITIONS,
     Campaign,
     CampaignStatus,
@@ -24,11 +27,8 @@ from dialer.campaigns import (
     script_preview,
     status_history,
 )
-from dialer.campaigns_config import ABANDON_CAP_MAX, SCRIPT_FIELDS
-from dialer.errors import CampaignNotFound
-from dialer.lists import REASONS, campaign_lists
-from dialer.pacing.base import PacingSettings
-from dialer.pacing.registry import BUILT_IN
+from dialer.store.campaigns_config import ABANDON_CAP_MAX, SCRIPT_FIELDS
+from dialer.store.lists import REASONS, campaign_lists
 from server.auth import Role, allow, page_user
 from server.keys import POOL
 

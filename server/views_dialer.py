@@ -11,7 +11,7 @@ from aiohttp import WSMsgType, web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from dialer.errors import DialerError
-from dialer.live import PAUSE_REASONS, DispositionEntry, LiveDesk
+from dialer.live.desk import PAUSE_REASONS, DispositionEntry, LiveDesk
 from server.auth import Role, allow, current_user
 from server.errors import ApiError, validation_error
 from server.keys import POOL
@@ -114,7 +114,7 @@ async def _handle(request: web.Request, agent_id: int, raw: Any) -> None:
 
 
 async def _order(request: web.Request, desk: LiveDesk, agent_id: int, o: OrderMsg) -> None:
-    from dialer import journey
+    from dialer.store import journeys as journey
 
     desk.order_placed(agent_id, o.attempt_id, o.order_id, o.submit_ms / 1000.0)
     observe_journey(journey.ORDER_SUBMIT, o.submit_ms / 1000.0)

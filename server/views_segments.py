@@ -19,7 +19,8 @@ from crm.segments import (
     preview,
     save_segment,
 )
-from dialer.campaigns import (
+from dialer.errors import CampaignClosed, CampaignNotFound, CampaignNotReady, IllegalTransition
+from dialer.store.campaigns import (
     Action,
     change_status,
     create_campaign,
@@ -28,9 +29,8 @@ from dialer.campaigns import (
     status_history,
     update_campaign,
 )
-from dialer.campaigns_config import CampaignConfig, CampaignPatch
-from dialer.errors import CampaignClosed, CampaignNotFound, CampaignNotReady, IllegalTransition
-from dialer.lists import build_list, campaign_lists
+from dialer.store.campaigns_config import CampaignConfig, CampaignPatch
+from dialer.store.lists import build_list, campaign_lists
 from server.auth import Role, allow, current_user
 from server.errors import ApiError, read_json
 from server.keys import POOL

@@ -16,8 +16,8 @@ import weakref
 
 from aiohttp import web
 
-from dialer.live import LiveDesk, Message
-from dialer.runtime import DialerRuntime
+from dialer.live.desk import LiveDesk, Message
+from dialer.live.runtime import DialerRuntime
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import asyncpg
 
-from dialer.campaigns_config import render_script
-from dialer.hopper import LeasedLead
-from dialer.runtime_campaign import LiveCampaign
+from dialer.live.campaign_loop import LiveCampaign
+from dialer.store.campaigns_config import render_script
+from dialer.store.hopper import LeasedLead
 from orders import catalog
 
 POP_PRODUCTS = 12  # products on the order form; the agent can search for more

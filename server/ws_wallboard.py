@@ -7,9 +7,9 @@ from typing import Any
 
 import asyncpg
 
-from dialer.abandon import US_WINDOW_S
-from dialer.live import LiveDesk
-from dialer.runtime import DialerRuntime
+from dialer.core.abandon import US_WINDOW_S
+from dialer.live.desk import LiveDesk
+from dialer.live.runtime import DialerRuntime
 
 SHIFT_TZ = "Asia/Seoul"  # "today" on the wallboard is the contact centre's day
 SERIES_BUCKET_S = 300  # one chart point per five minutes

@@ -9,8 +9,8 @@ import asyncio
 import random
 from collections.abc import Callable
 
-from dialer.calls import CallState
-from dialer.scenario import Scenario, load_scenario
+from dialer.core.calls import CallState
+from dialer.sim.scenario import Scenario, load_scenario
 from dialer.telephony.port import DialResult
 
 DEFAULT_SCENARIO = "steady-50"

@@ -22,11 +22,11 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
+from cli.demo_data import seed_catalog
 from config.scratch import free_port
 from config.settings import Settings
 from logistics.tracking import SIGNATURE_HEADER, sign
 from server.app import create_app
-from server.demo_data import seed_catalog
 from server.dialer_runtime import make_dialer_ctx
 from tests.e2e.test_agent_desktop import DialerApp
 from tests.integration.dialer.helpers import scenario

@@ -13,12 +13,12 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Page, expect
 
+from cli.demo_data import seed_catalog
 from config.scratch import free_port
 from config.settings import Settings
-from dialer.live_seed import seed_campaign
+from dialer.sim.seed import seed_campaign
 from server.app import create_app
 from server.auth import Role
-from server.demo_data import seed_catalog
 from server.dialer_runtime import make_dialer_ctx
 from server.ws import live_services
 from tests.e2e.conftest import LiveApp, login, screenshot

@@ -16,7 +16,7 @@ async def test_bench_import_with_reimport_prints_its_figures(
 ) -> None:
     env = {**os.environ, "TELEMART_DATABASE_URL": server_url, "TELEMART_HOME": str(tmp_path)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server.cli", "bench", "import", "--rows", "3000", "--json",
+        sys.executable, "-m", "cli", "bench", "import", "--rows", "3000", "--json",
         "--reimport", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(proc.communicate(), 180)

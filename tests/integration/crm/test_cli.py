@@ -29,7 +29,7 @@ def cli_env(db_url: str, home: Path) -> dict[str, str]:
 
 async def telemart(db_url: str, home: Path, *args: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server.cli", *args, env=cli_env(db_url, home),
+        sys.executable, "-m", "cli", *args, env=cli_env(db_url, home),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
@@ -145,7 +145,7 @@ async def test_interrupted_import_leaves_whole_batches_and_reruns_cleanly(
     path = tmp_path / "big.csv"
     complete_file(path, ROWS)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server.cli", "import", "customers", str(path), "--json",
+        sys.executable, "-m", "cli", "import", "customers", str(path), "--json",
         "--batch-size", str(BATCH), env=cli_env(db_url, tmp_path), start_new_session=True,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip

@@ -8,7 +8,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from crm.bench import generate_customer_file
+from cli.bench.import_customers import generate_customer_file
 from crm.errors import ImportFailed
 from crm.importer import ImportSummary, import_file
 from crm.parse import ImportKind

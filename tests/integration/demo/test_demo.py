@@ -22,7 +22,7 @@ ACTIVITY_TIMEOUT_S = 90
 async def _start(db_url: str, port: int) -> asyncio.subprocess.Process:
     env = {**os.environ, "TELEMART_DATABASE_URL": db_url, "TELEMART_DEMO_PASSWORD": "demo-pw-1"}
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server.cli", "demo", "--port", str(port), "--agents", "4",
+        sys.executable, "-m", "cli", "demo", "--port", str(port), "--agents", "4",
         "--customers", "3000", env=env, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip

@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from config.settings import Settings
-from dialer.scenario import Scenario
+from dialer.sim.scenario import Scenario
 from server.app import create_app
 from server.dialer_runtime import make_dialer_ctx
 from tests.integration.dialer.helpers import scenario

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient
 
-from dialer.scenario import Scenario, parse_scenario
+from dialer.sim.scenario import Scenario, parse_scenario
 
 TIMEOUT_S = 10.0
 

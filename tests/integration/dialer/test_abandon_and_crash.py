@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from dialer import hopper
-from dialer.campaigns_config import ComplianceIn
-from dialer.journey import utcnow
-from dialer.live_seed import seed_campaign
-from dialer.runtime import campaign_lock_key
+from dialer.live.runtime import campaign_lock_key
+from dialer.sim.seed import seed_campaign
+from dialer.store import hopper
+from dialer.store.campaigns_config import ComplianceIn
+from dialer.store.journeys import utcnow
 from server.auth import Role
 from server.ws import live_services
 from tests.conftest import token_for
@@ -75,7 +75,7 @@ async def test_killed_dialer_frees_its_campaign_and_its_leases_come_back(
         campaign_id = await seed_campaign(conn, leads=10)
     env = {**os.environ, "TELEMART_DATABASE_URL": db_url, "TELEMART_LOG_LEVEL": "WARNING"}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server.cli", "dialer", "--sim-agents", "2",
+        sys.executable, "-m", "cli", "dialer", "--sim-agents", "2",
         "--campaign", str(campaign_id), "--owner", "doomed", "--lease-seconds", "30",
         "--tick", "0.1", "--scan", "0.1", "--time-scale", "1",
         env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,

@@ -10,14 +10,14 @@ import asyncpg
 import pytest
 
 from config.db import create_pool
-from dialer import hopper
-from dialer.compliance import ComplianceSettings
-from dialer.journey import utcnow
-from dialer.live import LiveDesk
-from dialer.live_agents import SimulatedAgents
-from dialer.live_seed import seed_campaign
-from dialer.runtime import DialerRuntime, campaign_lock_key
-from dialer.scenario import Dist
+from dialer.core.compliance import ComplianceSettings
+from dialer.live.desk import LiveDesk
+from dialer.live.runtime import DialerRuntime, campaign_lock_key
+from dialer.live.sim_agents import SimulatedAgents
+from dialer.sim.scenario import Dist
+from dialer.sim.seed import seed_campaign
+from dialer.store import hopper
+from dialer.store.journeys import utcnow
 from dialer.telephony import SimCarrier
 from tests.integration.dialer.helpers import TIMEOUT_S, scenario
 
@@ -153,7 +153,7 @@ async def test_a_live_call_keeps_its_lease(pool: asyncpg.Pool) -> None:
 
 
 async def test_campaign_hours_hold_back_a_number_in_another_zone(pool: asyncpg.Pool) -> None:
-    from dialer.timezones import CallingWindow
+    from dialer.core.timezones import CallingWindow
 
     async with pool.acquire() as conn:
         campaign_id = await seed_campaign(conn, leads=2)

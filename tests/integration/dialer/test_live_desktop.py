@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from dialer.live_seed import seed_campaign
+from dialer.sim.seed import seed_campaign
 from server.auth import Role
 from tests.conftest import token_for
 from tests.integration.dialer.helpers import calls_settled, receive_until

@@ -14,7 +14,7 @@ from tests.integration.segments.seed import seed_base
 async def telemart(db_url: str, *args: str, stdin: bytes = b"") -> tuple[int, str, str]:
     env = {**os.environ, "TELEMART_DATABASE_URL": db_url}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server.cli", *args, env=env, stdin=asyncio.subprocess.PIPE,
+        sys.executable, "-m", "cli", *args, env=env, stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(proc.communicate(stdin), timeout=60)

@@ -17,7 +17,7 @@ def run_cli(
     if password is not None:
         env["TELEMART_USER_PASSWORD"] = password
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
     )  # fmt: skip
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from crm.segments import age_on, mask_phone
-from dialer.campaigns_config import (
+from dialer.store.campaigns_config import (
     CallingWindowIn,
     CampaignConfig,
     CampaignPatch,

@@ -1,0 +1,1 @@
+"""The `telemart` command, its benchmarks and the demo (above `server/`)."""

@@ -1,0 +1,1 @@
+"""`telemart bench …`: each prints one JSON object as its last line."""

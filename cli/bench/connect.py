@@ -1,0 +1,235 @@
+"""`telemart bench connect`: answer-to-agent latency with real websockets.
+
+A fresh database; `telemart serve` (dialer inside, sim carrier in real time) in a child
+process; N simulated agents in this process, each on its own websocket: they acknowledge
+each screen pop at once, talk for a scaled-down talk time, place an order through the
+orders API on some calls, wrap up and set a disposition. Latencies come from the calls'
+journeys as the server stored them. Baseline in the same run: a websocket echo round trip
+on the same server (idle, then under load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import secrets
+import statistics
+import sys
+import time
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from cli.agent_bots import AgentBot, BotBehaviour, BotStats
+from config.scratch import server_process
+
+CONNECT_WINDOW_S = 2.0
+SETTLE_S = CONNECT_WINDOW_S + 1.0  # answers this close to the end may still be routing
+LEADS_PER_AGENT = 60
+
+
+def register(bench_sub: Any) -> None:
+    p = bench_sub.add_parser("connect", help="answer-to-screen-pop latency, real websockets")
+    p.add_argument("--agents", type=int, default=200)
+    p.add_argument("--duration", type=float, default=120.0, help="seconds of dialling")
+    p.add_argument("--strategy", default="predictive", help="pacing strategy of the campaign")
+    p.add_argument("--talk-s", type=float, default=4.0, help="mean talk time (scaled down)")
+    p.add_argument("--wrap-s", type=float, default=1.0, help="wrap-up time")
+    p.add_argument("--order-rate", type=float, default=0.2, help="share of calls with an order")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", action="store_true", help="print only the JSON line")
+    p.set_defaults(func=cmd_bench_connect)
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+
+async def _echo(
+    session: aiohttp.ClientSession,
+    base: str,
+    token: str,
+    count: int,
+    stop: asyncio.Event | None = None,
+) -> list[float]:
+    out: list[float] = []
+    async with session.ws_connect(
+        base.replace("http", "ws") + "/api/v1/dialer/echo",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as ws:
+        for i in range(count):
+            if stop is not None and stop.is_set():
+                break
+            started = time.perf_counter()
+            await ws.send_str(str(i))
+            await ws.receive()
+            out.append((time.perf_counter() - started) * 1000)
+            if stop is not None:
+                await asyncio.sleep(0.05)
+    return out
+
+
+async def _prepare(url: str, args: argparse.Namespace) -> tuple[int, list[str], list[int]]:
+    from argon2 import PasswordHasher
+
+    from cli.demo_data import seed_catalog
+    from config.db import connect
+    from config.migrations import migrate
+    from dialer.sim.seed import seed_campaign
+    from server.auth import Role, User, issue_token
+
+    conn = await connect(url)
+    try:
+        await migrate(conn)
+        await seed_catalog(conn, random.Random(args.seed))
+        await conn.execute("UPDATE stock SET on_hand = 1000000")
+        campaign_id = await seed_campaign(
+            conn,
+            leads=args.agents * LEADS_PER_AGENT,
+            name="bench",
+            strategy=args.strategy,
+            start=False,
+        )
+        # One password hash for every bench agent: hashing 200 passwords would take longer
+        # than the run. They log in with API tokens.
+        password_hash = PasswordHasher().hash(secrets.token_hex(8))
+        rows = await conn.fetch(
+            "INSERT INTO users (username, password_hash, role)"
+            " SELECT 'bench' || lpad(g::text, 4, '0'), $1, 'agent'"
+            " FROM generate_series(0, $2) AS g RETURNING id, username",
+            password_hash, args.agents,
+        )  # fmt: skip
+        tokens = [
+            await issue_token(
+                conn,
+                user=User(id=r["id"], username=r["username"], role=Role.AGENT),
+                kind="api",
+                hours=2,
+            )
+            for r in rows
+        ]
+        skus = [r["id"] for r in await conn.fetch("SELECT id FROM skus WHERE NOT is_set")]
+    finally:
+        await conn.close()
+    return campaign_id, tokens, skus
+
+
+async def _results(url: str, cutoff: float) -> dict[str, Any]:
+    conn = await asyncpg.connect(url)
+    try:
+        row = await conn.fetchrow(
+            """
+            SELECT count(*) AS dials,
+                   count(*) FILTER (WHERE answered_at IS NOT NULL) AS live,
+                   count(*) FILTER (WHERE agent_connected_at IS NOT NULL) AS connected,
+                   count(*) FILTER (WHERE outcome = 'abandoned') AS abandoned
+            FROM call_journeys WHERE answered_at IS NULL OR answered_at <= to_timestamp($1)
+            """, cutoff)  # fmt: skip
+        pops = await conn.fetch(
+            "SELECT extract(epoch FROM pop_acked_at - answered_at)::float8 * 1000 AS ms"
+            " FROM call_journeys WHERE pop_acked_at IS NOT NULL"
+        )
+        a2a = await conn.fetch(
+            "SELECT extract(epoch FROM agent_connected_at - answered_at)::float8 * 1000 AS ms"
+            " FROM call_journeys WHERE agent_connected_at IS NOT NULL"
+        )
+    finally:
+        await conn.close()
+    pop_ms = [r["ms"] for r in pops]
+    a2a_ms = [r["ms"] for r in a2a]
+    return {
+        "dials": row["dials"], "live_answers": row["live"], "connected": row["connected"],
+        "abandoned": row["abandoned"],
+        "lost": row["live"] - row["connected"] - row["abandoned"],
+        "answer_to_pop_ms": {"p50": _pct(pop_ms, 0.5), "p99": _pct(pop_ms, 0.99),
+                             "p999": _pct(pop_ms, 0.999), "n": len(pop_ms)},
+        "answer_to_agent_ms": {"p50": _pct(a2a_ms, 0.5), "p99": _pct(a2a_ms, 0.99),
+                               "p999": _pct(a2a_ms, 0.999)},
+    }  # fmt: skip
+
+
+def cmd_bench_connect(args: argparse.Namespace) -> int:
+    result = asyncio.run(run_bench(args))
+    if not args.json:
+        print(
+            f"{result['connected']} connected calls, {result['abandoned']} abandoned, "
+            f"{result['lost']} lost; answer->pop p99 {result['answer_to_pop_ms']['p99']} ms",
+            file=sys.stderr,
+        )
+    print(json.dumps(result))
+    return 0
+
+
+async def run_bench(args: argparse.Namespace) -> dict[str, Any]:
+    from cli.main import settings_from
+    from config.scratch import scratch_database
+
+    async with scratch_database(settings_from(args), prefix="telemart_bench_connect") as url:
+        return await _run(url, args)
+
+
+async def _run(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    campaign_id, tokens, skus = await _prepare(url, args)
+    stats = BotStats()
+    behaviour = BotBehaviour(
+        talk_mean_s=args.talk_s, wrap_s=args.wrap_s, order_rate=args.order_rate
+    )
+    # The server and its dialer run in their own process, on the other core.
+    async with server_process(url, env={"TELEMART_POOL_MAX_SIZE": "40"}) as base:
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            echo_idle = await _echo(session, base, tokens[-1], 500)
+            stop = asyncio.Event()
+            rng = random.Random(args.seed)
+            agents = [
+                AgentBot(
+                    base=base,
+                    token=t,
+                    campaign_id=campaign_id,
+                    rng=random.Random(rng.random()),
+                    skus=skus,
+                    stats=stats,
+                    behaviour=behaviour,
+                )
+                for t in tokens[:-1]
+            ]
+            tasks = [asyncio.create_task(a.run(session, stop)) for a in agents]
+            conn = await asyncpg.connect(url)
+            try:
+                await conn.execute(
+                    "UPDATE campaigns SET status = 'running' WHERE id = $1", campaign_id
+                )
+            finally:
+                await conn.close()
+            loaded = asyncio.create_task(_echo(session, base, tokens[-1], 10**9, stop))
+            started = time.time()
+            await asyncio.sleep(args.duration)
+            cutoff = time.time() - SETTLE_S
+            stop.set()
+            echo_loaded = await loaded
+            await asyncio.gather(*tasks, return_exceptions=True)
+    result = await _results(url, cutoff)
+    return {
+        "agents": args.agents,
+        "duration_s": round(time.time() - started, 1),
+        "strategy": args.strategy,
+        **result,
+        "orders": stats.orders,
+        "order_errors": stats.order_errors,
+        "ws_echo_ms": {
+            "p50": _pct(echo_idle, 0.5),
+            "p99": _pct(echo_idle, 0.99),
+            "p999": _pct(echo_idle, 0.999),
+        },
+        "ws_echo_loaded_ms": {
+            "p50": _pct(echo_loaded, 0.5),
+            "p99": _pct(echo_loaded, 0.99),
+            "mean": round(statistics.fmean(echo_loaded), 2) if echo_loaded else None,
+        },
+    }

@@ -1,0 +1,75 @@
+"""`telemart dialer`: the live dialer without the web server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from dialer.live.desk import LiveDesk
+from dialer.telephony import open_port
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "dialer",
+        help="run the live dialer (pacing loops for running campaigns) without the web server",
+        description="Runs one pacing loop per running campaign that no other dialer process "
+        "holds (advisory-lock election). Agents connect through `telemart serve`; "
+        "--sim-agents logs in simulated agents here instead.",
+    )
+    p.add_argument("--seed", type=int, default=1, help="sim carrier seed")
+    p.add_argument("--time-scale", type=float, default=1.0,
+                   help="sim carrier: multiply every ring time by this")
+    p.add_argument("--lease-seconds", type=float, default=60.0, help="lead lease length")
+    p.add_argument("--tick", type=float, default=1.0, help="pacing tick in seconds")
+    p.add_argument("--scan", type=float, default=2.0,
+                   help="look for campaigns to take on this often (seconds)")
+    p.add_argument("--sim-agents", type=int, default=0,
+                   help="log in this many simulated agents on --campaign")
+    p.add_argument("--campaign", type=int, help="campaign id for --sim-agents")
+    p.add_argument("--owner", help="lease owner name (default host:pid:random)")
+    p.set_defaults(func=cmd_dialer)
+
+
+def cmd_dialer(args: argparse.Namespace) -> int:
+    from cli.main import settings_from
+    from config.db import open_database
+    from dialer.live.sim_agents import SimulatedAgents
+    from server.dialer_runtime import make_runtime
+
+    if args.sim_agents and not args.campaign:
+        raise SystemExit("--sim-agents needs --campaign")
+    settings = settings_from(args)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            # Event loops without signal support (Windows) raise this: Ctrl-C still stops us.
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        async with open_database(settings) as (url, pool):
+            port = open_port(settings.telephony, seed=args.seed, time_scale=args.time_scale)
+            runtime = make_runtime(pool=pool, url=url, desk=LiveDesk(), port=port,
+                                   tick_s=args.tick, scan_s=args.scan,
+                                   lease_s=args.lease_seconds, owner=args.owner)
+            agents = None
+            if args.sim_agents:
+                agents = SimulatedAgents(runtime, count=args.sim_agents,
+                                         campaign_id=args.campaign, seed=args.seed,
+                                         time_scale=args.time_scale)
+                agents.log_in()
+            async with runtime:
+                print(f"dialer {runtime.owner} running; Ctrl-C stops it", flush=True)
+                await stop.wait()
+            if agents is not None:
+                await agents.stop()
+
+    asyncio.run(run())
+    return 0

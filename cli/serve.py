@@ -1,0 +1,117 @@
+"""`telemart serve` and `telemart demo`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import secrets
+import signal
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from server.app import create_app
+from server.auth import Role, create_user
+from server.keys import POOL
+
+DEMO_USERS: tuple[tuple[str, Role], ...] = (
+    ("admin", Role.ADMIN),
+    ("supervisor", Role.SUPERVISOR),
+    ("marketer", Role.MARKETER),
+    ("logistics", Role.LOGISTICS),
+)
+
+
+def stop_patiently(app: web.Application) -> None:
+    """Say when stopping begins, and keep a second Ctrl-C from breaking off the shutdown
+    halfway (aiohttp's handler would raise again inside the cleanup, which then tears down
+    the pool and the embedded database out of order, with a traceback and exit code 1).
+    Stopping takes a second or two."""
+
+    async def on_shutdown(_: web.Application) -> None:
+        print("stopping ...", flush=True)
+        # Replaces aiohttp's handler, which would raise GracefulExit inside the cleanup.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGINT, lambda: print("still stopping ...", flush=True)
+            )
+
+    app.on_shutdown.insert(0, on_shutdown)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from cli.main import settings_from
+
+    settings = settings_from(args)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    app = create_app(settings, background=not args.no_background)
+    stop_patiently(app)
+    web.run_app(
+        app, host=host, port=port, print=lambda _: print(f"Telemart on http://{host}:{port}/")
+    )
+    return 0
+
+
+def demo_users(agents: int) -> list[tuple[str, Role]]:
+    """The people's logins, then agent01 for a person and agent02... for the bots."""
+    return [*DEMO_USERS, *((f"agent{i:02d}", Role.AGENT) for i in range(1, agents + 2))]
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import os
+
+    from cli.demo import DemoOptions, DemoRunner
+    from cli.main import settings_from
+
+    settings = settings_from(args)
+    port = args.port or settings.port
+    host = settings.host
+    password = os.environ.get("TELEMART_DEMO_PASSWORD") or secrets.token_urlsafe(9)
+    users = demo_users(args.agents)
+    bots = [name for name, _ in users[len(DEMO_USERS) + 1 :]]
+
+    async def seed_users(app: web.Application) -> AsyncIterator[None]:
+        async with app[POOL].acquire() as conn:
+            for name, role in users:
+                # replace=True: a rerun keeps the data and prints working logins.
+                await create_user(conn, username=name, password=password, role=role, replace=True)
+        yield
+
+    def announce(_: Any) -> None:
+        print(f"Telemart demo on http://{host}:{port}/")
+        print(f"  password for every login: {password}")
+        for name, role in DEMO_USERS:
+            print(f"    {name:<12} {role.value}")
+        print("    agent01      agent: yours, take calls among the bots")
+        print(f"  {len(bots)} simulated agents ({bots[0]}..{bots[-1]}) are taking calls.")
+        print(f"  Wallboard: http://{host}:{port}/wallboard   Ctrl-C stops everything.")
+
+    options = DemoOptions(
+        base_url=f"http://{host}:{port}", agents=args.agents, customers=args.customers,
+        history_orders=args.customers * 12 // 5,
+    )  # fmt: skip
+    runner = DemoRunner(options, bots)
+    app = create_app(settings, extra_ctx=[seed_users, runner.ctx])
+    app.on_shutdown.append(runner.shutdown)
+    stop_patiently(app)
+    web.run_app(app, host=host, port=port, print=announce)
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("serve", help="run the web server (and the dialer, and periodic jobs)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--no-background", action="store_true", help="no dialer or scheduler")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="a working call centre on the embedded database")
+    p.add_argument("--port", type=int)
+    p.add_argument("--agents", type=int, default=20, help="simulated agents")
+    p.add_argument(
+        "--customers", type=int, default=50_000, help="customers to seed on the first run"
+    )
+    p.set_defaults(func=cmd_demo)

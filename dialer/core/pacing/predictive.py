@@ -1,0 +1,176 @@
+"""`predictive`: our model-based pacer.
+
+Each tick it forecasts, on a grid of horizon points t a few seconds ahead,
+  * agents free by t + connect window: the ready ones, plus for each busy agent the
+    probability its talk (+ wrap) or wrap ends by then given how long it has lasted;
+  * live answers by t: for each call in flight, the probability it becomes a live answer
+    by t given that it has rung r seconds without resolving; plus any live answer
+    already waiting.
+Both are sums of Bernoulli variables; their difference is taken as normal. Dials are added
+one at a time while the *marginal* dial, if it turns into a live answer, would find no
+agent with probability at most tau (averaged over when it would be answered). tau is moved
+slowly (an integral controller) so the measured abandon rate settles at a set point below
+the cap; it tightens as the measured rate over the compliance window approaches the cap,
+falls to progressive dialling at the cap, and shrinks for small teams whose variance is
+high. Until the model has data it dials progressively.
+"""
+
+from __future__ import annotations
+
+import math
+
+from dialer.core.pacing.base import Outcome, OutcomeKind, PacingSettings, PacingStrategy, Snapshot
+from dialer.core.pacing.model import LIVE, MACHINE, OTHER, DialModel, HandleModel
+
+SQRT2 = math.sqrt(2.0)
+HORIZON_STEP_S = 2.0
+SET_POINT_OF_CAP = 0.7  # aim for 70 % of the cap (2.1 % for a 3 % cap)
+START_TAU_OF_CAP = 1.0
+TAU_BOUNDS = (0.002, 0.3)
+CONTROL_PERIOD_S = 60.0
+CONTROL_GAIN = 0.12  # per period, on the relative error of the recent rate
+RECENT_ANSWERS = 400.0  # memory of the recent abandon rate, in live answers
+MIN_ANSWERS_TO_CONTROL = 50
+SMALL_TEAM_AGENTS = 8
+TIGHTEN_FROM_OF_CAP = 0.6  # measured rate where tau starts to shrink
+PROGRESSIVE_AT_OF_CAP = 0.85  # measured rate where only progressive dialling is left
+MIN_ANSWERS_FOR_CAP_RULE = 20
+OUTCOME_MEMORY = 1500.0  # dial outcomes: forgetting horizon for the contact mix
+
+_CLASS_OF = {
+    OutcomeKind.ANSWERED_LIVE: LIVE,
+    OutcomeKind.ANSWERED_MACHINE: MACHINE,
+    OutcomeKind.BUSY: OTHER,
+    OutcomeKind.FAILED: OTHER,
+    OutcomeKind.NO_ANSWER: OTHER,
+}
+
+
+def _normal_sf(z: float) -> float:
+    return 0.5 * math.erfc(z / SQRT2)
+
+
+class Predictive(PacingStrategy):
+    name = "predictive"
+
+    def __init__(self, settings: PacingSettings) -> None:
+        super().__init__(settings)
+        horizon_s = settings.max_ring_s + settings.amd_s
+        self.grid_s = [HORIZON_STEP_S * (k + 1)
+                       for k in range(math.ceil(settings.max_ring_s / HORIZON_STEP_S))]
+        window = settings.connect_window_s
+        self.dials = DialModel(horizon_bins=math.ceil(horizon_s) + 1, grid_s=self.grid_s,
+                               memory=OUTCOME_MEMORY)
+        self.handle = HandleModel([g + window for g in self.grid_s])
+        cap = settings.abandon_cap
+        self.set_point = settings.target_abandon or SET_POINT_OF_CAP * cap
+        self.tau = START_TAU_OF_CAP * cap
+        self.recent_rate = self.set_point
+        self._recent_weight = 0.0
+        self._answers_seen = 0
+        self._next_control_s: float | None = None
+
+    # -- learning -------------------------------------------------------------------------
+    def observe(self, outcome: Outcome) -> None:
+        kind = outcome.kind
+        cls = _CLASS_OF.get(kind)
+        if cls is not None:
+            self.dials.add(cls, outcome.duration_s)
+        elif kind is OutcomeKind.TALK_ENDED:
+            self.handle.talk.add(outcome.duration_s)
+        elif kind is OutcomeKind.WRAP_ENDED:
+            self.handle.wrap.add(outcome.duration_s)
+        elif kind in (OutcomeKind.CONNECTED, OutcomeKind.ABANDONED):
+            # bias-corrected EWMA of the abandon indicator over recent live answers
+            self._answers_seen += 1
+            alpha = max(1.0 / RECENT_ANSWERS, 1.0 / self._answers_seen)
+            hit = 1.0 if kind is OutcomeKind.ABANDONED else 0.0
+            self.recent_rate += alpha * (hit - self.recent_rate)
+
+    def _control(self, now_s: float) -> None:
+        if self._next_control_s is None:
+            self._next_control_s = now_s + CONTROL_PERIOD_S
+        if now_s < self._next_control_s:
+            return
+        self._next_control_s = now_s + CONTROL_PERIOD_S
+        if self._answers_seen < MIN_ANSWERS_TO_CONTROL:
+            return
+        error = (self.set_point - self.recent_rate) / self.set_point
+        error = max(-2.0, min(1.0, error))
+        low, high = TAU_BOUNDS
+        self.tau = max(low, min(high, self.tau * math.exp(CONTROL_GAIN * error)))
+
+    def effective_tau(self, snapshot: Snapshot) -> float:
+        """tau after the cap and team-size fallbacks; 0 means progressive only."""
+        tau = self.tau
+        cap = self.settings.abandon_cap
+        stats = snapshot.stats
+        if stats.live_answers >= MIN_ANSWERS_FOR_CAP_RULE and cap > 0:
+            closeness = stats.abandon_rate / cap
+            if closeness >= PROGRESSIVE_AT_OF_CAP:
+                return 0.0
+            if closeness > TIGHTEN_FROM_OF_CAP:
+                span = PROGRESSIVE_AT_OF_CAP - TIGHTEN_FROM_OF_CAP
+                tau *= (PROGRESSIVE_AT_OF_CAP - closeness) / span
+        agents = snapshot.logged_in - snapshot.paused
+        if agents < SMALL_TEAM_AGENTS:
+            tau *= (agents / SMALL_TEAM_AGENTS) ** 2
+        return tau
+
+    # -- deciding -------------------------------------------------------------------------
+    def calls_to_place(self, snapshot: Snapshot) -> int:
+        self._control(snapshot.now_s)
+        floor = snapshot.free_lines
+        if not (self.dials.ready and self.handle.ready):
+            return floor
+        tau = self.effective_tau(snapshot)
+        if tau <= 0.0:
+            return floor
+        self.dials.refit_if_due()
+        self.handle.refit_if_due()
+        k_count = len(self.grid_s)
+        # agents free by t + window: mean and variance at each grid point
+        ready = float(len(snapshot.ready_s))
+        supply = [ready] * k_count
+        supply_var = [0.0] * k_count
+        rows = [self.handle.on_call_row(e) for e in snapshot.on_call_s]
+        rows += [self.handle.wrap_row(e) for e in snapshot.wrap_up_s]
+        if rows:
+            means = [sum(col) for col in zip(*(r[0] for r in rows), strict=True)]
+            variances = [sum(col) for col in zip(*(r[1] for r in rows), strict=True)]
+            supply = [ready + m for m in means]
+            supply_var = variances
+        # live answers by t from calls already placed
+        waiting = float(len(snapshot.waiting_s))
+        demand = [waiting] * k_count
+        demand_var = [0.0] * k_count
+        if snapshot.ringing_s:
+            table, last = self.dials.in_flight_rows, self.dials.bins
+            flight = [table[min(last, int(r))] for r in snapshot.ringing_s]
+            demand = [waiting + sum(col)
+                      for col in zip(*(f[0] for f in flight), strict=True)]
+            demand_var = [sum(col) for col in zip(*(f[1] for f in flight), strict=True)]
+        new = self.dials.new_dial
+        if not new or new[-1] <= 0.0:
+            return floor
+        # when a new dial's live answer would come, over the grid
+        weights = [new[0]] + [new[k] - new[k - 1] for k in range(1, k_count)]
+        total = sum(weights)
+        weights = [w / total for w in weights]
+        base = [d - s for d, s in zip(demand, supply, strict=True)]
+        base_var = [a + b for a, b in zip(demand_var, supply_var, strict=True)]
+        lines_left = int(self.settings.max_dial_level * snapshot.logged_in) - len(
+            snapshot.ringing_s)
+        n = 0
+        while n < lines_left:
+            # the (n+1)-th dial is lost if live answers ahead of it >= agents free by then
+            risk = 0.0
+            for k in range(k_count):
+                q = new[k]
+                mean = base[k] + n * q
+                var = base_var[k] + n * q * (1.0 - q) + 0.25
+                risk += weights[k] * _normal_sf((-0.5 - mean) / math.sqrt(var))
+            if risk > tau:
+                break
+            n += 1
+        return max(n, floor)

@@ -1,0 +1,1 @@
+"""The live dialer: the runtime, a campaign's loop, one call's task, the desk."""

@@ -1,0 +1,1 @@
+"""The discrete-event simulator, the scenario format and the bundled scenarios."""

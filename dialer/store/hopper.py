@@ -1,0 +1,236 @@
+"""The hopper: leads leased from a campaign's lists, re-checked by the compliance guard.
+
+A lease is a claim with an expiry (`FOR UPDATE SKIP LOCKED` picks, an UPDATE stamps the
+owner): several dialers can share a campaign without dialling a lead twice, and a dead
+dialer's leads come back when their leases run out. A live call keeps its lease alive
+with `extend_leases`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+
+import asyncpg
+
+from config.sql import load_queries
+from dialer.core.calls import CallState
+from dialer.core.compliance import (
+    Allowed,
+    AttemptRecord,
+    ComplianceSettings,
+    LeadRecord,
+    Refusal,
+    Rule,
+    check_lead,
+)
+from dialer.core.timezones import CallingWindow, in_window, lead_zones
+
+Q = load_queries("dialer.store", "hopper.sql")
+
+DEFAULT_LEASE_S = 60.0  # a call in progress renews its lease well before this runs out
+
+
+class LeadStatus(enum.StrEnum):
+    NEW = "new"
+    LEASED = "leased"
+    DONE = "done"
+    DNC = "dnc"
+    EXHAUSTED = "exhausted"
+
+
+# What a refusal does to the lead: closed for good, or held back for a while.
+_HOLD_BACK_S: dict[Rule, float] = {
+    Rule.CALLING_WINDOW: 15 * 60.0,
+    Rule.NIGHT_CONSENT: 15 * 60.0,
+    Rule.RETRY_DELAY: 10 * 60.0,
+    Rule.ATTEMPTS_PER_DAY: 6 * 3600.0,
+    Rule.UK_ABANDON_REDIAL: 3600.0,
+    Rule.NO_MARKETING_CONSENT: 24 * 3600.0,  # consent may yet be recorded
+}
+_CLOSES: dict[Rule, LeadStatus] = {
+    Rule.DO_NOT_CALL: LeadStatus.DNC,
+    Rule.ATTEMPTS_TOTAL: LeadStatus.EXHAUSTED,
+}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class LeasedLead:
+    lead_id: int
+    campaign_id: int
+    customer_id: int
+    phone_e164: str
+    priority: int
+    position: int
+    attempts: int
+    callback_at: dt.datetime | None = None
+    callback_agent_id: int | None = None
+
+
+def _leased(row: asyncpg.Record) -> LeasedLead:
+    return LeasedLead(
+        lead_id=row["id"], campaign_id=row["campaign_id"], customer_id=row["customer_id"],
+        phone_e164=row["phone_e164"], priority=row["priority"], position=row["position"],
+        attempts=row["attempts"], callback_at=row["callback_at"],
+        callback_agent_id=row["callback_agent_id"],
+    )  # fmt: skip
+
+
+def claim_order(lead: LeasedLead) -> tuple[bool, int, int, int]:
+    """The hopper's order as a sort key: due callbacks, priority (low first), list order."""
+    return (lead.callback_at is None, lead.priority, lead.position, lead.lead_id)
+
+
+async def lease_leads(
+    conn: asyncpg.Connection,
+    *,
+    campaign_id: int,
+    owner: str,
+    count: int,
+    now: dt.datetime,
+    lease_s: float = DEFAULT_LEASE_S,
+) -> list[LeasedLead]:
+    """Lease up to `count` leads, in claim order."""
+    if count <= 0:
+        return []
+    rows = await conn.fetch(Q["lease_leads"], campaign_id, owner, count, now, lease_s)
+    return sorted((_leased(r) for r in rows), key=claim_order)
+
+
+async def lease_for_agent(
+    conn: asyncpg.Connection,
+    *,
+    campaign_id: int,
+    owner: str,
+    agent_id: int,
+    now: dt.datetime,
+    lease_s: float = DEFAULT_LEASE_S,
+) -> LeasedLead | None:
+    """Preview mode: one lead for one agent, their own due callbacks first."""
+    row = await conn.fetchrow(Q["lease_one_for_agent"], campaign_id, owner, agent_id, now, lease_s)
+    return _leased(row) if row else None
+
+
+def _outcome(value: str) -> CallState | None:
+    try:
+        return CallState(value)
+    except ValueError:
+        return None
+
+
+async def lead_records(
+    conn: asyncpg.Connection, *, campaign_id: int, lead_ids: list[int]
+) -> dict[int, LeadRecord]:
+    """The compliance guard's view of each lead, read at dial time."""
+    rows = await conn.fetch(Q["lead_facts"], lead_ids, campaign_id)
+    records: dict[int, LeadRecord] = {}
+    for r in rows:
+        attempts = tuple(
+            AttemptRecord(at=at, outcome=state)
+            for at, raw in zip(r["ats"] or (), r["outcomes"] or (), strict=True)
+            if (state := _outcome(raw)) is not None
+        )
+        records[r["lead_id"]] = LeadRecord(
+            lead_id=r["lead_id"], phone_e164=r["phone_e164"], tz_override=r["tz"],
+            dnc=r["dnc"], consent_marketing=r["consent_marketing"],
+            consent_night=r["consent_night"], attempts=attempts,
+            last_abandoned_at=r["last_abandoned_at"],
+        )  # fmt: skip
+    return records
+
+
+async def refuse(
+    conn: asyncpg.Connection,
+    *,
+    campaign_id: int,
+    owner: str,
+    refusal: Refusal,
+    now: dt.datetime,
+) -> None:
+    """Record a refusal with its rule and close the lead or hold it back."""
+    lead_id = refusal.lead_id
+    await conn.execute(Q["insert_refusal"], campaign_id, lead_id, refusal.rule.value,
+                       refusal.detail)
+    if lead_id is None:
+        return
+    closes = _CLOSES.get(refusal.rule)
+    if closes is not None:
+        await conn.execute(Q["refuse_lead"], lead_id, owner, closes.value, None)
+        return
+    hold_s = _HOLD_BACK_S.get(refusal.rule, 15 * 60.0)
+    await conn.execute(Q["refuse_lead"], lead_id, owner, LeadStatus.NEW.value,
+                       now + dt.timedelta(seconds=hold_s))
+
+
+async def screen(
+    conn: asyncpg.Connection,
+    *,
+    leads: list[LeasedLead],
+    settings: ComplianceSettings,
+    owner: str,
+    now: dt.datetime,
+    campaign_window: CallingWindow | None = None,
+) -> list[LeasedLead]:
+    """The compliance guard at dial time: the leads that may be dialled now, in order.
+
+    The campaign's own calling hours (callee local time) apply on top of the legal rules.
+    Every refused lead is recorded with its rule and released."""
+    if not leads:
+        return []
+    facts = await lead_records(conn, campaign_id=leads[0].campaign_id,
+                               lead_ids=[lead.lead_id for lead in leads])
+    allowed: list[LeasedLead] = []
+    for lead in leads:
+        record = facts.get(lead.lead_id)
+        if record is None:  # the lead vanished: let the lease lapse
+            continue
+        verdict = check_lead(record, settings, now)
+        if isinstance(verdict, Allowed) and campaign_window is not None:
+            zones = lead_zones(record.phone_e164, record.tz_override, settings.default_tz)
+            if not in_window(now, zones, campaign_window):
+                verdict = Refusal(rule=Rule.CALLING_WINDOW, lead_id=lead.lead_id,
+                                  detail="outside the campaign's calling hours in "
+                                         + ", ".join(z.key for z in zones))
+        if isinstance(verdict, Allowed):
+            allowed.append(lead)
+        else:
+            await refuse(conn, campaign_id=lead.campaign_id, owner=owner, refusal=verdict,
+                         now=now)
+    return allowed
+
+
+async def extend_leases(
+    conn: asyncpg.Connection,
+    *,
+    lead_ids: list[int],
+    owner: str,
+    now: dt.datetime,
+    lease_s: float = DEFAULT_LEASE_S,
+) -> None:
+    if lead_ids:
+        await conn.execute(Q["extend_leases"], lead_ids, owner, now, lease_s)
+
+
+async def give_back(conn: asyncpg.Connection, *, lead_id: int, owner: str) -> None:
+    """Release a lease that was not dialled."""
+    await conn.execute(Q["give_back"], lead_id, owner)
+
+
+async def finish(
+    conn: asyncpg.Connection,
+    *,
+    lead_id: int,
+    owner: str,
+    status: LeadStatus,
+    outcome: str,
+    next_attempt_at: dt.datetime | None = None,
+    callback_at: dt.datetime | None = None,
+    callback_agent_id: int | None = None,
+) -> bool:
+    """Count the attempt and close the lead or give it back; False if the lease was lost."""
+    row = await conn.fetchrow(
+        Q["finish_lead"], lead_id, owner, status.value, outcome, next_attempt_at,
+        callback_at, callback_agent_id,
+    )  # fmt: skip
+    return row is not None

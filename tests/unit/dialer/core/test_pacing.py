@@ -1,0 +1,117 @@
+"""Each strategy on a short shift; the registry; the interface's arithmetic."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from dialer.core.pacing.base import OutcomeStats, PacingSettings, PacingStrategy, Snapshot
+from dialer.core.pacing.registry import BUILT_IN, load_strategy, strategy_class
+from dialer.core.pacing.simple import Progressive, Ratio, dial_level_calls
+from dialer.errors import UnknownStrategy
+from dialer.sim.scenario import Scenario, load_scenario
+from dialer.sim.simulator import simulate
+
+SETTINGS = PacingSettings()
+
+
+def short(name: str, minutes: float = 30.0) -> Scenario:
+    return dataclasses.replace(load_scenario(name), duration_s=minutes * 60.0)
+
+
+def snap(*, ready: int = 0, on_call: int = 0, ringing: int = 0, waiting: int = 0) -> Snapshot:
+    return Snapshot(now_s=0.0, ready_s=(1.0,) * ready, reserved=0, on_call_s=(30.0,) * on_call,
+                    wrap_up_s=(), paused=0, ringing_s=(3.0,) * ringing,
+                    waiting_s=(0.5,) * waiting, stats=OutcomeStats(), settings=SETTINGS)
+
+
+def test_progressive_dials_one_line_per_free_agent() -> None:
+    strategy = Progressive(SETTINGS)
+    assert strategy.calls_to_place(snap(ready=5, ringing=2)) == 3
+    assert strategy.calls_to_place(snap(ready=2, ringing=2, waiting=1)) == 0
+
+
+def test_ratio_follows_the_goal_calls_rule() -> None:
+    # level 2 x (4 ready + 6 talking) = 20 lines; 6 talking + 5 ringing exist -> 9 new
+    assert dial_level_calls(snap(ready=4, on_call=6, ringing=5), 2.0) == 9
+    # level 1 is progressive: 10 lines, 6 talking + 3 ringing -> 1 new
+    level_one = Ratio(dataclasses.replace(SETTINGS, dial_ratio=1.0))
+    assert level_one.calls_to_place(snap(ready=4, on_call=6, ringing=3)) == 1
+
+
+@pytest.mark.parametrize("name", sorted(BUILT_IN))
+def test_each_built_in_runs_a_short_shift_within_the_cap(name: str) -> None:
+    result = simulate(short("steady-50"), load_strategy(name, SETTINGS), seed=3)
+    assert result.strategy == name
+    assert result.dials > 0
+    assert result.connected > 0
+    assert 0.0 < result.occupancy <= 1.0
+    if name in ("preview", "progressive"):
+        assert result.abandoned == 0  # never more lines than free agents
+
+
+def test_predictive_beats_progressive_on_a_short_shift() -> None:
+    scenario = short("steady-50", 45.0)
+    pred = simulate(scenario, load_strategy("predictive", SETTINGS), seed=2)
+    prog = simulate(scenario, load_strategy("progressive", SETTINGS), seed=2)
+    assert pred.occupancy > prog.occupancy + 0.05
+    assert pred.abandon_rate <= scenario.abandon_cap
+
+
+def test_predictive_small_team_stays_under_the_cap() -> None:
+    scenario = short("small-team-6", 120.0)
+    result = simulate(scenario, load_strategy("predictive", SETTINGS), seed=4)
+    assert result.abandon_rate <= scenario.abandon_cap
+
+
+class EveryLine(PacingStrategy):
+    """A reckless user strategy: asks for 50 lines every second."""
+
+    name = "every-line"
+
+    def calls_to_place(self, snapshot: Snapshot) -> int:
+        return 50
+
+
+def test_user_strategy_loads_by_import_path_and_the_guard_still_holds_the_cap() -> None:
+    cls = strategy_class(f"{__name__}:EveryLine")
+    assert cls is EveryLine
+    scenario = short("steady-50", 60.0)
+    result = simulate(scenario, cls(SETTINGS), seed=1)
+    assert result.refused_dials > 0  # the abandon cap held dials back
+    assert result.abandon_rate < 0.5
+
+
+@pytest.mark.parametrize("ref", ["nope", "dialer.core.pacing.simple:Nope", "no_such_mod:X",
+                                 "dialer.core.pacing.simple:dial_level_calls", ":X"])
+def test_unknown_strategies_are_refused(ref: str) -> None:
+    with pytest.raises(UnknownStrategy):
+        strategy_class(ref)
+
+
+def test_seed_ranges_parse_and_bad_ones_explain() -> None:
+    import argparse
+
+    import pytest
+
+    from cli.bench.pacing import parse_seeds
+
+    assert parse_seeds("1-5") == [1, 2, 3, 4, 5]
+    assert parse_seeds("1,3,7-8") == [1, 3, 7, 8]
+    with pytest.raises(argparse.ArgumentTypeError, match="seeds look like"):
+        parse_seeds("one")
+
+
+def test_over_seeds_reports_medians_and_the_worst_run() -> None:
+    from cli.bench.pacing import over_seeds
+
+    summary = over_seeds("small-team-6", "progressive", [1, 2, 3])
+    runs = summary["runs"]
+    assert isinstance(runs, list)
+    assert [r["seed"] for r in runs] == [1, 2, 3]
+    rates = sorted(r["abandon_rate"] for r in runs)
+    median = summary["median"]
+    assert isinstance(median, dict)
+    assert median["abandon_rate"] == round(rates[1], 5)
+    assert summary["max_abandon_rate"] == rates[-1]
