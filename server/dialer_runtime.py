@@ -10,7 +10,7 @@ from aiohttp import web
 from dialer.live.desk import LiveDesk
 from dialer.live.runtime import DialerRuntime
 from dialer.sim.scenario import Scenario
-from dialer.telephony import SimCarrier, TelephonyPort, open_port
+from dialer.telephony import DialingPort, SimCarrier, open_port
 from server.keys import DATABASE_URL, POOL, SETTINGS
 from server.metrics import observe_journey
 from server.ws import live_services
@@ -22,7 +22,7 @@ def make_runtime(
     pool: asyncpg.Pool,
     url: str,
     desk: LiveDesk,
-    port: TelephonyPort,
+    port: DialingPort,
     tick_s: float = 1.0,
     scan_s: float = 2.0,
     lease_s: float = 60.0,
@@ -47,7 +47,7 @@ def make_dialer_ctx(
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         services = live_services(app)
         name = app[SETTINGS].telephony
-        port: TelephonyPort = (
+        port: DialingPort = (
             SimCarrier(seed=seed, time_scale=time_scale, scenario=scenario)
             if name == "sim" else open_port(name, seed=seed, time_scale=time_scale)
         )

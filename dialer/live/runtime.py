@@ -32,7 +32,7 @@ from dialer.live.desk import DispositionEntry, LiveDesk
 from dialer.store import hopper, journeys
 from dialer.store.hopper import LeasedLead
 from dialer.store.journeys import Journey, utcnow
-from dialer.telephony.port import TelephonyPort
+from dialer.telephony.port import DialingPort
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class DialerRuntime:
         pool: asyncpg.Pool,
         url: str,
         desk: LiveDesk,
-        port: TelephonyPort,
+        port: DialingPort,
         owner: str | None = None,
         pop_builder: PopBuilder = basic_pop,
         observe: Observe | None = None,

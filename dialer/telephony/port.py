@@ -1,12 +1,77 @@
-"""What the dialer asks of telephony. Media never passes through Telemart."""
+"""What the dialer asks of telephony: a lifecycle, a few commands, and a stream of events
+(`dialer.telephony.events`). Media never passes through Telemart.
+
+A port is opened with a sink that receives every event; commands return once the media
+server accepted them, and what follows (answered, hung up, bridge failed, ...) arrives as
+events. Call ids are chosen by the caller of `originate()` (campaign and attempt in them,
+so the media server's logs and ours join up); inbound calls arrive with the port's id.
+
+Agents sit on a phone leg kept up while they are logged in (`attach_agent`), in their own
+holding bridge; `bridge(call_id, agent_id=…)` joins a call to it, which costs milliseconds,
+not a second call set-up. An agent is routable only while that leg is up.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Callable
 from typing import Protocol
 
-from dialer.calls import CallState
+from dialer.core.calls import CallState
+from dialer.telephony.events import EventSink
+
+SAFE_HARBOR = "safe-harbor"  # the identification prompt for an abandoned live answer
+
+
+class AmdMode(enum.StrEnum):
+    OFF = "off"  # connect at once; every answer is `unknown` (treated as live)
+    ASTERISK = "asterisk"  # the media server's AMD decides before the answer is reported
+    VAD = "vad"  # connect first, decide in parallel from the callee's first audio
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Originate:
+    call_id: str
+    phone_e164: str
+    max_ring_s: float  # hang up unanswered after this (the port reports NO_ANSWER, side dialer)
+    caller_id: str | None = None  # the campaign's registered number shown to the callee
+    amd: AmdMode = AmdMode.OFF
+    record: bool = False  # record from the answer (the announcement is played first)
+
+
+class TelephonyPort(Protocol):
+    name: str
+
+    async def open(self, sink: EventSink) -> None:
+        """Connect to the carrier / media server; events go to `sink` from now on."""
+
+    async def close(self) -> None:
+        """Stop: calls still up are hung up, agent legs detached."""
+
+    def capacity(self) -> int:
+        """How many more outbound calls the trunk takes now (lines free)."""
+
+    async def originate(self, request: Originate) -> None:
+        """Place a call; progress arrives as Ringing, Answered, HungUp events."""
+
+    async def bridge(self, call_id: str, *, agent_id: int) -> None:
+        """Join an answered call to the agent's holding bridge (BridgeFailed if it cannot)."""
+
+    async def play(self, call_id: str, prompt: str) -> None:
+        """Play a prompt (a sound name, e.g. SAFE_HARBOR) to the caller; PromptDone follows."""
+
+    async def hangup(self, call_id: str, *, cause: int = 16) -> None:
+        """End a call (no-op for one already gone); HungUp(side=dialer) follows."""
+
+    async def attach_agent(self, agent_id: int, *, endpoint: str | None = None) -> None:
+        """Call the agent's phone and keep it in its holding bridge; AgentLegUp follows."""
+
+    async def detach_agent(self, agent_id: int) -> None:
+        """Hang up the agent's leg (logout); AgentLegDown follows."""
+
+
+# -- the dial-and-wait port the live runtime still uses; goes when it moves to events ------
 
 DIAL_OUTCOMES = frozenset({
     CallState.ANSWERED_LIVE, CallState.ANSWERED_MACHINE, CallState.BUSY,
@@ -20,7 +85,7 @@ class DialResult:
     rang: bool  # the carrier reported ringing before the outcome
 
 
-class TelephonyPort(Protocol):
+class DialingPort(Protocol):
     async def dial(
         self, *, call_id: int, phone_e164: str, max_ring_s: float,
         on_ringing: Callable[[], None],
