@@ -107,6 +107,27 @@ async def get_customer(conn: asyncpg.Connection, *, customer_id: int) -> dict[st
     return customer
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CustomerCard:
+    """What an agent's screen pop shows of the customer on the line."""
+
+    id: int
+    name: str
+    phone_e164: str
+    email: str | None
+    address: str | None
+    postal_code: str | None
+    region: str | None
+    tz: str | None
+    consent_marketing: bool
+    consent_night: bool
+
+
+async def customer_card(conn: asyncpg.Connection, *, customer_id: int) -> CustomerCard | None:
+    row = await conn.fetchrow(Q["customer_card"], customer_id)
+    return CustomerCard(**dict(row)) if row is not None else None
+
+
 async def export_customers(conn: asyncpg.Connection, *, path: Path, actor: str) -> int:
     """Write every customer to `path` as UTF-8 CSV with a header; audit it. Returns the count.
 

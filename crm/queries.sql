@@ -20,6 +20,12 @@ SELECT id, external_ref, name, phone_e164, phone_type, email, address, postal_co
        tz, birth_date, gender, consent_marketing, consent_night, source, created_at, updated_at
 FROM customers WHERE id = $1;
 
+-- customer_card --
+-- What a screen pop shows of a customer. $1 id
+SELECT id, name, phone_e164, email, address, postal_code, region, tz,
+       consent_marketing, consent_night
+FROM customers WHERE id = $1;
+
 -- customer_consents --
 -- A customer's consent history, newest first. $1 customer id
 SELECT channel, purpose, granted, at, source

@@ -198,3 +198,28 @@ RETURNING key;
 -- purge_keys --
 -- Forget answered keys older than the retention. $1 retention seconds
 DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1);
+
+-- recent_for_customer --
+-- A customer's last orders with their items in one line, newest first.
+-- $1 customer id, $2 limit
+SELECT o.id, o.placed_at, o.status, o.total_krw,
+       (SELECT string_agg(p.name || ' x' || l.qty, ', ' ORDER BY l.id)
+        FROM order_lines l JOIN skus s ON s.id = l.sku_id JOIN products p ON p.id = s.product_id
+        WHERE l.order_id = o.id) AS items
+FROM orders o WHERE o.customer_id = $1 ORDER BY o.placed_at DESC LIMIT $2;
+
+-- call_orders_since --
+-- Orders taken on calls (attempt id set) since a time, cancelled ones left out.
+-- $1 since
+SELECT id, attempt_id, total_krw, placed_at
+FROM orders
+WHERE placed_at >= $1 AND attempt_id IS NOT NULL AND status <> 'cancelled';
+
+-- orders_of_attempts --
+-- The first order taken on each of these calls, with when its first event was written.
+-- $1 attempt ids
+SELECT DISTINCT ON (o.attempt_id) o.id, o.attempt_id, o.total_krw, o.placed_at,
+       (SELECT min(e.at) FROM order_events e WHERE e.order_id = o.id) AS first_event_at
+FROM orders o
+WHERE o.attempt_id = ANY ($1::bigint[])
+ORDER BY o.attempt_id, o.id;

@@ -86,3 +86,58 @@ async def list_orders(
     for ln in await conn.fetch(Q["lines_of_orders"], [r["id"] for r in rows]):
         by_order[ln["order_id"]].append(ln)
     return [order_from_row(r, by_order[r["id"]]) for r in rows]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OrderSummary:
+    """One line of a customer's purchase history (screen pop, customer page)."""
+
+    id: int
+    placed_at: datetime
+    status: OrderStatus
+    total_krw: int
+    items: str  # "Product x2, Other x1"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallOrder:
+    """An order taken on a call (`attempt_id` joins it to the dialer's journey)."""
+
+    id: int
+    attempt_id: int
+    total_krw: int
+    placed_at: datetime
+    first_event_at: datetime | None = None
+
+
+async def recent_for_customer(
+    conn: asyncpg.Connection, *, customer_id: int, limit: int = 5
+) -> list[OrderSummary]:
+    rows = await conn.fetch(Q["recent_for_customer"], customer_id, limit)
+    return [
+        OrderSummary(id=r["id"], placed_at=r["placed_at"], status=OrderStatus(r["status"]),
+                     total_krw=r["total_krw"], items=r["items"] or "")
+        for r in rows
+    ]  # fmt: skip
+
+
+async def call_orders_since(conn: asyncpg.Connection, *, since: datetime) -> list[CallOrder]:
+    """Orders taken on calls since `since`, cancelled ones left out."""
+    rows = await conn.fetch(Q["call_orders_since"], since)
+    return [CallOrder(id=r["id"], attempt_id=r["attempt_id"], total_krw=r["total_krw"],
+                      placed_at=r["placed_at"]) for r in rows]
+
+
+async def orders_of_attempts(
+    conn: asyncpg.Connection, *, attempt_ids: Sequence[int]
+) -> dict[int, CallOrder]:
+    """The first order taken on each of these calls, by attempt id."""
+    if not attempt_ids:
+        return {}
+    rows = await conn.fetch(Q["orders_of_attempts"], list(attempt_ids))
+    return {
+        r["attempt_id"]: CallOrder(id=r["id"], attempt_id=r["attempt_id"],
+                                   total_krw=r["total_krw"], placed_at=r["placed_at"],
+                                   first_event_at=r["first_event_at"])
+        for r in rows
+    }  # fmt: skip

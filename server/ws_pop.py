@@ -9,30 +9,17 @@ from typing import Any
 
 import asyncpg
 
+from crm import contacts
+from crm.customers import customer_card
 from dialer.live.campaign_loop import LiveCampaign
+from dialer.store import stats
 from dialer.store.campaigns_config import render_script
 from dialer.store.hopper import LeasedLead
 from orders import catalog
+from orders import reads as order_reads
 
 POP_PRODUCTS = 12  # products on the order form; the agent can search for more
 PRODUCTS_TTL_S = 2.0
-_CUSTOMER = """
-SELECT id, name, phone_e164, email, address, postal_code, region, tz,
-       consent_marketing, consent_night
-FROM customers WHERE id = $1
-"""
-_ORDERS = """
-SELECT o.id, o.placed_at, o.status, o.total_krw,
-       (SELECT string_agg(p.name || ' x' || l.qty, ', ' ORDER BY l.id)
-        FROM order_lines l JOIN skus s ON s.id = l.sku_id JOIN products p ON p.id = s.product_id
-        WHERE l.order_id = o.id) AS items
-FROM orders o WHERE o.customer_id = $1 ORDER BY o.placed_at DESC LIMIT 5
-"""
-_CONTACTS = """
-SELECT a.at, a.outcome, a.disposition, a.details ->> 'note' AS note, k.name AS campaign
-FROM contact_attempts a LEFT JOIN campaigns k ON k.id = a.campaign_id
-WHERE a.customer_id = $1 ORDER BY a.at DESC LIMIT 10
-"""
 
 
 class _ProductCache:
@@ -62,16 +49,18 @@ _products = _ProductCache()
 async def build_pop(
     conn: asyncpg.Connection, campaign: LiveCampaign, lead: LeasedLead, attempt_id: int
 ) -> dict[str, Any]:
-    customer = await conn.fetchrow(_CUSTOMER, lead.customer_id)
-    orders = await conn.fetch(_ORDERS, lead.customer_id)
-    contacts = await conn.fetch(_CONTACTS, lead.customer_id)
+    customer = await customer_card(conn, customer_id=lead.customer_id)
+    orders = await order_reads.recent_for_customer(conn, customer_id=lead.customer_id, limit=5)
+    history = await contacts.recent_contacts(conn, customer_id=lead.customer_id, limit=10)
+    names = await stats.campaign_names(
+        conn, campaign_ids=[c.campaign_id for c in history if c.campaign_id is not None])
     products = await _products.get(conn)
-    name = customer["name"] if customer else ""
+    name = customer.name if customer else ""
     fields = {
         "name": name, "first_name": name.split(" ")[0] if name else "",
-        "region": customer["region"] if customer else "", "campaign": campaign.name,
+        "region": customer.region if customer else "", "campaign": campaign.name,
         "agent": "{{agent}}",  # the desktop fills in who took the call
-        "last_purchase_date": orders[0]["placed_at"].date().isoformat() if orders else "",
+        "last_purchase_date": orders[0].placed_at.date().isoformat() if orders else "",
     }  # fmt: skip
     return {
         "attempt_id": attempt_id,
@@ -81,20 +70,21 @@ async def build_pop(
                      "personal_callbacks": campaign.callbacks.allow_personal},
         "customer": {
             "id": lead.customer_id, "name": name, "phone": lead.phone_e164,
-            "email": customer["email"] if customer else None,
-            "address": customer["address"] if customer else None,
-            "postal_code": customer["postal_code"] if customer else None,
+            "email": customer.email if customer else None,
+            "address": customer.address if customer else None,
+            "postal_code": customer.postal_code if customer else None,
             "region": fields["region"],
         },
         "orders": [
-            {"id": o["id"], "placed_at": o["placed_at"].isoformat(), "status": o["status"],
-             "total_krw": o["total_krw"], "items": o["items"] or ""}
+            {"id": o.id, "placed_at": o.placed_at.isoformat(), "status": o.status.value,
+             "total_krw": o.total_krw, "items": o.items}
             for o in orders
         ],
         "contacts": [
-            {"at": c["at"].isoformat(), "outcome": c["outcome"],
-             "disposition": c["disposition"], "note": c["note"], "campaign": c["campaign"]}
-            for c in contacts
+            {"at": c.at.isoformat(), "outcome": c.outcome, "disposition": c.disposition,
+             "note": c.note,
+             "campaign": names.get(c.campaign_id) if c.campaign_id is not None else None}
+            for c in history
         ],
         "source_line": render_script(campaign.data_source_line, fields),
         "script": render_script(campaign.script, fields),

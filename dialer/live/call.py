@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
+from crm import contacts, dnc
 from dialer.core.calls import CallState
 from dialer.core.pacing.base import OutcomeKind
 from dialer.core.routing import LiveAgent
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from dialer.live.runtime import DialerRuntime
 
 log = logging.getLogger(__name__)
-Q = journeys.Q
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -185,15 +185,21 @@ async def _close(
             details["callback_at"] = entry.callback_at.isoformat()
             details["callback_mine"] = step.callback_agent_id is not None
     async with rt.pool.acquire() as conn, conn.transaction():
-        await conn.execute(
-            Q["insert_attempt"], journey.attempt_id, lead.customer_id, campaign.campaign_id,
-            lead.phone_e164, journey.dialed_at or journey.queued_at, outcome,
-            entry.code if entry is not None else None, journey.agent_id, details,
-        )  # fmt: skip
+        await contacts.record_attempt(conn, contacts.Attempt(
+            attempt_id=journey.attempt_id, customer_id=lead.customer_id,
+            campaign_id=campaign.campaign_id, phone_e164=lead.phone_e164,
+            at=journey.dialed_at or journey.queued_at, outcome=outcome,
+            disposition=entry.code if entry is not None else None, agent_id=journey.agent_id,
+            details=details,
+        ))  # fmt: skip
         await journeys.save(conn, journey)
         if step.status is LeadStatus.DNC:
-            await conn.execute(Q["add_internal_dnc"], lead.phone_e164,
-                               f"agent {journey.agent_id} on attempt {journey.attempt_id}")
+            # through crm, which writes the audit row beside the do-not-call entry
+            await dnc.add_internal(
+                conn, phone_e164=lead.phone_e164,
+                source=f"agent {journey.agent_id} on attempt {journey.attempt_id}",
+                actor=f"agent:{journey.agent_id}",
+            )  # fmt: skip
         kept = await hopper.finish(
             conn, lead_id=lead.lead_id, owner=rt.owner, status=step.status, outcome=outcome,
             next_attempt_at=step.next_attempt_at, callback_at=step.callback_at,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from crm import contacts
 from dialer.core.abandon import AbandonWindow, AnswerKind
 from dialer.core.agents import AgentState
 from dialer.core.compliance import ComplianceSettings, Refusal, Rule, cap_dials
@@ -20,7 +21,6 @@ from dialer.core.timezones import CallingWindow
 from dialer.store import hopper
 from dialer.store.campaigns import Campaign, get_campaign
 from dialer.store.campaigns_config import CallbacksIn, DispositionIn
-from dialer.store.journeys import Q as LIVE_Q
 from dialer.store.journeys import utcnow
 
 if TYPE_CHECKING:
@@ -133,11 +133,12 @@ class CampaignLoop:
     async def _seed_window(self) -> None:
         since = utcnow() - dt.timedelta(seconds=self.window.window_s)
         async with self.rt.pool.acquire() as conn:
-            rows = await conn.fetch(LIVE_Q["abandon_events"], self.campaign_id, since)
+            answers = await contacts.campaign_answers_since(conn, campaign_id=self.campaign_id,
+                                                            since=since)
         kinds = {"answered_live": AnswerKind.CONNECTED, "abandoned": AnswerKind.ABANDONED,
                  "answered_machine": AnswerKind.MACHINE}
-        for r in rows:
-            self.window.record(kinds[r["outcome"]], at_s=r["at_s"])
+        for at_s, outcome in answers:
+            self.window.record(kinds[outcome], at_s=at_s)
 
     async def _reload(self) -> bool:
         async with self.rt.pool.acquire() as conn:

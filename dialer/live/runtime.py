@@ -23,6 +23,7 @@ import asyncpg
 
 from config.db import connect
 from config.locks import lock_key
+from crm import contacts
 from dialer.core.agents import AgentState
 from dialer.core.routing import LiveAgent
 from dialer.errors import DialerError, IllegalTransition, NoSuchCall
@@ -207,10 +208,7 @@ class DialerRuntime:
         if count <= 0:
             return []
         async with self.pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT nextval(pg_get_serial_sequence('contact_attempts', 'id')) AS id"
-                " FROM generate_series(1, $1)", count)
-        return [r["id"] for r in rows]
+            return await contacts.reserve_attempt_ids(conn, count=count)
 
     def observe_latencies(self, journey: Journey) -> None:
         if self.observe is None:

@@ -172,7 +172,13 @@ async def test_manual_dial_previews_a_lead_then_calls_it(
         dnc = await conn.fetchval(
             "SELECT count(*) FROM do_not_call WHERE kind = 'internal' AND phone_e164 = $1",
             pop["pop"]["customer"]["phone"])
+        audited = await conn.fetchrow(
+            "SELECT actor, (details ->> 'added')::bool AS added FROM audit_log"
+            " WHERE action = 'dnc.add_internal'"
+            " AND subject = $1", pop["pop"]["customer"]["phone"])
     finally:
         await conn.close()
     assert mode == "preview"
     assert dnc == 1
+    assert audited is not None  # the do-not-call entry went through crm, with its audit row
+    assert audited["added"] is True
