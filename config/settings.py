@@ -33,7 +33,26 @@ class Settings(BaseSettings):
     session_hours: float = Field(default=12.0, gt=0, description="page session cookie lifetime")
     token_hours: float = Field(default=24.0 * 30, gt=0, description="API token lifetime")
     cookie_secure: bool = Field(default=False, description="set the Secure flag (behind HTTPS)")
-    telephony: str = Field(default="sim", description="telephony port: sim | sip")
+    telephony: str = Field(default="sim", description="telephony port: sim | ari")
+    # telephony = "ari": Asterisk's REST interface (docs/telephony.md)
+    ari_url: str = Field(default="http://127.0.0.1:8088/ari", description="ARI base URL")
+    ari_user: str = "telemart"
+    ari_password: SecretStr = Field(default=SecretStr(""), description="ari.conf password")
+    ari_app: str = Field(default="telemart", description="Stasis app: one per dialer process")
+    ari_dial_template: str = Field(
+        default="PJSIP/{number}@carrier", description="trunk dial string: {number} {national}"
+    )
+    ari_agent_endpoint: str = Field(
+        default="PJSIP/{extension}", description="agent phone: {extension} {agent_id}"
+    )
+    ari_caller_id: str | None = Field(
+        default=None, description="registered caller number when a campaign sets none"
+    )
+    ari_trunk_lines: int = Field(default=30, ge=1, description="outbound calls up at once")
+    ari_amd_context: str = "telemart-amd"
+    ari_sounds: str = Field(default="sound:telemart/{prompt}", description="prompt media URI")
+    ari_rtp_host: str = Field(default="127.0.0.1", description="AMD audio: our address")
+    ari_rtp_port: int = Field(default=0, ge=0, le=65535, description="AMD audio: 0 = any")
     dialer_enabled: bool = Field(default=True, description="run the dialer inside `serve`")
     tracking_secrets: dict[str, SecretStr] = Field(
         default_factory=dict, description="HMAC secret per tracking webhook provider"

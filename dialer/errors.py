@@ -47,3 +47,15 @@ class AgentNotLoggedIn(DialerError):
 
 class NoSuchCall(DialerError):
     """This agent has no such call."""
+
+
+class TelephonyError(DialerError):
+    """Telephony refused or failed the operation."""
+
+
+class TelephonyUnavailable(TelephonyError):
+    """The media server cannot be reached."""
+
+
+class TelephonyConfigError(TelephonyError):
+    """The telephony settings do not work."""

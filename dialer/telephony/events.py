@@ -128,7 +128,30 @@ class AgentLegDown:
     at: dt.datetime
 
 
-CallEvent = Ringing | Answered | HungUp | BridgeFailed | PromptDone | Dtmf
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class AmdDecided:
+    """AMD `vad`: the call was reported `Answered(unknown)` and connected at once; this
+    says later (about 2 s) what answered. A machine is then dropped or left a message."""
+
+    call_id: str
+    kind: AnswerKind  # live or machine (unknown when the audio never decided)
+    at: dt.datetime
+    detail: str = ""  # why (e.g. "greeting 3.1 s")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class RecordingDone:
+    """A call's recording is closed and stored under `name` (the attempt's call id)."""
+
+    call_id: str
+    name: str
+    duration_s: float
+    at: dt.datetime
+
+
+CallEvent = (
+    Ringing | Answered | HungUp | BridgeFailed | PromptDone | Dtmf | AmdDecided | RecordingDone
+)
 AgentEvent = AgentLegUp | AgentLegDown
 PortEvent = CallEvent | AgentEvent | InboundCall
 EventSink = Callable[[PortEvent], None]

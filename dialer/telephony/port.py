@@ -71,6 +71,40 @@ class TelephonyPort(Protocol):
         """Hang up the agent's leg (logout); AgentLegDown follows."""
 
 
+class MonitorMode(enum.StrEnum):
+    """How a supervisor joins an agent's call (from the supervisor's own phone leg)."""
+
+    LISTEN = "listen"  # hears both sides, heard by no one
+    WHISPER = "whisper"  # heard by the agent only (coaching)
+    BARGE = "barge"  # heard by both: a three-way call
+
+
+class CallControls(Protocol):
+    """What an agent and a supervisor do to a call already bridged (issue 14). A port
+    that offers them has these methods too; each raises `TelephonyError` when the call or
+    leg is not in a state that allows it."""
+
+    async def hold(self, call_id: str) -> None:
+        """Take the caller out of the agent's bridge: the caller hears hold, the agent
+        hears nothing of the caller."""
+
+    async def resume(self, call_id: str) -> None:
+        """Bring a held caller back into the agent's bridge."""
+
+    async def mute(self, call_id: str, *, muted: bool) -> None:
+        """Stop (or restart) the agent's voice reaching the caller; the agent still hears."""
+
+    async def transfer(self, call_id: str, *, to_agent_id: int) -> None:
+        """Move the caller to another agent's holding bridge (that agent's leg is up)."""
+
+    async def monitor(self, *, agent_id: int, supervisor_id: int, mode: MonitorMode) -> None:
+        """Join the supervisor's phone leg (attached like an agent's) to the agent's line:
+        listen, whisper or barge. A second call replaces the supervisor's previous one."""
+
+    async def stop_monitor(self, supervisor_id: int) -> None:
+        """The supervisor leaves the agent's line (no-op when not monitoring)."""
+
+
 # -- the dial-and-wait port the live runtime still uses; goes when it moves to events ------
 
 DIAL_OUTCOMES = frozenset({

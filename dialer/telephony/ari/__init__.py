@@ -1,0 +1,26 @@
+"""The Asterisk driver (`telephony = "ari"`): `client` (REST and the events websocket),
+`stasis` (reading events), `driver` (the port), `amd` (voice-activity AMD),
+`recordings` (stored recordings)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dialer.telephony.ari.driver import AriPort, AriSettings, dial_string
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+__all__ = ["AriPort", "AriSettings", "ari_settings", "dial_string"]
+
+
+def ari_settings(settings: Settings) -> AriSettings:
+    """The driver's settings from Telemart's (TELEMART_ARI_*)."""
+    return AriSettings(
+        url=settings.ari_url, user=settings.ari_user,
+        password=settings.ari_password.get_secret_value(), app=settings.ari_app,
+        dial_template=settings.ari_dial_template, agent_endpoint=settings.ari_agent_endpoint,
+        caller_id=settings.ari_caller_id, trunk_lines=settings.ari_trunk_lines,
+        amd_context=settings.ari_amd_context, sounds=settings.ari_sounds,
+        rtp_host=settings.ari_rtp_host, rtp_port=settings.ari_rtp_port,
+    )  # fmt: skip
