@@ -69,7 +69,9 @@ class AriPort:
         self.settings = settings
         self.client = AriClient(url=settings.url, user=settings.user,
                                 password=settings.password, app=settings.app)
-        self.observe = observe  # ("answer_to_bridge", seconds): the benchmark's figure
+        # ("answer_to_bridge", s): answer event in -> bridge command out (what Telemart adds);
+        # ("add_to_bridge", s): the bridge command's round trip (what Asterisk takes)
+        self.observe = observe
         self.lines = Lines()
         self.tasks = Tasks()
         self.recorder = Recorder(
@@ -159,6 +161,9 @@ class AriPort:
             self._emit(ev.BridgeFailed(call_id=call_id, agent_id=agent_id, reason=reason,
                                        at=utcnow()))
             return
+        sent = time.perf_counter()
+        if call.answered_rx is not None and self.observe is not None:
+            self.observe("answer_to_bridge", sent - call.answered_rx)
         try:
             await self.client.request("POST", f"/bridges/{leg.bridge_id}/addChannel",
                                       params={"channel": call_id})
@@ -166,8 +171,8 @@ class AriPort:
             self._emit(ev.BridgeFailed(call_id=call_id, agent_id=agent_id,
                                        reason=str(exc.detail), at=utcnow()))
             return
-        if call.answered_rx is not None and self.observe is not None:
-            self.observe("answer_to_bridge", time.perf_counter() - call.answered_rx)
+        if self.observe is not None:
+            self.observe("add_to_bridge", time.perf_counter() - sent)
         call.agent_id, call.held = agent_id, False
         if call.request.record:
             self.recorder.start(call_id, leg.bridge_id)
