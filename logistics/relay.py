@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from config import outbox
 from config.sql import load_queries
 from logistics.shipments import phone_e164
 
@@ -59,16 +60,15 @@ async def relay_once(conn: asyncpg.Connection, *, limit: int = BATCH) -> RelayRe
     """Claim up to `limit` outbox rows and apply them, all in one transaction."""
     created = cancelled = 0
     async with conn.transaction():
-        rows = await conn.fetch(Q["claim_outbox"], TOPICS, limit)
+        rows = await outbox.claim(conn, topics=TOPICS, limit=limit)
         for row in rows:
-            payload = row["payload"] if isinstance(row["payload"], dict) else {}
-            order_id = int(payload.get("order_id") or row["key"])
-            if row["topic"] == "order.paid":
+            payload = row.event.payload
+            order_id = int(payload.get("order_id") or row.event.key)
+            if row.event.topic == "order.paid":
                 created += await _create_shipment(conn, order_id, payload)
             else:
                 cancelled += len(await conn.fetch(Q["cancel_undispatched"], order_id))
-        if rows:
-            await conn.execute(Q["mark_outbox_processed"], [r["id"] for r in rows])
+        await outbox.mark_processed(conn, ids=[r.id for r in rows])
     return RelayResult(claimed=len(rows), created=created, cancelled=cancelled)
 
 

@@ -10,9 +10,9 @@ import asyncpg
 import phonenumbers
 
 from config.sql import load_queries
+from logistics import events
 from logistics.carriers import CARRIERS, carrier, normalise_tracking_number
 from logistics.errors import LogisticsError
-from logistics.shipments_hooks import order_shipped
 from logistics.tracking import S, ShipmentStatus, TrackingEvent
 from logistics.tracking_ingest import record
 
@@ -188,7 +188,7 @@ async def dispatch(
         location="warehouse", message=f"handed to {found.name}", event_id=f"dispatch:{number}",
     )  # fmt: skip
     await record(conn, provider="dispatch", items=[(shipment_id, event)], actor=actor)
-    await order_shipped(conn, order_id=row["order_id"], actor=actor)
+    await events.orders_shipped(conn, order_ids=[row["order_id"]], actor=actor)
     return await get_shipment(conn, shipment_id=shipment_id)
 
 

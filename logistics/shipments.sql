@@ -1,18 +1,4 @@
--- Shipments, the outbox relay and tracking checkpoints.
-
--- claim_outbox --
--- Unprocessed outbox rows of the given topics, oldest first, locked so that a
--- second relay skips them. $1 topics text[], $2 limit
-SELECT id, topic, key, payload
-FROM outbox
-WHERE processed_at IS NULL AND topic = ANY($1::text[])
-ORDER BY id
-LIMIT $2
-FOR UPDATE SKIP LOCKED;
-
--- mark_outbox_processed --
--- Mark claimed outbox rows done. $1 ids bigint[]
-UPDATE outbox SET processed_at = now() WHERE id = ANY($1::bigint[]);
+-- Shipments, what the outbox relay reads of orders, and tracking checkpoints.
 
 -- order_for_shipment --
 -- What a shipment needs from its order when the event payload lacks it. $1 order id
@@ -172,16 +158,10 @@ SELECT id FROM shipments WHERE order_id = $1 AND carrier = $2 AND tracking_numbe
 -- The order's first shipment (template for an extra box). $1 order id
 SELECT * FROM shipments WHERE order_id = $1 AND status <> 'cancelled' ORDER BY seq LIMIT 1;
 
--- orders_to_ship --
--- Of these orders, those not yet marked shipped. $1 order ids
-SELECT id FROM orders WHERE id = ANY($1::bigint[]) AND status IN ('placed', 'paid', 'preparing')
-ORDER BY id;
-
--- orders_to_deliver --
--- Of these orders, those whose every live shipment is delivered but which are not
--- marked delivered yet. $1 order ids
-SELECT o.id FROM orders o
-WHERE o.id = ANY($1::bigint[]) AND o.status <> 'delivered'
-  AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id
-                  AND s.status NOT IN ('delivered', 'cancelled'))
-ORDER BY o.id;
+-- orders_all_delivered --
+-- Of these orders, those whose every live shipment is delivered. $1 order ids
+SELECT DISTINCT s.order_id FROM shipments s
+WHERE s.order_id = ANY($1::bigint[])
+  AND NOT EXISTS (SELECT 1 FROM shipments x WHERE x.order_id = s.order_id
+                  AND x.status NOT IN ('delivered', 'cancelled'))
+ORDER BY s.order_id;

@@ -9,8 +9,8 @@ from datetime import datetime
 import asyncpg
 
 from config.sql import load_queries
+from logistics import events
 from logistics.carriers import UnknownCarrier, carrier
-from logistics.shipments_hooks import order_delivered, order_shipped
 from logistics.tracking import S, ShipmentStatus, StatusKey, TrackingEvent, status_key
 
 Q = load_queries("logistics", "shipments.sql")
@@ -85,14 +85,14 @@ async def record(
     moved_rows = await _advance(conn, stored)
     shipped = {r["order_id"] for r in moved_rows if ShipmentStatus(r["status"]).tier == 1}
     delivered = {r["order_id"] for r in moved_rows if r["status"] == S.DELIVERED}
-    # Only orders that have somewhere to go: most checkpoints change no order.
+    # Orders follow through the outbox; most checkpoints move no shipment and tell nothing.
     if shipped:
-        for row in await conn.fetch(Q["orders_to_ship"], sorted(shipped)):
-            # A carrier scan also proves the order left (dispatch may have been missed).
-            await order_shipped(conn, order_id=row["id"], actor=actor)
+        # A carrier scan also proves the order left (dispatch may have been missed).
+        await events.orders_shipped(conn, order_ids=shipped, actor=actor)
     if delivered:
-        for row in await conn.fetch(Q["orders_to_deliver"], sorted(delivered)):
-            await order_delivered(conn, order_id=row["id"], actor=actor)
+        done = [r["order_id"] for r in await conn.fetch(Q["orders_all_delivered"],
+                                                        sorted(delivered))]
+        await events.orders_delivered(conn, order_ids=done, actor=actor)
     return len(stored), len(moved_rows)
 
 

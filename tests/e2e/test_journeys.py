@@ -22,6 +22,7 @@ from playwright.async_api import Browser, Page, expect
 from playwright.async_api import Error as PlaywrightError
 
 from logistics.relay import relay_all
+from orders.follow import follow_all
 from server.auth import Role
 from tests.e2e.conftest import TIMEOUT_MS, login, screenshot
 from tests.e2e.journey_helpers import (
@@ -284,6 +285,11 @@ async def logistics_delivers(browser: Browser, app: JourneyApp, order_id: int) -
         await expect(found.locator(".st")).to_have_text("delivered")
         await screenshot(page, "journey-4-logistics")
 
+    conn = await app.connect()
+    try:
+        await follow_all(conn)  # orders' job (the test app runs no scheduler)
+    finally:
+        await conn.close()
     final = await app.fetchrow(
         "SELECT s.status AS shipment, s.carrier, s.tracking_number, o.status AS order_status"
         " FROM shipments s JOIN orders o ON o.id = s.order_id WHERE s.id = $1", shipment["id"],

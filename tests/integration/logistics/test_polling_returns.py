@@ -12,6 +12,7 @@ from logistics.carriers_sim import SimulatedCarrier, journey
 from logistics.polling import PollConfig, RateLimiter, poll_once
 from logistics.relay import relay_all
 from logistics.shipments import dispatch
+from orders.follow import follow_all
 from server.auth import Role
 from tests.integration.logistics.conftest import make_order, make_sku
 
@@ -54,6 +55,7 @@ async def test_poll_moves_parcels_along_without_duplicates(pool: asyncpg.Pool) -
         assert last.stored == 3
         row = await conn.fetchrow("SELECT status, next_poll_at FROM shipments WHERE id = $1", sid)
         assert (row["status"], row["next_poll_at"]) == ("delivered", None)  # no more polls
+        assert (await follow_all(conn)).moved >= 1  # the order follows (orders' job)
         order_status = await conn.fetchval("SELECT status FROM orders WHERE id = $1", order_id)
         assert order_status == "delivered"
         # Push carriers are never polled.

@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 from config.db import connect
 from logistics.exceptions import list_exceptions
 from logistics.relay import relay_all
+from orders.follow import follow_all
 from server.auth import Role
 from tests.integration.logistics.conftest import make_order, make_sku
 
@@ -55,6 +56,7 @@ async def test_dispatch_validates_and_is_idempotent(  # type: ignore[no-untyped-
     assert taken.status == 409
     conn = await connect(db_url)
     try:
+        await follow_all(conn)  # orders' job: the order follows its parcel
         assert await conn.fetchval("SELECT status FROM orders WHERE id = $1", order_id) == "shipped"
     finally:
         await conn.close()

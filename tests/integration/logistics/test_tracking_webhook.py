@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from config.db import connect
 from logistics.relay import relay_all
+from orders.follow import follow_all
 from server.auth import Role
 from tests.integration.logistics.conftest import SECRETS, make_order, signed
 
@@ -89,6 +90,7 @@ async def test_out_of_order_and_duplicates_never_move_backwards(  # type: ignore
         "in_transit", "in_transit", "out_for_delivery", "delivered"]
     conn = await connect(db_url)
     try:
+        await follow_all(conn)  # orders' job: the order follows its parcel
         status = await conn.fetchval(
             "SELECT o.status FROM orders o JOIN shipments s ON s.order_id = o.id WHERE s.id = $1",
             sid,
