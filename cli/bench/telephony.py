@@ -130,7 +130,7 @@ async def telemart_run(args: argparse.Namespace, url: str, agents: int) -> Run:
     run = Run()
     desk = LiveDesk()
     originated: dict[str, float] = {}
-    talking: set[asyncio.Task[None]] = set()  # kept so they are not collected
+    talking: set[asyncio.Task[None]] = set()  # kept until done (not garbage-collected)
     legs_up = asyncio.Event()
     up: set[int] = set()
     live: set[str] = set()  # placed, not hung up yet
@@ -196,8 +196,10 @@ async def telemart_run(args: argparse.Namespace, url: str, agents: int) -> Run:
             originated[call_id] = time.perf_counter()
             live.add(call_id)
             run.placed += 1
-            await port.originate(Originate(call_id=call_id, phone_e164=f"+8210{n:08d}",
-                                           max_ring_s=20.0))
+            task = asyncio.create_task(port.originate(Originate(
+                call_id=call_id, phone_e164=f"+8210{n:08d}", max_ring_s=20.0)))
+            talking.add(task)  # the pace does not wait for Asterisk's answer to the request
+            task.add_done_callback(talking.discard)
 
         run.dial_s = await _pace(args.rate, args.duration, place)
         if not live:
@@ -256,14 +258,19 @@ async def bare_run(args: argparse.Namespace, url: str) -> Run:
         async with http.ws_connect(ws_url, params={"app": app}) as ws:
             reader = asyncio.create_task(read(ws))
 
-            async def place(n: int) -> None:
-                call_id = f"tm-bare-a{n}"
-                live.add(call_id)
-                run.placed += 1
+            async def originate(call_id: str, n: int) -> None:
                 async with http.post(f"{base}/channels/{call_id}", params={
                     "endpoint": args.dial_template.format(number=f"8210{n:08d}"),
                     "app": app, "appArgs": "dial", "timeout": "20"}):
                     pass
+
+            async def place(n: int) -> None:
+                call_id = f"tm-bare-a{n}"
+                live.add(call_id)
+                run.placed += 1
+                task = asyncio.create_task(originate(call_id, n))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
 
             run.dial_s = await _pace(args.rate, args.duration, place)
             if not live:

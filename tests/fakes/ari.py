@@ -114,6 +114,7 @@ class AriFake:
         self.stored: dict[str, bytes] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.sockets: dict[str, web.WebSocketResponse] = {}
+        self.filters: dict[str, frozenset[str]] = {}  # app -> event types it asked for
         self.sent: list[dict[str, Any]] = []
         self.keep_sent = True
         self.refuse_events = False  # the websocket handshake fails (Asterisk restarting)
@@ -231,8 +232,9 @@ class AriFake:
         if not self.sockets:
             return  # nobody listens: Asterisk drops the event
         text = json.dumps(event)
-        for ws in list(self.sockets.values()):
-            if not ws.closed:
+        for app, ws in list(self.sockets.items()):
+            allowed = self.filters.get(app)
+            if not ws.closed and (allowed is None or event.get("type") in allowed):
                 asyncio.get_running_loop().create_task(_send_quietly(ws, text))
 
     # -- REST ------------------------------------------------------------------------------
@@ -240,6 +242,7 @@ class AriFake:
         r = self.app.router
         r.add_get("/ari/asterisk/info", self.info)
         r.add_get("/ari/events", self.events)
+        r.add_put("/ari/applications/{app}/eventFilter", self.event_filter)
         r.add_get("/ari/channels", self.list_channels)
         r.add_post("/ari/channels/externalMedia", self.external_media)
         r.add_post("/ari/channels/{id}", self.originate)
@@ -304,6 +307,14 @@ class AriFake:
             if self.sockets.get(app) is ws:
                 del self.sockets[app]
         return ws
+
+    async def event_filter(self, request: web.Request) -> web.Response:
+        self._log(request)
+        body = await request.json()
+        allowed = frozenset(str(f.get("type")) for f in body.get("allowed") or [])
+        self.filters[request.match_info["app"]] = allowed
+        return web.json_response({"name": request.match_info["app"],
+                                  "events_allowed": [{"type": t} for t in sorted(allowed)]})
 
     async def list_channels(self, request: web.Request) -> web.Response:
         self._log(request)

@@ -181,9 +181,9 @@ class AriClient:
                             await stopping.wait()
                     continue
             delays = backoff_delays()
-            self.connected.set()
             try:
                 await on_connect(reconnect)
+                self.connected.set()  # only now: a reconnect reconciles before new calls
                 await self._read(ws, on_event)
             except (TelephonyError, aiohttp.ClientError, OSError) as exc:
                 log.warning("ARI events connection failed: %s", exc)

@@ -492,9 +492,20 @@ class AriPort:
 
     # -- reconnects ------------------------------------------------------------------------
     async def _on_connect(self, reconnect: bool) -> None:
+        await self._filter_events()
         if reconnect:
             self.reconnects += 1
             await self.reconcile()
+
+    async def _filter_events(self) -> None:
+        """Ask Asterisk for the events we read only (a third of what it sends a call is
+        ChannelVarset alone); an Asterisk without event filters sends everything."""
+        try:
+            await self.client.request(
+                "PUT", f"/applications/{self.settings.app}/eventFilter",
+                body={"allowed": [{"type": kind} for kind in sorted(self._handlers)]})
+        except AriHttpError as exc:
+            log.info("ARI event filter not set (%s): every event comes", exc)
 
     def _on_disconnect(self) -> None:
         log.warning("ARI events lost: no new calls until Asterisk is back (%d up)",

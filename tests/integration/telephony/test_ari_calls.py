@@ -244,3 +244,12 @@ def test_dial_strings() -> None:
     assert dial_string("PJSIP/{national}@kt", "+821012345678") == "PJSIP/01012345678@kt"
     assert dial_string("PJSIP/{national}@kt", "+14155550100") == "PJSIP/0014155550100@kt"
     assert dial_string("SIP/{e164}", "+821012345678") == "SIP/+821012345678"
+
+
+async def test_the_driver_asks_only_for_the_events_it_reads(
+    fake: AriFake, port: AriPort, sink: Recorder
+) -> None:
+    allowed = fake.filters["telemart-test"]
+    assert {"StasisStart", "ChannelDestroyed", "Dial", "PlaybackFinished"} <= allowed
+    assert "ChannelVarset" not in allowed
+    assert "ChannelDialplan" not in allowed
