@@ -36,6 +36,7 @@ BENCH_MODULES = (
     "cli.bench.tracking",
     "cli.bench.connect",
     "cli.bench.telephony",
+    "cli.bench.amd",
 )
 
 

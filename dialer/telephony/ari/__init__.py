@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dialer.telephony.ari.client import AriClient
 from dialer.telephony.ari.driver import AriPort, AriSettings, dial_string
 
 if TYPE_CHECKING:
     from config.settings import Settings
 
-__all__ = ["AriPort", "AriSettings", "ari_settings", "dial_string"]
+__all__ = ["AriClient", "AriPort", "AriSettings", "ari_settings", "dial_string"]
 
 
 def ari_settings(settings: Settings) -> AriSettings:

@@ -38,12 +38,12 @@ log = logging.getLogger(__name__)
 RATE_HZ = 8000
 FRAME_MS = 20
 FRAME_BYTES = RATE_HZ * FRAME_MS // 1000 * 2  # 16-bit samples
-VAD_AGGRESSIVENESS = 2  # 0 (keeps most) .. 3 (drops most non-speech); 2 suits phone audio
-WORD_START_MS = 60  # voiced frames in a row that start a word
+VAD_AGGRESSIVENESS = 3  # 0 (keeps most) .. 3 (drops most non-speech): 3 measured best
+WORD_START_MS = 100  # voiced in a row that starts a word (shorter: a click, the VAD settling)
 WORD_END_MS = 300  # silence that ends a word
 HUMAN_WAIT_MS = 700  # silence after a short first utterance: a person waiting for us
-HUMAN_MAX_SPEECH_MS = 1600  # the longest first utterance a person makes
-MACHINE_SPEECH_MS = 1800  # speech (words and short pauses) longer than this: a greeting
+HUMAN_MAX_SPEECH_MS = 2000  # the longest first utterance a person makes
+MACHINE_SPEECH_MS = 2200  # speech (words and short pauses) longer than this: a greeting
 MACHINE_WORDS = 5  # this many words before a pause: a greeting
 SILENCE_GIVE_UP_MS = 3000  # nothing said by then: unknown
 DECIDE_BY_MS = 4000  # audio after which the classifier must have decided
@@ -59,8 +59,11 @@ class Decision:
 class GreetingClassifier:
     """Feed 16-bit little-endian PCM at 8 kHz; `decision` is set once it knows."""
 
-    def __init__(self, *, aggressiveness: int = VAD_AGGRESSIVENESS) -> None:
-        self._vad = webrtcvad.Vad(aggressiveness)
+    def __init__(self, *, aggressiveness: int = VAD_AGGRESSIVENESS,
+                 is_speech: Callable[[bytes], bool] | None = None) -> None:
+        vad = webrtcvad.Vad(aggressiveness)
+        # a frame (20 ms of 16-bit PCM) -> speech or not; another model may be given
+        self._is_speech = is_speech or (lambda frame: vad.is_speech(frame, RATE_HZ))
         self._buf = b""
         self.audio_ms = 0
         self.speech_ms = 0  # voiced time inside words
@@ -75,7 +78,7 @@ class GreetingClassifier:
         self._buf += pcm
         while len(self._buf) >= FRAME_BYTES and self.decision is None:
             frame, self._buf = self._buf[:FRAME_BYTES], self._buf[FRAME_BYTES:]
-            self._frame(self._vad.is_speech(frame, RATE_HZ))
+            self._frame(self._is_speech(frame))
         return self.decision
 
     def _frame(self, voiced: bool) -> None:
@@ -118,10 +121,11 @@ class GreetingClassifier:
         self.decision = Decision(kind=kind, detail=detail, audio_ms=self.audio_ms)
 
 
-def classify_pcm(pcm: bytes, *, aggressiveness: int = VAD_AGGRESSIVENESS) -> Decision:
+def classify_pcm(pcm: bytes, *, aggressiveness: int = VAD_AGGRESSIVENESS,
+                 is_speech: Callable[[bytes], bool] | None = None) -> Decision:
     """A whole recording at once (tests and the accuracy measurement); audio that ends
     before a decision is read as if silence followed."""
-    clf = GreetingClassifier(aggressiveness=aggressiveness)
+    clf = GreetingClassifier(aggressiveness=aggressiveness, is_speech=is_speech)
     found = clf.feed(pcm)
     silence = bytes(FRAME_BYTES)
     while found is None:
