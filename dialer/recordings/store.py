@@ -11,11 +11,12 @@ import asyncpg
 
 from config.sql import load_queries
 from dialer.recordings.files import RecordingFiles
+from dialer.store.campaigns_config import RECORDING_RETENTION_DAYS
 
 Q = load_queries("dialer.recordings", "recordings.sql")
 log = logging.getLogger(__name__)
 
-RETENTION_DAYS = 90  # 방문판매법: a telephone sale's call records are kept 3 months
+RETENTION_DAYS = RECORDING_RETENTION_DAYS  # 방문판매법: kept at least 3 months
 _CALL_ID = re.compile(r"^tm-(\d+)-(\d+)$")
 
 

@@ -77,7 +77,7 @@ def _campaign(row: asyncpg.Record) -> Campaign:
         "pacing_settings": row["pacing_settings"], "calling_window": row["calling_window"],
         "compliance": row["compliance"], "script": row["script"],
         "data_source_line": row["data_source_line"], "dispositions": row["dispositions"],
-        "callbacks": row["callbacks"],
+        "callbacks": row["callbacks"], "telephony": row["telephony"],
     })  # fmt: skip
     return Campaign(
         id=row["id"], status=CampaignStatus(row["status"]), config=config,
@@ -91,7 +91,7 @@ def _columns(config: CampaignConfig) -> tuple[Any, ...]:
     return (
         doc["name"], doc["pacing_strategy"], doc["pacing_settings"], doc["calling_window"],
         doc["compliance"], doc["script"], doc["data_source_line"], doc["dispositions"],
-        doc["callbacks"],
+        doc["callbacks"], doc["telephony"],
     )  # fmt: skip
 
 

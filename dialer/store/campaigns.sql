@@ -1,16 +1,18 @@
 -- insert_campaign --
 -- A new draft campaign. $1 name, $2 strategy, $3 pacing settings, $4 calling window,
--- $5 compliance, $6 script, $7 data source line, $8 dispositions, $9 callbacks, $10 created by
+-- $5 compliance, $6 script, $7 data source line, $8 dispositions, $9 callbacks,
+-- $10 telephony, $11 created by
 INSERT INTO campaigns (name, pacing_strategy, pacing_settings, calling_window, compliance,
-                       script, data_source_line, dispositions, callbacks, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                       script, data_source_line, dispositions, callbacks, telephony,
+                       created_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 RETURNING id;
 
 -- update_campaign --
--- Replace a campaign's settings. $1 id, then as insert_campaign $2..$9 (name .. callbacks)
+-- Replace a campaign's settings. $1 id, then as insert_campaign $2..$11 (name .. telephony)
 UPDATE campaigns SET name = $2, pacing_strategy = $3, pacing_settings = $4, calling_window = $5,
        compliance = $6, script = $7, data_source_line = $8, dispositions = $9, callbacks = $10,
-       updated_at = now()
+       telephony = $11, updated_at = now()
 WHERE id = $1;
 
 -- get_campaign --

@@ -20,6 +20,7 @@ from dialer.core.pacing.base import PacingSettings
 from dialer.core.pacing.registry import BUILT_IN
 
 ABANDON_CAP_MAX = 0.03
+RECORDING_RETENTION_DAYS = 90
 DAY_START = dt.time(8, 0)  # outside 08:00-21:00 a call needs night-time consent
 DAY_END = dt.time(21, 0)
 SCRIPT_FIELDS = ("name", "first_name", "region", "agent", "campaign", "last_purchase_date")
@@ -94,6 +95,20 @@ class CallbacksIn(_Strict):
     max_days_ahead: int = Field(default=14, ge=1, le=90)
 
 
+class TelephonyIn(_Strict):
+    """How the campaign's calls are placed (docs/telephony.md)."""
+
+    # the registered number shown to the callee (전기통신사업법 §84-2: never hidden or
+    # spoofed); None: the site's TELEMART_ARI_CALLER_ID
+    caller_number: str | None = Field(default=None, pattern=r"^\+?[0-9]{3,15}$")
+    amd: Literal["off", "asterisk", "vad"] = "off"  # answering-machine detection
+    amd_machine: Literal["hangup", "message"] = "hangup"  # a machine: drop it, or a message
+    record: bool = False  # record calls, the announcement played first
+    # 방문판매법: a telephone sale's records are kept at least 3 months
+    recording_retention_days: int = Field(default=RECORDING_RETENTION_DAYS,
+                                          ge=RECORDING_RETENTION_DAYS, le=5 * 365)
+
+
 class CampaignConfig(_Strict):
     """Everything a campaign is, besides its status and lists."""
 
@@ -108,6 +123,7 @@ class CampaignConfig(_Strict):
         default_factory=lambda: list(DEFAULT_DISPOSITIONS), min_length=1, max_length=50
     )
     callbacks: CallbacksIn = Field(default_factory=CallbacksIn)
+    telephony: TelephonyIn = Field(default_factory=TelephonyIn)
 
     @field_validator("pacing_strategy")
     @classmethod
@@ -155,6 +171,7 @@ class CampaignPatch(_Strict):
     data_source_line: str | None = None
     dispositions: list[DispositionIn] | None = None
     callbacks: CallbacksIn | None = None
+    telephony: TelephonyIn | None = None
 
 
 def apply_patch(config: CampaignConfig, patch: CampaignPatch) -> CampaignConfig:
