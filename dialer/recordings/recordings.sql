@@ -2,10 +2,14 @@
 
 -- insert_recording --
 -- A finished recording. $1 attempt, $2 campaign, $3 name, $4 port, $5 format,
--- $6 duration s, $7 recorded at, $8 delete after. Idempotent by name.
+-- $6 duration s, $7 recorded at, $8 retention days (NULL: the campaign's, else 90).
+-- Idempotent by name.
 INSERT INTO call_recordings (attempt_id, campaign_id, name, port, format, duration_s,
                              recorded_at, delete_after)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $7::timestamptz + make_interval(days => COALESCE(
+    $8::int,
+    (SELECT (telephony ->> 'recording_retention_days')::int FROM campaigns WHERE id = $2),
+    90)))
 ON CONFLICT (name) DO NOTHING
 RETURNING id;
 

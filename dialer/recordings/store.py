@@ -11,12 +11,10 @@ import asyncpg
 
 from config.sql import load_queries
 from dialer.recordings.files import RecordingFiles
-from dialer.store.campaigns_config import RECORDING_RETENTION_DAYS
 
 Q = load_queries("dialer.recordings", "recordings.sql")
 log = logging.getLogger(__name__)
 
-RETENTION_DAYS = RECORDING_RETENTION_DAYS  # 방문판매법: kept at least 3 months
 _CALL_ID = re.compile(r"^tm-(\d+)-(\d+)$")
 
 
@@ -49,20 +47,20 @@ async def save(
     duration_s: float,
     at: dt.datetime,
     port: str,
-    retention_days: int = RETENTION_DAYS,
+    retention_days: int | None = None,
     file_format: str = "wav",
 ) -> int | None:
-    """Keep a finished recording (`events.RecordingDone`). None when the call id is not a
-    dialer attempt's, or the recording was saved already."""
+    """Keep a finished recording (`events.RecordingDone`) for `retention_days`, by default
+    its campaign's (`telephony.recording_retention_days`, at least 90). None when the call
+    id is not a dialer attempt's, or the recording was saved already."""
     found = attempt_of(call_id)
     if found is None:
         log.warning("recording %s: call id %r names no attempt; not kept", name, call_id)
         return None
     campaign_id, attempt_id = found
-    delete_after = at + dt.timedelta(days=retention_days)
     got: int | None = await conn.fetchval(
         Q["insert_recording"], attempt_id, campaign_id, name, port, file_format,
-        float(duration_s), at, delete_after)  # fmt: skip
+        float(duration_s), at, retention_days)  # fmt: skip
     return got
 
 

@@ -101,7 +101,9 @@ class TelephonyIn(_Strict):
     # the registered number shown to the callee (전기통신사업법 §84-2: never hidden or
     # spoofed); None: the site's TELEMART_ARI_CALLER_ID
     caller_number: str | None = Field(default=None, pattern=r"^\+?[0-9]{3,15}$")
-    amd: Literal["off", "asterisk", "vad"] = "off"  # answering-machine detection
+    # answering-machine detection; None: the telephony's default (off on Asterisk; the sim
+    # carrier detects machines as the simulator does)
+    amd: Literal["off", "asterisk", "vad"] | None = None
     amd_machine: Literal["hangup", "message"] = "hangup"  # a machine: drop it, or a message
     record: bool = False  # record calls, the announcement played first
     # 방문판매법: a telephone sale's records are kept at least 3 months

@@ -13,7 +13,7 @@ from tests.integration.campaigns.test_campaigns_api import make_campaign
 async def test_telephony_defaults_and_round_trip(client: TestClient, auth_headers: Any) -> None:  # type: ignore[type-arg]
     marketer = await auth_headers(Role.MARKETER)
     c = await make_campaign(client, marketer)
-    assert c["telephony"] == {"caller_number": None, "amd": "off", "amd_machine": "hangup",
+    assert c["telephony"] == {"caller_number": None, "amd": None, "amd_machine": "hangup",
                               "record": False, "recording_retention_days": 90}
     c = await make_campaign(client, marketer, telephony={
         "caller_number": "0215885000", "amd": "vad", "record": True,

@@ -63,6 +63,20 @@ async def test_a_finished_recording_is_kept_for_the_retention(conn: asyncpg.Conn
                             at=AT, port="ari") is None
 
 
+async def test_the_campaigns_retention_is_used(conn: asyncpg.Connection) -> None:
+    campaign_id = await conn.fetchval(
+        "INSERT INTO campaigns (name, calling_window, compliance, created_by, telephony)"
+        " VALUES ('녹음 캠페인', '{}', '{}', 'test', '{\"recording_retention_days\": 180}')"
+        " RETURNING id")
+    _, attempt_id = await _attempt(conn, campaign_id=campaign_id)
+    name = f"tm-{campaign_id}-{attempt_id}"
+    rid = await store.save(conn, call_id=name, name=name, duration_s=9, at=AT, port="ari")
+    assert rid is not None
+    rec = await store.get(conn, rid)
+    assert rec is not None
+    assert rec.delete_after - rec.recorded_at == dt.timedelta(days=180)
+
+
 async def test_the_retention_job_deletes_what_is_due(
     conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
