@@ -105,6 +105,7 @@ class AriPort:
 
     async def close(self) -> None:
         self._stopping.set()
+        bridges = [leg.bridge_id for leg in self.lines.legs.values()]
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(CLOSE_S):
                 await asyncio.gather(
@@ -112,6 +113,8 @@ class AriPort:
                     *(self.detach_agent(aid) for aid in list(self.lines.legs)),
                     return_exceptions=True,
                 )  # fmt: skip
+                await asyncio.gather(*(quietly(self.client, "DELETE", f"/bridges/{b}")
+                                       for b in bridges))
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):

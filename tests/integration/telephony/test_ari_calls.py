@@ -253,3 +253,16 @@ async def test_the_driver_asks_only_for_the_events_it_reads(
     assert {"StasisStart", "ChannelDestroyed", "Dial", "PlaybackFinished"} <= allowed
     assert "ChannelVarset" not in allowed
     assert "ChannelDialplan" not in allowed
+
+
+async def test_close_leaves_nothing_behind(fake: AriFake, sink: Recorder) -> None:
+    port = AriPort(settings_for(fake))
+    await port.open(sink)
+    await port.attach_agent(4)
+    await sink.wait(ev.AgentLegUp)
+    fake.behaviours["821055550009"] = Behaviour(answer_s=None)
+    await port.originate(call("tm-c1-a9", "+821055550009"))
+    await sink.wait(ev.Ringing, "tm-c1-a9")
+    await port.close()
+    assert fake.channels == {}
+    assert fake.bridges == {}
