@@ -37,6 +37,7 @@ BENCH_MODULES = (
     "cli.bench.connect",
     "cli.bench.telephony",
     "cli.bench.amd",
+    "cli.bench.blended",
 )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import functools
 import io
 import math
 from collections.abc import Iterable, Sequence
@@ -141,6 +142,7 @@ def _shape(t_s: float, duration_s: float) -> float:
     return end_level * math.exp(-(t_s - duration_s) / TAIL_S)
 
 
+@functools.lru_cache(maxsize=256)
 def _shape_total(duration_s: float, step_s: float = 5.0) -> float:
     steps = int((duration_s + TAIL_SPAN_S) / step_s)
     return sum(_shape((i + 0.5) * step_s, duration_s) for i in range(steps)) * step_s

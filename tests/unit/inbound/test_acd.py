@@ -15,7 +15,7 @@ from dialer.inbound.acd import (
     pick_call,
     position,
 )
-from dialer.inbound.blending import Candidate, NeedCurve, choose_held, hold_count
+from dialer.inbound.blending import NeedCurve, Seat, TalkModel, hold_set, lead_for
 
 ORDERS = QueueRule(queue_id=1, name="order-line", overflow_s=15.0)
 VIP = QueueRule(queue_id=2, name="vip", priority=10, overflow_s=10.0)
@@ -68,19 +68,48 @@ def test_position_counts_callbacks_holding_a_place() -> None:
     assert estimated_wait_s(position=1, agents=0, aht_s=240.0) == float("inf")
 
 
-def test_hold_back_looks_ahead_and_counts_calls_waiting() -> None:
-    curve = NeedCurve(start_s=0.0, step_s=60.0, needs=(0, 0, 0, 12, 20, 8, 0))
-    assert curve.ahead(0.0, lead_s=120.0) == 0
-    assert curve.ahead(60.0, lead_s=120.0) == 12  # airtime is two minutes away
-    assert curve.ahead(300.0, lead_s=60.0) == 8  # the curve falls: agents go back
-    assert hold_count(need_ahead=3, waiting=4, on_inbound=2, skilled=30) == 6
-    assert hold_count(need_ahead=40, waiting=0, on_inbound=0, skilled=30) == 30
-    cands = [Candidate(agent_id=1, level=2, free=True, busy_for_s=0.0),
-             Candidate(agent_id=2, level=1, free=False, busy_for_s=30.0),
-             Candidate(agent_id=3, level=1, free=False, busy_for_s=200.0),
-             Candidate(agent_id=4, level=1, free=True, busy_for_s=0.0)]
-    assert choose_held(cands, 2) == {4, 3}
-    assert choose_held(cands, 2, held_before=frozenset({1})) == {1, 4}
+TALK = TalkModel(talk_mean_s=280.0, talk_sd_s=160.0, wrap_mean_s=40.0)
+
+
+def seats(free: int, talking: list[float]) -> list[Seat]:
+    out = [Seat(agent_id=i, level=1, inbound=True) for i in range(free)]
+    out += [Seat(agent_id=100 + i, level=1, talking_for_s=t) for i, t in enumerate(talking)]
+    return out
+
+
+def test_hold_nobody_far_from_airtime_and_more_as_it_nears() -> None:
+    curve = NeedCurve(start_s=0.0, step_s=60.0, needs=(0,) * 20 + (12,) * 10)  # air at 1200 s
+    crew = seats(3, [30.0 * i for i in range(30)])
+    assert curve.ahead(0.0, lead_s=600.0) == 0
+    assert hold_set(need=curve, now_s=0.0, lead_s=600.0, seats=crew, talk=TALK) == frozenset()
+    early = hold_set(need=curve, now_s=700.0, lead_s=600.0, seats=crew, talk=TALK)
+    late = hold_set(need=curve, now_s=1140.0, lead_s=600.0, seats=crew, talk=TALK)
+    assert 0 < len(early) < len(late)
+    assert {0, 1, 2} <= early  # the free agents first
+    # then those likeliest to have finished their call by airtime (a call just started
+    # is not; nor, talk times being lognormal, is one far into a long call)
+    assert early - {0, 1, 2}
+    assert 100 not in early
+    assert 129 not in early
+
+
+def test_calls_waiting_hold_agents_whatever_the_forecast() -> None:
+    quiet = NeedCurve(start_s=0.0, step_s=60.0, needs=(0,) * 10)
+    held = hold_set(need=quiet, now_s=0.0, lead_s=300.0, seats=seats(5, []), talk=TALK,
+                    floor=3)
+    assert len(held) == 3
+    kept = hold_set(need=quiet, now_s=0.0, lead_s=300.0, seats=seats(5, []), talk=TALK,
+                    floor=2, held_before=frozenset({4}))
+    assert 4 in kept
+
+
+def test_talk_model_free_within() -> None:
+    assert TALK.free_within(talking_for_s=0.0, wrapping_for_s=None, within_s=30.0) == 0.0
+    soon = TALK.free_within(talking_for_s=600.0, wrapping_for_s=None, within_s=300.0)
+    fresh = TALK.free_within(talking_for_s=0.0, wrapping_for_s=None, within_s=300.0)
+    assert 0.0 < fresh < soon <= 1.0
+    assert TALK.free_within(talking_for_s=None, wrapping_for_s=35.0, within_s=10.0) == 1.0
+    assert lead_for(280.0, 160.0, 40.0) == 560.0
 
 
 def test_need_curve_from_rates_uses_erlang_a() -> None:
