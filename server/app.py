@@ -18,6 +18,7 @@ from server import (
     openapi,
     pages,
     pages_agent,
+    pages_inbound,
     pages_logistics,
     pages_marketer,
     views_auth,
@@ -54,6 +55,7 @@ ROUTE_MODULES = (
     pages,
     pages_marketer,
     pages_agent,
+    pages_inbound,
     pages_logistics,
     openapi,
 )

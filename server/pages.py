@@ -16,6 +16,7 @@ routes = web.RouteTableDef()
 NAV: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("Agent desktop", "/agent", (Role.AGENT, Role.SUPERVISOR)),
     ("Wallboard", "/wallboard", (Role.SUPERVISOR,)),
+    ("주문 전화", "/inbound", (Role.SUPERVISOR,)),
     ("Segments", "/segments", (Role.MARKETER,)),
     ("Campaigns", "/campaigns", (Role.MARKETER, Role.SUPERVISOR)),
     ("Customers", "/customers", (Role.MARKETER, Role.SUPERVISOR)),
