@@ -235,7 +235,8 @@ async def get_staffing(request: web.Request) -> web.Response:
 @routes.get("/api/v1/inbound/stats")
 @allow("supervisor")
 async def get_stats(request: web.Request) -> web.Response:
-    """Per queue today: offered, answered, service level (20 s), ASA, abandons, callbacks."""
+    """Per queue today: offered, answered, service level (20 s), ASA, abandons, callbacks
+    pending, calls waiting now and the longest wait (the wallboard's inbound tiles)."""
     since, _ = _day_window(request)
     async with request.app[POOL].acquire() as conn:
         rows = await store.queue_stats(conn, since=since)
@@ -245,7 +246,9 @@ async def get_stats(request: web.Request) -> web.Response:
         items.append({**_iso(r), "service_level": r["answered_in_target"] / offered
                       if offered else None,
                       "abandon_rate": r["abandoned"] / offered if offered else None,
-                      "asa_s": round(r["asa_s"], 1) if r["asa_s"] is not None else None})
+                      "asa_s": round(r["asa_s"], 1) if r["asa_s"] is not None else None,
+                      "longest_wait_s": round(r["longest_wait_s"])
+                      if r["longest_wait_s"] is not None else None})
     return web.json_response({"items": items})
 
 

@@ -99,14 +99,19 @@ WHERE call_id = $1;
 
 -- queue_stats --
 -- Per queue since $1: offered, answered, answered within $2 seconds, abandoned,
--- average speed of answer, callbacks pending.
+-- average speed of answer, callbacks pending, calls waiting now and the longest wait.
 SELECT q.id, q.name, q.kind, q.priority,
+       (SELECT count(*) FROM inbound_calls w WHERE w.queue_id = q.id AND w.arrived_at >= $1
+          AND w.answered_at IS NULL AND w.ended_at IS NULL) AS waiting,
+       (SELECT extract(epoch FROM now() - min(w.arrived_at))::float8 FROM inbound_calls w
+        WHERE w.queue_id = q.id AND w.arrived_at >= $1
+          AND w.answered_at IS NULL AND w.ended_at IS NULL) AS longest_wait_s,
        count(c.id) AS offered,
        count(c.answered_at) AS answered,
        count(*) FILTER (WHERE c.answered_at - c.arrived_at <= make_interval(secs => $2))
            AS answered_in_target,
        count(*) FILTER (WHERE c.outcome = 'abandoned') AS abandoned,
-       avg(extract(epoch FROM c.answered_at - c.arrived_at)) AS asa_s,
+       avg(extract(epoch FROM c.answered_at - c.arrived_at))::float8 AS asa_s,
        (SELECT count(*) FROM inbound_callbacks b
         WHERE b.queue_id = q.id AND b.status IN ('pending', 'dialing')) AS callbacks_pending
 FROM inbound_queues q

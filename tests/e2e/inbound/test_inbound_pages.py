@@ -36,6 +36,10 @@ async def test_schedule_import_and_staffing(live_app: LiveApp, page: Page) -> No
     await expect(page.locator("#staffing tbody tr").first).to_be_visible()
     await screenshot(page, "inbound-board")
 
+    await page.goto(live_app.url("/wallboard"))  # inbound's tiles inside the wallboard
+    await expect(page.locator("#inbound-tiles .tile")).to_have_count(1)
+    await expect(page.locator("#inbound-tiles")).to_contain_text("order-line")
+
     await page.goto(live_app.url("/inbound/ars"))
     await expect(page.locator("#steps tbody")).to_contain_text("주문하실 상품 번호를 눌러 주세요")
     await expect(page.locator("#agent-key")).to_have_text("0")
