@@ -15,10 +15,11 @@ from crm import customers
 from crm.errors import CustomerNotFound
 from dialer.inbound import services, store
 from dialer.inbound.acd import QueueRule
-from dialer.inbound.ars import MenuError
+from dialer.inbound.ars import ArsSession, MenuError, PlaceOrder, Say
 from dialer.inbound.schedule import SITE_TZ, Broadcast
 from server.auth import allow, current_user
 from server.errors import ApiError, read_json
+from server.inbound import products_for
 from server.keys import POOL
 
 routes = web.RouteTableDef()
@@ -70,6 +71,12 @@ class BroadcastIn(Strict):
         if (self.end - self.start).total_seconds() > 6 * 3600:
             raise ValueError("a broadcast lasts at most 6 hours")
         return self
+
+
+class PreviewIn(Strict):
+    caller: str = Field(pattern=r"^\+[0-9]{8,15}$", description="the caller's number, E.164")
+    keys: str = Field(default="", max_length=64, pattern=r"^[0-9*#]*$")
+    queue: str = Field(default="order-line", max_length=64)
 
 
 class PaymentIn(Strict):
@@ -280,6 +287,36 @@ async def put_menu(request: web.Request) -> web.Response:
     except MenuError as exc:
         raise ApiError(422, "invalid_menu", str(exc), field="steps") from exc
     return web.json_response(menu.as_json())
+
+
+@routes.post("/api/v1/inbound/ars/preview")
+@allow("supervisor")
+async def preview_menu(request: web.Request) -> web.Response:
+    """Walk the menu in force as this caller would, with these keys, on what is on air now:
+    what they would hear, where they end. Nothing is ordered."""
+    body = PreviewIn.model_validate(await read_json(request))
+    async with request.app[POOL].acquire() as conn:
+        qid = await store.queue_id(conn, body.queue)
+        if qid is None:
+            raise ApiError(404, "not_found", f"no queue {body.queue!r}", field="queue")
+        menu = await store.active_menu(conn)
+        offer, broadcast = await services.ars_offer(
+            conn, caller_e164=body.caller, queue_id=qid, now=dt.datetime.now(dt.UTC),
+            products_for=products_for)
+    session = ArsSession(menu, offer, call_id="preview")
+    heard = list(session.start())
+    for key in body.keys:
+        heard += session.key(key)
+    said = [{"step": c.step, "text": c.text} for c in heard if isinstance(c, Say)]
+    order = next((c.intent for c in heard if isinstance(c, PlaceOrder)), None)
+    return web.json_response({
+        "broadcast": broadcast["title"] if broadcast else None,
+        "customer_id": offer.customer_id, "said": said, "path": session.path,
+        "step": session.step.name, "outcome": session.outcome,
+        "would_order": None if order is None else {
+            "sku_id": order.sku_id, "qty": order.qty, "payment": order.payment,
+            "total_krw": session.total_krw},
+    })
 
 
 @routes.get("/api/v1/inbound/ars/sessions")

@@ -58,5 +58,21 @@
       showError("");
     } catch (e) { showError(e.message); }
   });
+  $("preview-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await api("/api/v1/inbound/ars/preview", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ caller: $("pv-caller").value.trim(), keys: $("pv-keys").value.trim() }),
+      });
+      const list = $("preview-said");
+      list.replaceChildren(...r.said.map((s) => { const li = document.createElement("li"); li.textContent = s.text; return li; }));
+      let end = `지금 단계: ${r.step}`;
+      if (r.outcome) end = r.outcome.startsWith("agent:") ? "상담원 연결 (" + r.outcome.slice(6) + ")" : (outcomes[r.outcome] || r.outcome);
+      if (r.would_order) end += ` · 주문 예정: ${r.would_order.qty}개, ${r.would_order.total_krw.toLocaleString("ko-KR")}원 (${r.would_order.payment === "cod" ? "착불" : "등록 카드"})`;
+      $("preview-end").textContent = end;
+      showError("");
+    } catch (e) { showError(e.message); }
+  });
   load();
 })();

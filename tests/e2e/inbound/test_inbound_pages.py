@@ -43,6 +43,9 @@ async def test_schedule_import_and_staffing(live_app: LiveApp, page: Page) -> No
     await page.goto(live_app.url("/inbound/ars"))
     await expect(page.locator("#steps tbody")).to_contain_text("주문하실 상품 번호를 눌러 주세요")
     await expect(page.locator("#agent-key")).to_have_text("0")
+    await page.fill("#pv-caller", "+821000000000")  # not a customer: the ARS hands over
+    await page.click("#preview-form button[type=submit]")
+    await expect(page.locator("#preview-end")).to_contain_text("상담원 연결 (welcome:unknown)")
     await screenshot(page, "inbound-ars")
 
 

@@ -146,3 +146,27 @@ async def test_out_of_stock_offers_another_option_then_cod(client: Client, db_ur
     assert isinstance(_press(session, "2")[-1], ToAgent)
     async with app[POOL].acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM orders") == 0
+
+
+async def test_preview_walks_the_menu_without_ordering(client: Client, auth_headers: Any,
+                                                      db_url: str) -> None:
+    await _seed(db_url, stock=10)
+    sup = await auth_headers(Role.SUPERVISOR)
+    resp = await client.post("/api/v1/inbound/ars/preview", headers=sup,
+                             json={"caller": CALLER, "keys": "1" "1" "3" "2" "1"})
+    assert resp.status == 200, await resp.text()
+    r = await resp.json()
+    assert r["broadcast"] == "겨울 패딩"
+    assert r["said"][0]["text"].startswith("김민지 고객님")
+    assert r["path"][-1] == "placing"
+    assert r["would_order"]["qty"] == 3
+    assert r["would_order"]["payment"] == "cod"
+    assert r["would_order"]["total_krw"] == 267_000
+    unknown = await (await client.post("/api/v1/inbound/ars/preview", headers=sup,
+                                       json={"caller": "+821000000000"})).json()
+    assert unknown["outcome"] == "agent:welcome:unknown"
+    bad = await client.post("/api/v1/inbound/ars/preview", headers=sup,
+                            json={"caller": "010", "keys": "x"})
+    assert bad.status == 422
+    async with client.server.app[POOL].acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM orders") == 0
