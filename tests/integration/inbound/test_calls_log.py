@@ -52,3 +52,39 @@ async def test_routing_and_figures(client: Client, auth_headers: Any, pool: asyn
     assert v["asa_s"] == 17.5
     assert v["longest_wait_s"] >= 119
     assert stats["order-line"]["service_level"] == 1.0
+
+
+async def test_callbacks_and_ars_calls_are_visible(client: Client, auth_headers: Any,
+                                                   pool: asyncpg.Pool) -> None:
+    sup = await auth_headers(Role.SUPERVISOR)
+    now = dt.datetime.now(dt.UTC)
+    async with pool.acquire() as conn:
+        qid = await store.queue_id(conn, "order-line")
+        assert qid is not None
+        first = await store.add_callback(conn, queue_id=qid, call_id="c-1", phone="+821011110000",
+                                         customer_id=None, place_since=now)
+        again = await store.add_callback(conn, queue_id=qid, call_id="c-1",
+                                          phone="+821011110000", customer_id=None,
+                                          place_since=now)
+        assert first is not None
+        assert again is None  # one callback per call
+        earlier = await store.add_callback(conn, queue_id=qid, call_id="c-0",
+                                           phone="+821011119999", customer_id=None,
+                                           place_since=now - dt.timedelta(seconds=30))
+        assert earlier is not None
+        row = await store.set_callback(conn, callback_id=first, status="dialing", agent_id=3,
+                                       attempt=True)
+        assert (row["status"], row["agent_id"], row["attempts"]) == ("dialing", 3, 1)
+        await store.save_session(conn, call_id="ars-1", customer_id=None, started=now,
+                                 ended=now, path=["welcome"], outcome="agent:welcome:unknown",
+                                 order_id=None, total_krw=None)
+        assert await store.skills(conn) == {}
+    pending = (await (await client.get("/api/v1/inbound/callbacks", headers=sup)).json())["items"]
+    assert [c["call_id"] for c in pending] == ["c-0", "c-1"]  # the earlier place first
+    sessions = (await (await client.get("/api/v1/inbound/ars/sessions",
+                                        headers=sup)).json())["items"]
+    assert [(s["call_id"], s["outcome"]) for s in sessions] == [("ars-1", "agent:welcome:unknown")]
+    async with pool.acquire() as conn:
+        await store.set_callback(conn, callback_id=first, status="connected", agent_id=3)
+    pending = (await (await client.get("/api/v1/inbound/callbacks", headers=sup)).json())["items"]
+    assert [c["call_id"] for c in pending] == ["c-0"]
