@@ -211,6 +211,9 @@ class AriClient:
                 on_event(event)
             except Exception:
                 log.exception("ARI event %s could not be handled", event.get("type"))
+            if event.get("type") == "StasisStart":
+                # an answer: let what it started (the bridge) run before the rest of a backlog
+                await asyncio.sleep(0)
 
 
 def _param(value: str | int | float | bool) -> str:
