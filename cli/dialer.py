@@ -55,7 +55,8 @@ def cmd_dialer(args: argparse.Namespace) -> int:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         async with open_database(settings) as (url, pool):
-            port = open_port(settings.telephony, seed=args.seed, time_scale=args.time_scale)
+            sim = {"seed": args.seed, "time_scale": args.time_scale}
+            port = open_port(settings.telephony, **(sim if settings.telephony == "sim" else {}))
             runtime = make_runtime(pool=pool, url=url, desk=LiveDesk(), port=port,
                                    tick_s=args.tick, scan_s=args.scan,
                                    lease_s=args.lease_seconds, owner=args.owner)

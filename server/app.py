@@ -36,8 +36,9 @@ from server.auth import auth_middleware
 from server.dialer_runtime import dialer_ctx
 from server.errors import Handler, error_middleware
 from server.jobs import scheduler_ctx
-from server.keys import DATABASE_URL, POOL, SETTINGS
+from server.keys import DATABASE_URL, LIVE, POOL, SETTINGS
 from server.metrics import http_request_seconds, http_requests
+from server.ws import live_services
 
 HERE = Path(__file__).parent
 CleanupCtx = Callable[[web.Application], AsyncIterator[None]]
@@ -113,6 +114,7 @@ def create_app(
         client_max_size=512 * 1024 * 1024,  # customer files are uploaded whole
     )
     app[SETTINGS] = settings
+    app[LIVE] = live_services()
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import asyncpg
 from aiohttp import web
 
+from dialer.live.campaign import LiveCampaign
 from dialer.live.desk import LiveDesk
 from dialer.live.runtime import DialerRuntime
 from dialer.sim.scenario import Scenario
-from dialer.telephony import DialingPort, SimCarrier, open_port
-from server.keys import DATABASE_URL, POOL, SETTINGS
+from dialer.store.hopper import LeasedLead
+from dialer.telephony import TelephonyPort, open_port
+from server.keys import DATABASE_URL, LIVE, POOL, SETTINGS
 from server.metrics import observe_journey
-from server.ws import live_services
 from server.ws_pop import build_pop
 
 
@@ -22,16 +24,22 @@ def make_runtime(
     pool: asyncpg.Pool,
     url: str,
     desk: LiveDesk,
-    port: DialingPort,
+    port: TelephonyPort,
     tick_s: float = 1.0,
     scan_s: float = 2.0,
     lease_s: float = 60.0,
     owner: str | None = None,
+    **options: Any,
 ) -> DialerRuntime:
     """A runtime with the server's screen pop and Prometheus histograms."""
-    return DialerRuntime(pool=pool, url=url, desk=desk, port=port, pop_builder=build_pop,
+
+    async def pop(campaign: LiveCampaign, lead: LeasedLead, attempt_id: int) -> dict[str, Any]:
+        async with pool.acquire() as conn:
+            return await build_pop(conn, campaign, lead, attempt_id)
+
+    return DialerRuntime(pool=pool, url=url, desk=desk, port=port, pop_builder=pop,
                          observe=observe_journey, tick_s=tick_s, scan_s=scan_s,
-                         lease_s=lease_s, owner=owner)
+                         lease_s=lease_s, owner=owner, **options)
 
 
 def make_dialer_ctx(
@@ -40,19 +48,24 @@ def make_dialer_ctx(
     time_scale: float = 1.0,
     tick_s: float = 1.0,
     scan_s: float = 2.0,
+    lease_s: float = 60.0,
     scenario: Scenario | None = None,
+    port: TelephonyPort | None = None,
+    **options: Any,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
-    """A cleanup context running the dialer; tests and benches scale the sim's clock."""
+    """A cleanup context running the dialer; tests and benches scale the sim's clock
+    (or hand in a port of their own)."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        services = live_services(app)
+        services = app[LIVE]
         name = app[SETTINGS].telephony
-        port: DialingPort = (
-            SimCarrier(seed=seed, time_scale=time_scale, scenario=scenario)
-            if name == "sim" else open_port(name, seed=seed, time_scale=time_scale)
-        )
+        chosen = port
+        if chosen is None:
+            sim = {"seed": seed, "time_scale": time_scale, "scenario": scenario}
+            chosen = open_port(name, **(sim if name == "sim" else {}))
         runtime = make_runtime(pool=app[POOL], url=app[DATABASE_URL], desk=services.desk,
-                               port=port, tick_s=tick_s, scan_s=scan_s)
+                               port=chosen, tick_s=tick_s, scan_s=scan_s, lease_s=lease_s,
+                               **options)
         services.runtime = runtime
         await runtime.start()
         try:

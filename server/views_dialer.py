@@ -11,12 +11,12 @@ from aiohttp import WSMsgType, web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from dialer.errors import DialerError
-from dialer.live.desk import PAUSE_REASONS, DispositionEntry, LiveDesk
+from dialer.live.desk import PAUSE_REASONS, LiveDesk
+from dialer.live.outcomes import DispositionEntry
 from server.auth import Role, allow, current_user
 from server.errors import ApiError, validation_error
-from server.keys import POOL
+from server.keys import LIVE, POOL
 from server.metrics import observe_journey
-from server.ws import live_services
 from server.ws_wallboard import journeys_json, wallboard_json
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class PreviewMsg(_Msg):
 
 
 async def _handle(request: web.Request, agent_id: int, raw: Any) -> None:
-    services = live_services(request.app)
+    services = request.app[LIVE]
     desk, runtime = services.desk, services.runtime
     kind = raw.get("type") if isinstance(raw, dict) else None
     if kind == "ready":
@@ -134,7 +134,7 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     user = current_user(request)
     ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT_S)
     await ws.prepare(request)
-    services = live_services(request.app)
+    services = request.app[LIVE]
     conn = services.hub.open(user.id, ws)
     agent = services.desk.attach(user.id, user.username)
     services.hub.send(user.id, services.desk.state_message(agent))
@@ -174,7 +174,7 @@ async def echo_socket(request: web.Request) -> web.WebSocketResponse:
 @routes.get("/api/v1/dialer/wallboard")
 @allow(Role.SUPERVISOR)
 async def wallboard(request: web.Request) -> web.Response:
-    services = live_services(request.app)
+    services = request.app[LIVE]
     async with request.app[POOL].acquire() as conn:
         body = await wallboard_json(conn, desk=services.desk, runtime=services.runtime)
     return web.json_response(body)
@@ -195,7 +195,7 @@ async def journeys(request: web.Request) -> web.Response:
 @allow(Role.AGENT, Role.SUPERVISOR)
 async def my_state(request: web.Request) -> web.Response:
     user = current_user(request)
-    desk = live_services(request.app).desk
+    desk = request.app[LIVE].desk
     agent = desk.agents.get(user.id)
     if agent is None:
         return web.json_response({"state": "offline"})

@@ -2,7 +2,7 @@
 
 A message for an agent goes on a queue per open websocket and a writer task sends it, so
 the dialer never waits on a slow browser. Everything the live dialer holds for the app
-(desk, hub, runtime) lives in `LiveServices`, one per application.
+(desk, hub, runtime) lives in `LiveServices`, one per application, under `keys.LIVE`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import contextlib
 import dataclasses
 import json
 import logging
-import weakref
 
 from aiohttp import web
 
@@ -93,16 +92,7 @@ class LiveServices:
     runtime: DialerRuntime | None = None
 
 
-_SERVICES: weakref.WeakKeyDictionary[web.Application, LiveServices] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def live_services(app: web.Application) -> LiveServices:
-    """This app's desk and hub (made on first use: the desk works without a runtime)."""
-    found = _SERVICES.get(app)
-    if found is None:
-        hub = AgentHub()
-        found = LiveServices(desk=LiveDesk(send=hub.send), hub=hub)
-        _SERVICES[app] = found
-    return found
+def live_services() -> LiveServices:
+    """A desk and a hub for a new application (the desk works without a runtime)."""
+    hub = AgentHub()
+    return LiveServices(desk=LiveDesk(send=hub.send), hub=hub)

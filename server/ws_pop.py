@@ -11,7 +11,7 @@ import asyncpg
 
 from crm import contacts
 from crm.customers import customer_card
-from dialer.live.campaign_loop import LiveCampaign
+from dialer.live.campaign import LiveCampaign
 from dialer.store import stats
 from dialer.store.campaigns_config import render_script
 from dialer.store.hopper import LeasedLead

@@ -1,210 +1,413 @@
-"""One dial from lease to disposition: the telephony port, routing, the screen pop, the
-journey's timestamps, the lead's next step and the customer's contact history."""
+"""One dial, from lease to disposition: a task reading its call's events.
+
+The inbox holds the telephony port's events for this call id (ringing, answered, hung up,
+bridge failed, prompt done) and the desk's (an agent found, the agent hung up or lost
+their phone, the disposition). The call is durable before it is dialled (`live_calls`),
+its trunk is hung up as soon as either side hangs up, and a cancelled call is hung up.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import datetime as dt
+import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+import asyncpg
 
 from crm import contacts, dnc
 from dialer.core.calls import CallState
 from dialer.core.pacing.base import OutcomeKind
 from dialer.core.routing import LiveAgent
-from dialer.live.campaign_loop import CampaignLoop, LiveCampaign
-from dialer.live.desk import MAX_CALL_S, DispositionEntry
-from dialer.store import hopper, journeys
+from dialer.live.campaign import LiveCampaign
+from dialer.live.deps import Deps
+from dialer.live.inbox import AgentFound, AgentHungUp, AgentLost, DeskEvent, Disposed
+from dialer.live.outcomes import (
+    DispositionEntry,
+    NextStep,
+    after_dial,
+    after_disposition,
+    unanswered_outcome,
+)
+from dialer.store import calls, hopper, journeys
+from dialer.store.calls import LiveState
 from dialer.store.hopper import LeadStatus, LeasedLead
 from dialer.store.journeys import Journey, utcnow
-
-if TYPE_CHECKING:
-    from dialer.live.runtime import DialerRuntime
+from dialer.telephony.events import (
+    Answered,
+    AnswerKind,
+    BridgeFailed,
+    CallEvent,
+    HungUp,
+    PromptDone,
+    Ringing,
+)
+from dialer.telephony.port import SAFE_HARBOR, Originate
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PROMPT_MAX_S = 30.0  # a safe-harbor prompt that never reports done is cut after this
+RING_GRACE_S = 30.0  # after the ring timeout, a port that stays silent is given up on
+CLOSE_TRIES = 8  # the closing transaction is retried (database outage) with backoff
+
+Event = CallEvent | DeskEvent
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
-class NextStep:
-    """What becomes of the lead after an attempt."""
+class PacingFeed(Protocol):
+    """The campaign loop, as a call reports to it."""
 
-    status: LeadStatus
-    next_attempt_at: dt.datetime | None = None
-    callback_at: dt.datetime | None = None
-    callback_agent_id: int | None = None
+    def dialed(self, attempt_id: int, at_s: float) -> None: ...
+    def resolved(self, attempt_id: int) -> None: ...
+    def observe(self, kind: OutcomeKind, duration_s: float) -> None: ...
 
 
-def after_dial(campaign: LiveCampaign, lead: LeasedLead, outcome: CallState,
-               now: dt.datetime) -> NextStep:
-    """A dial that reached no agent (busy, no answer, machine, failed, abandoned)."""
-    if lead.attempts + 1 >= campaign.compliance.max_attempts_total:
-        return NextStep(status=LeadStatus.EXHAUSTED)
-    delay_s = campaign.compliance.retry_delay_s.get(outcome, 0.0)
-    return NextStep(status=LeadStatus.NEW, next_attempt_at=now + dt.timedelta(seconds=delay_s))
+def call_id_for(campaign_id: int, attempt_id: int) -> str:
+    return f"tm-{campaign_id}-{attempt_id}"
 
 
-def after_disposition(campaign: LiveCampaign, lead: LeasedLead, entry: DispositionEntry,
-                      now: dt.datetime) -> NextStep:
-    """The agent's disposition decides: done, do-not-call, a callback or a retry."""
-    rule = campaign.dispositions.get(entry.code)
-    if rule is not None and rule.adds_to_dnc:
-        return NextStep(status=LeadStatus.DNC)
-    if rule is None or rule.final:
-        return NextStep(status=LeadStatus.DONE)
-    if rule.callback and entry.callback_at is not None:
-        mine = entry.callback_mine and campaign.callbacks.allow_personal
-        return NextStep(status=LeadStatus.NEW, next_attempt_at=entry.callback_at,
-                        callback_at=entry.callback_at,
-                        callback_agent_id=entry.agent_id if mine else None)
-    exhausted = lead.attempts + 1 >= campaign.compliance.max_attempts_total
-    if exhausted or (rule.retry_after_min is not None and lead.attempts >= rule.max_retries):
-        return NextStep(status=LeadStatus.EXHAUSTED)
-    retry_s = 60.0 * (rule.retry_after_min or 0)
-    return NextStep(status=LeadStatus.NEW, next_attempt_at=now + dt.timedelta(seconds=retry_s))
-
-
-async def run_call(
-    rt: DialerRuntime,
-    campaign: LiveCampaign,
-    lead: LeasedLead,
-    *,
-    attempt_id: int,
-    loop: CampaignLoop | None,
-    agent: LiveAgent | None = None,
-    pop: dict[str, Any] | None = None,
-) -> None:
-    """Dial `lead`. `agent` is set in preview mode: that agent is held for this call."""
-    desk, clock = rt.desk, rt.desk.clock
-    journey = Journey(attempt_id=attempt_id, campaign_id=campaign.campaign_id,
-                      lead_id=lead.lead_id, dialer=rt.owner,
-                      mode="preview" if agent is not None else "predictive",
-                      queued_at=utcnow())
-    rt.journeys[attempt_id] = journey
-    pop_task: asyncio.Task[dict[str, Any]] | None = None
-    try:
-        if pop is None:  # built while the phone rings, so the answer finds it ready
-            pop_task = asyncio.create_task(rt.build_pop(campaign, lead, attempt_id),
-                                           name=f"pop-{attempt_id}")
-        journey.dialed_at = utcnow()
-        async with rt.pool.acquire() as conn:
-            await journeys.save(conn, journey)
-        dialed_s = clock()
-        if loop is not None:
-            loop.in_flight[attempt_id] = dialed_s
-
-        def ringing() -> None:
-            journey.ringing_at = utcnow()
-
+async def retrying(what: str, fn: Callable[[], Awaitable[T]], tries: int = CLOSE_TRIES) -> T:
+    """Run `fn`, again after a database outage (backoff 0.2 s doubling to 5 s)."""
+    delay_s = 0.2
+    for i in range(tries):
         try:
-            result = await rt.port.dial(call_id=attempt_id, phone_e164=lead.phone_e164,
-                                        max_ring_s=campaign.compliance.max_ring_s,
-                                        on_ringing=ringing)
-        finally:
-            if loop is not None:
-                loop.in_flight.pop(attempt_id, None)
-        if loop is not None:
-            loop.observe(OutcomeKind(result.outcome.value), clock() - dialed_s)
-        if result.outcome is not CallState.ANSWERED_LIVE:
-            if agent is not None:
-                desk.release(agent)
-                desk.send(agent.agent_id, {"type": "notice",
-                                           "text": f"no live answer: {result.outcome.value}"})
-            await _close(rt, campaign, lead, journey, outcome=result.outcome.value,
-                         step=after_dial(campaign, lead, result.outcome, utcnow()))
-            return
-        journey.answered_at = utcnow()
-        answered_s = clock()
-        if agent is None:
-            agent = await desk.route(campaign.campaign_id,
-                                     window_s=campaign.compliance.connect_window_s)
-        if agent is None:
-            await rt.port.safe_harbor(call_id=attempt_id)
-            if loop is not None:
-                loop.observe(OutcomeKind.ABANDONED, clock() - answered_s)
-            await _close(rt, campaign, lead, journey, outcome=CallState.ABANDONED.value,
-                         step=after_dial(campaign, lead, CallState.ABANDONED, utcnow()))
-            return
-        await rt.port.bridge(call_id=attempt_id, agent_id=agent.agent_id)
-        journey.agent_connected_at = utcnow()
-        journey.agent_id = agent.agent_id
-        connected_s = clock()
-        if pop is None:
-            assert pop_task is not None
-            pop = await pop_task  # normally ready: built while the phone rang
-        call = desk.connect(agent, attempt_id=attempt_id, pop=pop)
-        if loop is not None:
-            loop.observe(OutcomeKind.CONNECTED, connected_s - answered_s)
-        rt.observe_latencies(journey)
-        async with rt.pool.acquire() as conn:  # after the pop went out: off the fast path
-            await journeys.save(conn, journey)
+            return await fn()
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+            if i == tries - 1:
+                raise
+            log.warning("%s: database unreachable, retrying in %.1f s", what, delay_s)
+            await asyncio.sleep(delay_s)
+            delay_s = min(5.0, delay_s * 2)
+    raise AssertionError("unreachable")
+
+
+class _Closed(Exception):
+    """The call's row was closed by another process (it took the call over)."""
+
+
+class CallTask:
+    def __init__(
+        self,
+        deps: Deps,
+        campaign: LiveCampaign,
+        lead: LeasedLead,
+        *,
+        attempt_id: int,
+        feed: PacingFeed | None,
+        agent: LiveAgent | None = None,
+        pop: dict[str, Any] | None = None,
+    ) -> None:
+        self.deps, self.campaign, self.lead = deps, campaign, lead
+        self.attempt_id = attempt_id
+        self.call_id = call_id_for(campaign.campaign_id, attempt_id)
+        self.feed = feed
+        self.agent = agent  # preview: the agent held for this call
+        self.pop = pop
+        self.inbox: asyncio.Queue[Event] = asyncio.Queue()
+        self.journey = Journey(attempt_id=attempt_id, campaign_id=campaign.campaign_id,
+                               lead_id=lead.lead_id, dialer=deps.owner,
+                               mode="preview" if agent is not None else "predictive",
+                               queued_at=utcnow())
+        self.trunk_up = False  # originated and not hung up yet
+        self._pop_task: asyncio.Task[dict[str, Any]] | None = None
+
+    def post(self, event: Event) -> None:
+        self.inbox.put_nowait(event)
+
+    # -- reading the inbox -----------------------------------------------------------------
+    async def _next(self, timeout_s: float | None) -> Event | None:
+        """The next event; None when `timeout_s` passes first."""
+        if timeout_s is not None and timeout_s <= 0:
+            return self._take_nowait()
         try:
-            entry = await asyncio.wait_for(asyncio.shield(call.ended), MAX_CALL_S)
+            async with asyncio.timeout(timeout_s):
+                event = await self.inbox.get()
         except TimeoutError:
-            entry = DispositionEntry(code="no_disposition", agent_id=agent.agent_id)
+            return None
+        self._track(event)
+        return event
+
+    def _take_nowait(self) -> Event | None:
+        try:
+            event = self.inbox.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+        self._track(event)
+        return event
+
+    def _track(self, event: Event) -> None:
+        if isinstance(event, HungUp):
+            self.trunk_up = False
+
+    async def _hangup(self) -> None:
+        if self.trunk_up:
+            self.trunk_up = False
+            await self.deps.port.hangup(self.call_id)
+
+    def _observe(self, kind: OutcomeKind, duration_s: float) -> None:
+        if self.feed is not None:
+            self.feed.observe(kind, duration_s)
+
+    # -- the call --------------------------------------------------------------------------
+    async def run(self) -> None:
+        d, lead, j = self.deps, self.lead, self.journey
+        clock = d.desk.clock
+        if self.pop is None:  # built while the phone rings, so the answer finds it ready
+            self._pop_task = asyncio.create_task(
+                d.build_pop(self.campaign, lead, self.attempt_id), name=f"pop-{self.attempt_id}")
+        try:
+            j.dialed_at = utcnow()
+            async with d.pool.acquire() as conn, conn.transaction():
+                await calls.insert(
+                    conn, attempt_id=self.attempt_id, call_id=self.call_id,
+                    campaign_id=self.campaign.campaign_id, lead_id=lead.lead_id,
+                    customer_id=lead.customer_id, phone_e164=lead.phone_e164, owner=d.owner,
+                    mode=j.mode, dialed_at=j.dialed_at,
+                )  # fmt: skip
+                await journeys.save(conn, j)
+            await self._dial(clock)
+        except asyncio.CancelledError:
+            # Stopping: the trunk goes down now; the call's row stays for recovery.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._hangup())
+            raise
+        except _Closed:
+            log.warning("call %s was closed by another process", self.attempt_id)
+        except Exception:
+            log.exception("call %s (lead %s) failed", self.attempt_id, lead.lead_id)
+            with contextlib.suppress(Exception):
+                await self._hangup()
+            self._let_agent_go()
+            with contextlib.suppress(Exception):
+                await self._close(CallState.FAILED.value,
+                                  after_dial(self.campaign, lead.attempts, CallState.FAILED,
+                                             utcnow()),
+                                  details={"error": "dialer error"})
+        finally:
+            if self._pop_task is not None and not self._pop_task.done():
+                self._pop_task.cancel()
+
+    def _let_agent_go(self) -> None:
+        desk = self.deps.desk
+        if desk.call_of(self.attempt_id) is not None:
+            desk.drop_call(self.attempt_id)
+        elif self.agent is not None:
+            desk.release(self.agent)
+
+    async def _dial(self, clock: Callable[[], float]) -> None:
+        d, campaign, lead, j = self.deps, self.campaign, self.lead, self.journey
+        dialed_s = clock()
+        if self.feed is not None:
+            self.feed.dialed(self.attempt_id, dialed_s)
+        try:
+            self.trunk_up = True
+            await d.port.originate(Originate(
+                call_id=self.call_id, phone_e164=lead.phone_e164,
+                max_ring_s=campaign.compliance.max_ring_s, amd=d.amd,
+            ))  # fmt: skip
+            answer = await self._until_answer()
+        finally:
+            if self.feed is not None:
+                self.feed.resolved(self.attempt_id)
+        if not isinstance(answer, Answered):
+            outcome = (unanswered_outcome(answer.cause) if answer is not None
+                       else CallState.FAILED)
+            if answer is None:
+                await self._hangup()
+            self._observe(OutcomeKind(outcome.value), clock() - dialed_s)
+            await self._no_agent(outcome, f"no live answer: {outcome.value}")
+            return
+        j.answered_at = answer.at
+        if answer.kind is AnswerKind.MACHINE:
+            self._observe(OutcomeKind.ANSWERED_MACHINE, clock() - dialed_s)
+            await self._hangup()
+            await self._no_agent(CallState.ANSWERED_MACHINE, "an answering machine answered")
+            return
+        self._observe(OutcomeKind.ANSWERED_LIVE, clock() - dialed_s)
+        answered_s = clock()
+        async with d.pool.acquire() as conn:
+            await calls.set_state(conn, attempt_id=self.attempt_id, owner=d.owner,
+                                  state=LiveState.ANSWERED)
+        agent = await self._find_agent(answered_s + campaign.compliance.connect_window_s)
+        if agent is None:
+            return
+        await self._talk(agent, answered_s, clock)
+
+    async def _no_agent(self, outcome: CallState, text: str) -> None:
+        """The call ended before reaching an agent; a preview agent is free again."""
+        if self.agent is not None:
+            self.deps.desk.release(self.agent)
+            self.deps.desk.notice(self.agent.agent_id, "no_live_answer", text)
+        await self._close(outcome.value,
+                          after_dial(self.campaign, self.lead.attempts, outcome, utcnow()))
+
+    async def _until_answer(self) -> Answered | HungUp | None:
+        limit_s = self.campaign.compliance.max_ring_s + RING_GRACE_S
+        while True:
+            event = await self._next(limit_s)
+            if event is None:
+                log.warning("call %s: no answer nor hang-up from telephony", self.attempt_id)
+                return None
+            if isinstance(event, Ringing):
+                self.journey.ringing_at = event.at
+            elif isinstance(event, Answered | HungUp):
+                return event
+
+    async def _find_agent(self, deadline_s: float) -> LiveAgent | None:
+        """Route the live answer within the connect window; else abandon it."""
+        d, clock = self.deps, self.deps.desk.clock
+        cid = self.campaign.campaign_id
+        agent = self.agent or d.desk.route(cid, self.attempt_id)
+        while agent is None:
+            event = await self._next(deadline_s - clock())
+            if event is None:
+                d.desk.stop_waiting(cid, self.attempt_id)
+                found = self._take_nowait()  # an agent may have been posted just now
+                if isinstance(found, AgentFound):
+                    agent = found.agent
+                    break
+                await self._abandon(deadline_s, "no agent within the connect window")
+                return None
+            if isinstance(event, AgentFound):
+                agent = event.agent
+            elif isinstance(event, HungUp):
+                d.desk.stop_waiting(cid, self.attempt_id)
+                await self._abandon(deadline_s, "the customer hung up before an agent came",
+                                    play=False)
+                return None
+        await d.port.bridge(self.call_id, agent_id=agent.agent_id)
+        return agent
+
+    async def _abandon(self, answered_deadline_s: float, why: str, *, play: bool = True) -> None:
+        """No agent: the identification message, hang up, an abandoned attempt."""
+        d = self.deps
+        window_s = self.campaign.compliance.connect_window_s
+        self._observe(OutcomeKind.ABANDONED, d.desk.clock() - (answered_deadline_s - window_s))
+        if play and self.trunk_up:
+            await d.port.play(self.call_id, SAFE_HARBOR)
+            started = d.desk.clock()
+            while self.trunk_up:
+                event = await self._next(PROMPT_MAX_S - (d.desk.clock() - started))
+                if event is None or isinstance(event, PromptDone | HungUp):
+                    break
+        await self._hangup()
+        await self._close(CallState.ABANDONED.value,
+                          after_dial(self.campaign, self.lead.attempts, CallState.ABANDONED,
+                                     utcnow()),
+                          details={"why": why})
+
+    async def _talk(self, agent: LiveAgent, answered_s: float,
+                    clock: Callable[[], float]) -> None:
+        d, j = self.deps, self.journey
+        j.agent_connected_at = utcnow()
+        j.agent_id = agent.agent_id
+        connected_s = clock()
+        pop = self.pop
+        if pop is None:
+            assert self._pop_task is not None
+            pop = await self._pop_task  # normally ready: built while the phone rang
+        d.desk.connect(agent, attempt_id=self.attempt_id, campaign_id=self.campaign.campaign_id,
+                       pop=pop)
+        self._observe(OutcomeKind.CONNECTED, connected_s - answered_s)
+        for name, seconds in journeys.latencies(j).items():
+            if name != journeys.ANSWER_TO_SCREEN_POP:  # observed when the ack arrives
+                d.observe(name, seconds)
+        async with d.pool.acquire() as conn:  # after the pop went out: off the fast path
+            await calls.set_state(conn, attempt_id=self.attempt_id, owner=d.owner,
+                                  state=LiveState.CONNECTED, agent_id=agent.agent_id, pop=pop)
+            await journeys.save(conn, j)
+        hung_s: float | None = None
+        entry: DispositionEntry | None = None
+        deadline_s = connected_s + d.max_call_s
+        while entry is None:
+            event = await self._next(deadline_s - clock())
+            if event is None:
+                entry = DispositionEntry(code="no_disposition", agent_id=agent.agent_id)
+                d.desk.drop_call(self.attempt_id)
+            elif isinstance(event, BridgeFailed):
+                await self._bridge_failed(agent, event.reason, answered_s)
+                return
+            elif isinstance(event, HungUp | AgentHungUp | AgentLost):
+                if isinstance(event, HungUp):
+                    d.desk.talk_ended(self.attempt_id, code="customer_hung_up",
+                                      text="The customer hung up")
+                await self._hangup()
+                if hung_s is None:
+                    hung_s = clock()
+                    async with d.pool.acquire() as conn:
+                        await calls.set_state(conn, attempt_id=self.attempt_id, owner=d.owner,
+                                              state=LiveState.WRAP_UP)
+            elif isinstance(event, Disposed):
+                entry = event.entry
+        await self._hangup()
         ended_s = clock()
-        await rt.port.hangup(call_id=attempt_id)
-        if loop is not None:
-            hung_s = call.hung_up_s if call.hung_up_s is not None else ended_s
-            loop.observe(OutcomeKind.TALK_ENDED, hung_s - connected_s)
-            loop.observe(OutcomeKind.WRAP_ENDED, ended_s - hung_s)
-        if call.acked.done():
-            journey.pop_acked_at = call.acked.result()
-        await _close(rt, campaign, lead, journey, outcome=CallState.ANSWERED_LIVE.value,
-                     step=after_disposition(campaign, lead, entry, utcnow()), entry=entry)
-    except asyncio.CancelledError:
-        raise  # shutting down: the lease lapses and the lead comes back
-    except Exception:
-        log.exception("call %s (lead %s) failed", attempt_id, lead.lead_id)
-        if agent is not None:
-            desk.release(agent)
-    finally:
-        rt.journeys.pop(attempt_id, None)
-        if pop_task is not None and not pop_task.done():
-            pop_task.cancel()
+        hung_s = ended_s if hung_s is None else hung_s
+        self._observe(OutcomeKind.TALK_ENDED, hung_s - connected_s)
+        self._observe(OutcomeKind.WRAP_ENDED, ended_s - hung_s)
+        step = after_disposition(self.campaign, self.lead, entry, utcnow())
+        await self._close(CallState.ANSWERED_LIVE.value, step, entry=entry)
 
+    async def _bridge_failed(self, agent: LiveAgent, reason: str, answered_s: float) -> None:
+        """The agent got the pop but the call could not be joined to their phone: the
+        customer hears the identification message; the agent is free again."""
+        d = self.deps
+        d.desk.drop_call(self.attempt_id)
+        d.desk.notice(agent.agent_id, "bridge_failed",
+                      f"The call could not be connected to your phone ({reason})")
+        self.journey.agent_connected_at = None
+        self.journey.agent_id = None
+        await self._abandon(answered_s + self.campaign.compliance.connect_window_s,
+                            f"bridge failed: {reason}")
 
-async def _close(
-    rt: DialerRuntime,
-    campaign: LiveCampaign,
-    lead: LeasedLead,
-    journey: Journey,
-    *,
-    outcome: str,
-    step: NextStep,
-    entry: DispositionEntry | None = None,
-) -> None:
-    """One transaction: the attempt on the customer's timeline, the journey, the lead."""
-    journey.outcome = entry.code if entry is not None else outcome
-    journey.ended_at = utcnow()
-    details: dict[str, Any] = {"lead_id": lead.lead_id, "dialer": rt.owner,
-                               "mode": journey.mode}
-    if entry is not None:
-        details["note"] = entry.note
-        if entry.callback_at is not None:
-            details["callback_at"] = entry.callback_at.isoformat()
-            details["callback_mine"] = step.callback_agent_id is not None
-    async with rt.pool.acquire() as conn, conn.transaction():
-        await contacts.record_attempt(conn, contacts.Attempt(
-            attempt_id=journey.attempt_id, customer_id=lead.customer_id,
-            campaign_id=campaign.campaign_id, phone_e164=lead.phone_e164,
-            at=journey.dialed_at or journey.queued_at, outcome=outcome,
-            disposition=entry.code if entry is not None else None, agent_id=journey.agent_id,
-            details=details,
-        ))  # fmt: skip
-        await journeys.save(conn, journey)
-        if step.status is LeadStatus.DNC:
-            # through crm, which writes the audit row beside the do-not-call entry
-            await dnc.add_internal(
-                conn, phone_e164=lead.phone_e164,
-                source=f"agent {journey.agent_id} on attempt {journey.attempt_id}",
-                actor=f"agent:{journey.agent_id}",
-            )  # fmt: skip
-        kept = await hopper.finish(
-            conn, lead_id=lead.lead_id, owner=rt.owner, status=step.status, outcome=outcome,
-            next_attempt_at=step.next_attempt_at, callback_at=step.callback_at,
-            callback_agent_id=step.callback_agent_id,
-        )  # fmt: skip
-        if not kept:
-            log.warning("lead %s: lease lost before attempt %s ended", lead.lead_id,
-                        journey.attempt_id)
+    # -- closing ---------------------------------------------------------------------------
+    async def _close(
+        self,
+        outcome: str,
+        step: NextStep,
+        *,
+        entry: DispositionEntry | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """One transaction: the attempt on the customer's timeline, the journey, the lead,
+        and the call's row gone."""
+        d, lead, j = self.deps, self.lead, self.journey
+        j.outcome = entry.code if entry is not None else outcome
+        j.ended_at = utcnow()
+        info: dict[str, Any] = {"lead_id": lead.lead_id, "dialer": d.owner, "mode": j.mode,
+                                **(details or {})}
+        if entry is not None:
+            info["note"] = entry.note
+            if entry.callback_at is not None:
+                info["callback_at"] = entry.callback_at.isoformat()
+                info["callback_mine"] = step.callback_agent_id is not None
+
+        async def write() -> None:
+            async with d.pool.acquire() as conn, conn.transaction():
+                if not await calls.delete(conn, attempt_id=self.attempt_id, owner=d.owner):
+                    raise _Closed(str(self.attempt_id))
+                await contacts.record_attempt(conn, contacts.Attempt(
+                    attempt_id=self.attempt_id, customer_id=lead.customer_id,
+                    campaign_id=self.campaign.campaign_id, phone_e164=lead.phone_e164,
+                    at=j.dialed_at or j.queued_at, outcome=outcome,
+                    disposition=entry.code if entry is not None else None,
+                    agent_id=j.agent_id, details=info,
+                ))  # fmt: skip
+                await journeys.save(conn, j)
+                if step.status is LeadStatus.DNC:
+                    # through crm, which writes the audit row beside the do-not-call entry
+                    await dnc.add_internal(
+                        conn, phone_e164=lead.phone_e164,
+                        source=f"agent {j.agent_id} on attempt {self.attempt_id}",
+                        actor=f"agent:{j.agent_id}",
+                    )  # fmt: skip
+                kept = await hopper.finish(
+                    conn, lead_id=lead.lead_id, owner=d.owner, status=step.status,
+                    outcome=outcome, next_attempt_at=step.next_attempt_at,
+                    callback_at=step.callback_at, callback_agent_id=step.callback_agent_id,
+                )  # fmt: skip
+                if not kept:
+                    log.warning("lead %s: lease lost before attempt %s ended", lead.lead_id,
+                                self.attempt_id)
+
+        await retrying(f"closing call {self.attempt_id}", write)

@@ -1,30 +1,32 @@
-"""A running campaign as the live dialer needs it, and its pacing loop."""
+"""One campaign's pacing loop, run only while its process holds the campaign's advisory
+lock (on `lock_conn`; closing that connection, or the process dying, frees it).
+
+Each tick: the snapshot from the desk, the planner (strategy, trunk ceiling, abandon cap),
+then lease, screen and dial. Calls report their outcomes back (`observe`), exactly as the
+simulator's calls do.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import asyncpg
 
 from crm import contacts
 from dialer.core.abandon import AbandonWindow, AnswerKind
 from dialer.core.agents import AgentState
-from dialer.core.compliance import ComplianceSettings, Refusal, Rule, cap_dials
-from dialer.core.pacing.base import Outcome, OutcomeKind, OutcomeStats, PacingSettings, Snapshot
+from dialer.core.compliance import Refusal, Rule, cap_dials
+from dialer.core.pacing.base import Outcome, OutcomeKind, OutcomeStats, Snapshot
 from dialer.core.pacing.registry import load_strategy
-from dialer.core.timezones import CallingWindow
+from dialer.live.campaign import LiveCampaign, load_live_campaign
+from dialer.live.deps import Deps
 from dialer.store import hopper
-from dialer.store.campaigns import Campaign, get_campaign
-from dialer.store.campaigns_config import CallbacksIn, DispositionIn
+from dialer.store.hopper import LeasedLead
 from dialer.store.journeys import utcnow
-
-if TYPE_CHECKING:
-    from dialer.live.runtime import DialerRuntime
 
 log = logging.getLogger(__name__)
 
@@ -32,74 +34,49 @@ MAX_LINES_PER_AGENT = 10  # trunk ceiling, whatever a strategy asks (as in the s
 RELOAD_S = 2.0  # re-read the campaign's status and settings this often
 CAP_REFUSAL_EVERY_S = 60.0  # record an abandon-cap hold-back at most this often
 
-
-@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
-class LiveCampaign:
-    campaign_id: int
-    name: str
-    status: str
-    strategy: str
-    pacing: PacingSettings
-    compliance: ComplianceSettings
-    window: CallingWindow  # the campaign's own hours, on top of the legal ones
-    script: str
-    data_source_line: str
-    dispositions: dict[str, DispositionIn]
-    callbacks: CallbacksIn
-
-
-def live_campaign(campaign: Campaign) -> LiveCampaign:
-    cfg = campaign.config
-    c = cfg.compliance
-    pacing_fields = {k: v for k, v in cfg.pacing_settings.items() if v is not None}
-    pacing = PacingSettings(**{
-        **pacing_fields, "abandon_cap": c.abandon_cap, "connect_window_s": c.connect_window_s,
-        "max_ring_s": c.ring_timeout_s,
-    })  # fmt: skip
-    compliance = ComplianceSettings(
-        abandon_cap=c.abandon_cap, uk_mode=c.uk_mode, abandon_window_s=c.abandon_window_s,
-        connect_window_s=c.connect_window_s, max_ring_s=c.ring_timeout_s,
-        night_calling=c.night_calling, require_marketing_consent=c.require_marketing_consent,
-        max_attempts_total=c.max_attempts_total, max_attempts_per_day=c.max_attempts_per_day,
-        default_tz=cfg.calling_window.tz,
-    )  # fmt: skip
-    return LiveCampaign(
-        campaign_id=campaign.id, name=cfg.name, status=campaign.status.value,
-        strategy=cfg.pacing_strategy, pacing=pacing, compliance=compliance,
-        window=CallingWindow(start=cfg.calling_window.start, end=cfg.calling_window.end),
-        script=cfg.script, data_source_line=cfg.data_source_line,
-        dispositions={d.code: d for d in cfg.dispositions}, callbacks=cfg.callbacks,
-    )  # fmt: skip
-
-
-async def load_live_campaign(conn: asyncpg.Connection, campaign_id: int) -> LiveCampaign:
-    return live_campaign(await get_campaign(conn, campaign_id=campaign_id))
+StartCall = Callable[[LiveCampaign, LeasedLead, int, "CampaignLoop"], None]
 
 
 class CampaignLoop:
-    """One campaign's pacing loop. It runs only while its process holds the campaign's
-    advisory lock on `lock_conn`; closing that connection (or the process dying) frees it."""
-
     def __init__(
-        self, runtime: DialerRuntime, campaign: LiveCampaign, lock_conn: asyncpg.Connection
+        self,
+        deps: Deps,
+        campaign: LiveCampaign,
+        lock_conn: asyncpg.Connection,
+        *,
+        start_call: StartCall,
+        stopping: asyncio.Event,
+        tick_s: float = 1.0,
+        idle_release_s: float | None = None,
     ) -> None:
-        self.rt = runtime
+        self.deps = deps
         self.campaign = campaign
         self.lock_conn = lock_conn
+        self.start_call = start_call
+        self.stopping = stopping
+        self.tick_s = tick_s
+        self.idle_release_s = idle_release_s  # give the campaign up with no agents reachable
         self.strategy = load_strategy(campaign.strategy, campaign.pacing)
         self.window = AbandonWindow(window_s=campaign.compliance.window_s,
                                     uk_mode=campaign.compliance.uk_mode)
-        self.in_flight: dict[int, float] = {}  # attempt id -> dial time (monotonic)
+        self.in_flight: dict[int, float] = {}  # attempt id -> dial time (clock)
         self.dials = 0
-        self._last_cap_refusal_s = 0.0
+        self.paused_for: str | None = None  # why no dials go out now (outage)
+        self._last_cap_refusal_s = -CAP_REFUSAL_EVERY_S
 
     @property
     def campaign_id(self) -> int:
         return self.campaign.campaign_id
 
-    # -- what the calls report -------------------------------------------------------------
+    # -- what the calls report (PacingFeed) ------------------------------------------------
+    def dialed(self, attempt_id: int, at_s: float) -> None:
+        self.in_flight[attempt_id] = at_s
+
+    def resolved(self, attempt_id: int) -> None:
+        self.in_flight.pop(attempt_id, None)
+
     def observe(self, kind: OutcomeKind, duration_s: float) -> None:
-        self.strategy.observe(Outcome(kind=kind, at_s=self.rt.desk.clock(),
+        self.strategy.observe(Outcome(kind=kind, at_s=self.deps.desk.clock(),
                                       duration_s=duration_s))
         answer = {OutcomeKind.CONNECTED: AnswerKind.CONNECTED,
                   OutcomeKind.ABANDONED: AnswerKind.ABANDONED,
@@ -109,21 +86,33 @@ class CampaignLoop:
 
     # -- the loop --------------------------------------------------------------------------
     async def run(self) -> None:
+        clock = self.deps.desk.clock
         try:
             await self._seed_window()
-            next_reload_s = self.rt.desk.clock() + RELOAD_S
-            while not self.rt.stopping.is_set():
+            next_reload_s = clock() + RELOAD_S
+            idle_since_s: float | None = None
+            while not self.stopping.is_set():
                 if self.lock_conn.is_closed():
                     log.warning("campaign %s: lost the lock connection", self.campaign_id)
                     return
-                if self.rt.desk.clock() >= next_reload_s:
-                    next_reload_s = self.rt.desk.clock() + RELOAD_S
+                if clock() >= next_reload_s:
+                    next_reload_s = clock() + RELOAD_S
                     if not await self._reload():
                         return
-                await self.tick()
+                if self.idle_release_s is not None:
+                    if self.deps.desk.reachable(self.campaign_id) or self.in_flight:
+                        idle_since_s = None
+                    elif idle_since_s is None:
+                        idle_since_s = clock()
+                    elif clock() - idle_since_s >= self.idle_release_s:
+                        log.info("campaign %s: no agent reachable here; giving it up",
+                                 self.campaign_id)
+                        return
+                if self.paused_for is None:
+                    await self.tick()
                 try:
-                    async with asyncio.timeout(self.rt.tick_s):
-                        await self.rt.stopping.wait()
+                    async with asyncio.timeout(self.tick_s):
+                        await self.stopping.wait()
                 except TimeoutError:
                     pass
         finally:
@@ -132,7 +121,7 @@ class CampaignLoop:
 
     async def _seed_window(self) -> None:
         since = utcnow() - dt.timedelta(seconds=self.window.window_s)
-        async with self.rt.pool.acquire() as conn:
+        async with self.deps.pool.acquire() as conn:
             answers = await contacts.campaign_answers_since(conn, campaign_id=self.campaign_id,
                                                             since=since)
         kinds = {"answered_live": AnswerKind.CONNECTED, "abandoned": AnswerKind.ABANDONED,
@@ -141,7 +130,7 @@ class CampaignLoop:
             self.window.record(kinds[outcome], at_s=at_s)
 
     async def _reload(self) -> bool:
-        async with self.rt.pool.acquire() as conn:
+        async with self.deps.pool.acquire() as conn:
             fresh = await load_live_campaign(conn, self.campaign_id)
         if fresh.status != "running":
             return False
@@ -151,8 +140,9 @@ class CampaignLoop:
         return True
 
     def snapshot(self) -> Snapshot:
-        now = self.rt.desk.clock()
-        agents = self.rt.desk.agents_on(self.campaign_id)
+        desk = self.deps.desk
+        now = desk.clock()
+        agents = desk.agents_on(self.campaign_id)
         counts = self.window.counts(time.time())
 
         def since(state: AgentState) -> tuple[float, ...]:
@@ -160,13 +150,13 @@ class CampaignLoop:
 
         return Snapshot(
             now_s=now,
-            ready_s=tuple(now - a.core.ready_since_s for a in agents if a.routable),
+            ready_s=tuple(now - a.core.ready_since_s for a in agents if desk.routable(a)),
             reserved=sum(1 for a in agents if a.state is AgentState.RESERVED),
             on_call_s=since(AgentState.ON_CALL),
             wrap_up_s=since(AgentState.WRAP_UP),
             paused=sum(1 for a in agents if a.state is AgentState.PAUSED),
             ringing_s=tuple(now - t for t in self.in_flight.values()),
-            waiting_s=self.rt.desk.waiting_s(self.campaign_id),
+            waiting_s=desk.waiting_s(self.campaign_id),
             stats=OutcomeStats(dials=self.dials, live_answers=counts.live_answers,
                                machines=counts.machines, abandoned=counts.abandoned),
             settings=self.campaign.pacing,
@@ -177,34 +167,35 @@ class CampaignLoop:
             return  # preview campaigns: agents ask for each lead from their desktop
         snap = self.snapshot()
         wanted = self.strategy.calls_to_place(snap)
-        ceiling = MAX_LINES_PER_AGENT * snap.logged_in - len(self.in_flight)
+        ceiling = min(MAX_LINES_PER_AGENT * snap.logged_in - len(self.in_flight),
+                      self.deps.port.capacity())
         wanted = max(0, min(wanted, ceiling))
         rate = self.window.rate(time.time())
         count, capped = cap_dials(wanted, free_lines=snap.free_lines, abandon_rate=rate,
                                   cap=self.campaign.compliance.abandon_cap)
-        async with self.rt.pool.acquire() as conn:
+        d = self.deps
+        async with d.pool.acquire() as conn:
             if capped is not None:
                 await self._record_cap(conn, capped)
             if count <= 0:
                 return
             now = utcnow()
-            leased = await hopper.lease_leads(
-                conn, campaign_id=self.campaign_id, owner=self.rt.owner, count=count, now=now,
-                lease_s=self.rt.lease_s,
-            )  # fmt: skip
-            allowed = await hopper.screen(
-                conn, leads=leased, settings=self.campaign.compliance, owner=self.rt.owner,
-                now=now, campaign_window=self.campaign.window,
-            )  # fmt: skip
-        ids = await self.rt.next_attempt_ids(len(allowed))
+            leased = await hopper.lease_leads(conn, campaign_id=self.campaign_id,
+                                              owner=d.owner, count=count, now=now,
+                                              lease_s=d.lease_s)
+            allowed = await hopper.screen(conn, leads=leased, settings=self.campaign.compliance,
+                                          owner=d.owner, now=now,
+                                          campaign_window=self.campaign.window)
+            ids = await contacts.reserve_attempt_ids(conn, count=len(allowed))
         for lead, attempt_id in zip(allowed, ids, strict=True):
             self.dials += 1
-            self.rt.start_call(self.campaign, lead, attempt_id=attempt_id, loop=self)
+            self.start_call(self.campaign, lead, attempt_id, self)
 
     async def _record_cap(self, conn: asyncpg.Connection, refusal: Refusal) -> None:
-        now_s = self.rt.desk.clock()
+        now_s = self.deps.desk.clock()
         if now_s - self._last_cap_refusal_s < CAP_REFUSAL_EVERY_S:
             return
         self._last_cap_refusal_s = now_s
         await conn.execute(hopper.Q["insert_refusal"], self.campaign_id, None,
                            Rule.ABANDON_CAP.value, refusal.detail)
+

@@ -1,16 +1,14 @@
-"""The live desk: agents on this process's campaigns, the calls waiting for them, and the
-messages that go to their desktops.
+"""The live desk: the agents of the campaigns this process runs, the live answers waiting
+for them, and the messages that go to their desktops.
 
-One desk per process, shared by the campaign loops (which route answers to agents) and the
-agents' websockets (which report ready, pause, pop acknowledged, hang-up, disposition).
-It imports no web framework: the server hands it a `send(agent_id, message)` function.
-Across processes the same messages would travel over PostgreSQL LISTEN/NOTIFY (see
-docs/live-dialer.md); one process runs it fully.
+It imports no web framework and no telephony: what it must tell others it tells through
+callables the runtime hands it — `send(agent_id, message)` to a desktop, `post(attempt_id,
+event)` to a call's task, `want_leg(agent_id)` to ask telephony for an agent's phone leg.
+An agent is routable only while a desktop is connected **and** their phone leg is up.
 """
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import dataclasses
 import datetime as dt
@@ -21,33 +19,26 @@ from typing import Any
 from dialer.core.agents import Agent, AgentState
 from dialer.core.routing import LiveAgent, longest_idle
 from dialer.errors import AgentNotLoggedIn, IllegalTransition, NoSuchCall
+from dialer.live.inbox import AgentFound, AgentHungUp, AgentLost, DeskEvent, Disposed
+from dialer.live.outcomes import DispositionEntry
 from dialer.store.journeys import utcnow
 
 Message = dict[str, Any]
 Send = Callable[[int, Message], None]
+Post = Callable[[int, DeskEvent], None]
 
 PAUSE_REASONS = ("break", "lunch", "training", "meeting", "technical", "disconnected")
-MAX_CALL_S = 3600.0  # a call with no disposition after this is closed without one
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
-class DispositionEntry:
-    code: str  # one of the campaign's disposition codes (checked by the caller)
-    agent_id: int
-    callback_at: dt.datetime | None = None
-    callback_mine: bool = False  # own callback: only this agent gets it back
-    note: str = ""
 
 
 @dataclasses.dataclass(kw_only=True, slots=True)
-class LiveCall:
-    """What the desk tracks for a call bridged to an agent."""
+class DeskCall:
+    """What the desk tracks for a call on an agent (talking or wrapping up)."""
 
     attempt_id: int
     agent_id: int
-    acked: asyncio.Future[dt.datetime]
-    ended: asyncio.Future[DispositionEntry]
-    hung_up_s: float | None = None
+    campaign_id: int
+    acked_at: dt.datetime | None = None
+    recovered: bool = False  # its process died: only the disposition is left to do
 
 
 class LiveDesk:
@@ -57,12 +48,16 @@ class LiveDesk:
         self.agents: dict[int, LiveAgent] = {}
         self.clock = clock
         self.send: Send = send or (lambda agent_id, message: None)
-        self._waiting: dict[int, collections.deque[tuple[asyncio.Future[LiveAgent], float]]] = (
-            collections.defaultdict(collections.deque)
-        )
-        self._calls: dict[int, LiveCall] = {}
+        self.post: Post = lambda attempt_id, event: None
+        self.want_leg: Callable[[int], None] = lambda agent_id: None
+        self.drop_leg: Callable[[int], None] = lambda agent_id: None
+        self.legs: set[int] = set()  # agents whose phone leg is up
         self.on_ack: Callable[[int, dt.datetime], None] | None = None
         self.on_order: Callable[[int, int, float], None] | None = None
+        self.on_recovered_disposition: Callable[[DeskCall, DispositionEntry], None] | None = None
+        # live answers waiting for an agent, per campaign: attempt id -> since (clock)
+        self._waiting: dict[int, dict[int, float]] = collections.defaultdict(dict)
+        self._calls: dict[int, DeskCall] = {}
 
     # -- the agent's side ------------------------------------------------------------------
     def attach(self, agent_id: int, username: str) -> LiveAgent:
@@ -73,8 +68,9 @@ class LiveDesk:
                               core=Agent(agent_id, at_s=self.clock()))
             self.agents[agent_id] = agent
         agent.connections += 1
-        if agent.state is AgentState.READY:
-            self._offer(agent)
+        if agent.state is not AgentState.OFFLINE and agent_id not in self.legs:
+            self.want_leg(agent_id)
+        self._offer(agent)
         return agent
 
     def detach(self, agent_id: int) -> None:
@@ -93,11 +89,15 @@ class LiveDesk:
         agent = self.agent(agent_id)
         if agent.attempt_id is not None:
             raise IllegalTransition("set a disposition for the last call first")
+        if agent.state is AgentState.RESERVED:
+            raise IllegalTransition("a call is being connected to you")
         if agent.state is not AgentState.READY:
             agent.core.transition(AgentState.READY, at_s=self.clock())
         agent.campaign_id = campaign_id
         agent.preview = preview
         agent.preview_lead = None
+        if agent_id not in self.legs:
+            self.want_leg(agent_id)
         self._offer(agent)
         self.push_state(agent)
         return agent
@@ -108,6 +108,8 @@ class LiveDesk:
             raise IllegalTransition(f"unknown pause reason {reason!r}")
         if agent.attempt_id is not None:
             raise IllegalTransition("set a disposition for the last call first")
+        if agent.state is AgentState.RESERVED:
+            raise IllegalTransition("a call is being connected to you")
         if agent.state is AgentState.PAUSED:
             agent.core.pause_reason = reason
         else:
@@ -118,27 +120,30 @@ class LiveDesk:
 
     def logout(self, agent_id: int) -> None:
         agent = self.agent(agent_id)
+        if agent.attempt_id is not None or agent.state is AgentState.RESERVED:
+            raise IllegalTransition("finish the call first")
         if agent.state is not AgentState.OFFLINE:
             agent.core.transition(AgentState.OFFLINE, at_s=self.clock())
+        if agent_id in self.legs:
+            self.drop_leg(agent_id)
         self.push_state(agent)
 
     def ack(self, agent_id: int, attempt_id: int) -> dt.datetime:
         """The browser shows the screen pop. Returns when that was recorded."""
         call = self._call_of(agent_id, attempt_id)
-        at = utcnow()
-        if not call.acked.done():
-            call.acked.set_result(at)
+        if call.acked_at is None:
+            call.acked_at = utcnow()
             if self.on_ack is not None:
-                self.on_ack(attempt_id, at)
-        return call.acked.result()
+                self.on_ack(attempt_id, call.acked_at)
+        return call.acked_at
 
     def hangup(self, agent_id: int, attempt_id: int) -> LiveAgent:
-        """The agent ends the conversation: wrap-up starts."""
-        call = self._call_of(agent_id, attempt_id)
+        """The agent ends the conversation: wrap-up starts, the trunk goes down."""
+        self._call_of(agent_id, attempt_id)
         agent = self.agent(agent_id)
         if agent.state is AgentState.ON_CALL:
             agent.core.transition(AgentState.WRAP_UP, at_s=self.clock())
-            call.hung_up_s = self.clock()
+            self.post(attempt_id, AgentHungUp(agent_id=agent_id))
         self.push_state(agent)
         return agent
 
@@ -150,12 +155,14 @@ class LiveDesk:
         agent = self.agent(entry.agent_id)
         if agent.state is AgentState.ON_CALL:
             agent.core.transition(AgentState.WRAP_UP, at_s=self.clock())
-            call.hung_up_s = self.clock()
         if agent.state is not AgentState.WRAP_UP:
             raise IllegalTransition(f"agent is {agent.state.value}, not wrapping up")
-        if not call.ended.done():
-            call.ended.set_result(entry)
         del self._calls[attempt_id]
+        if call.recovered:
+            if self.on_recovered_disposition is not None:
+                self.on_recovered_disposition(call, entry)
+        else:
+            self.post(attempt_id, Disposed(entry=entry))
         agent.attempt_id = None
         agent.pop = None
         if pause_reason:
@@ -172,43 +179,69 @@ class LiveDesk:
         if self.on_order is not None:
             self.on_order(attempt_id, order_id, submit_s)
 
-    def _call_of(self, agent_id: int, attempt_id: int) -> LiveCall:
+    def call_of(self, attempt_id: int) -> DeskCall | None:
+        return self._calls.get(attempt_id)
+
+    def _call_of(self, agent_id: int, attempt_id: int) -> DeskCall:
         call = self._calls.get(attempt_id)
         if call is None or call.agent_id != agent_id:
             raise NoSuchCall(str(attempt_id))
         return call
 
+    # -- the telephony side ----------------------------------------------------------------
+    def leg_up(self, agent_id: int) -> None:
+        self.legs.add(agent_id)
+        agent = self.agents.get(agent_id)
+        if agent is not None:
+            self._offer(agent)
+            self.push_state(agent)
+
+    def leg_down(self, agent_id: int, reason: str) -> None:
+        """The agent's phone leg dropped: no calls until it is back (telephony is asked
+        again while they are logged in); a call on it ends, the agent wraps it up."""
+        self.legs.discard(agent_id)
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            return
+        if agent.attempt_id is not None and agent.state is AgentState.ON_CALL:
+            agent.core.transition(AgentState.WRAP_UP, at_s=self.clock())
+            self.post(agent.attempt_id, AgentLost(agent_id=agent_id, reason=reason))
+            self.notice(agent_id, "phone_dropped", f"Your phone line dropped ({reason})")
+        if agent.state is not AgentState.OFFLINE:
+            self.want_leg(agent_id)
+        self.push_state(agent)
+
     # -- the dialer's side -----------------------------------------------------------------
+    def routable(self, agent: LiveAgent) -> bool:
+        return agent.routable and agent.agent_id in self.legs
+
     def agents_on(self, campaign_id: int) -> list[LiveAgent]:
         return [a for a in self.agents.values()
                 if a.campaign_id == campaign_id and a.state is not AgentState.OFFLINE]
 
+    def reachable(self, campaign_id: int) -> int:
+        """Agents of this campaign with a desktop connected."""
+        return sum(1 for a in self.agents_on(campaign_id) if a.connections > 0)
+
     def waiting_s(self, campaign_id: int) -> tuple[float, ...]:
         now = self.clock()
-        return tuple(now - since for fut, since in self._waiting.get(campaign_id, ())
-                     if not fut.done())
+        return tuple(now - since for since in self._waiting.get(campaign_id, {}).values())
 
-    async def route(self, campaign_id: int, *, window_s: float) -> LiveAgent | None:
-        """A live answer: the longest-idle ready agent, reserved; or, when none is free,
-        the first to become ready within the connect window; else None (abandon)."""
-        agent = longest_idle(self.agents.values(), campaign_id)
+    def route(self, campaign_id: int, attempt_id: int) -> LiveAgent | None:
+        """A live answer: the longest-idle routable agent, reserved now; or None, and the
+        call waits: the first agent to become ready is reserved and posted to the call
+        (`AgentFound`) until `stop_waiting`."""
+        agent = longest_idle((a for a in self.agents.values() if a.agent_id in self.legs),
+                             campaign_id)
         if agent is not None:
             agent.core.transition(AgentState.RESERVED, at_s=self.clock())
+            self.push_state(agent)
             return agent
-        fut: asyncio.Future[LiveAgent] = asyncio.get_running_loop().create_future()
-        entry = (fut, self.clock())
-        queue = self._waiting[campaign_id]
-        queue.append(entry)
-        try:
-            async with asyncio.timeout(window_s):
-                return await fut
-        except TimeoutError:
-            if fut.done() and not fut.cancelled():
-                return fut.result()
-            return None
-        finally:
-            if entry in queue:
-                queue.remove(entry)
+        self._waiting[campaign_id][attempt_id] = self.clock()
+        return None
+
+    def stop_waiting(self, campaign_id: int, attempt_id: int) -> None:
+        self._waiting.get(campaign_id, {}).pop(attempt_id, None)
 
     def reserve(self, agent: LiveAgent) -> None:
         """Preview mode: hold this agent for the call they asked for."""
@@ -222,31 +255,88 @@ class LiveDesk:
             self._offer(agent)
         self.push_state(agent)
 
-    def connect(self, agent: LiveAgent, *, attempt_id: int, pop: Message) -> LiveCall:
+    def connect(self, agent: LiveAgent, *, attempt_id: int, campaign_id: int,
+                pop: Message) -> None:
         """The callee is bridged to the agent: on call, the screen pop goes out."""
-        loop = asyncio.get_running_loop()
         agent.core.transition(AgentState.ON_CALL, at_s=self.clock())
         agent.attempt_id = attempt_id
         agent.pop = pop
         agent.preview_lead = None
-        call = LiveCall(attempt_id=attempt_id, agent_id=agent.agent_id,
-                     acked=loop.create_future(), ended=loop.create_future())
-        self._calls[attempt_id] = call
+        self._calls[attempt_id] = DeskCall(attempt_id=attempt_id, agent_id=agent.agent_id,
+                                           campaign_id=campaign_id)
         self.send(agent.agent_id, {"type": "pop", "attempt_id": attempt_id, "pop": pop})
         self.push_state(agent)
-        return call
+
+    def talk_ended(self, attempt_id: int, *, code: str, text: str) -> None:
+        """The line went down from the far side (the customer hung up, the bridge
+        failed): the agent goes to wrap-up and sees why."""
+        call = self._calls.get(attempt_id)
+        if call is None:
+            return
+        agent = self.agents.get(call.agent_id)
+        if agent is not None and agent.state is AgentState.ON_CALL:
+            agent.core.transition(AgentState.WRAP_UP, at_s=self.clock())
+            self.notice(agent.agent_id, code, text)
+            self.push_state(agent)
+
+    def drop_call(self, attempt_id: int) -> None:
+        """A call that closed without a disposition (it failed or ran too long)."""
+        call = self._calls.pop(attempt_id, None)
+        agent = self.agents.get(call.agent_id) if call is not None else None
+        if agent is None or agent.attempt_id != attempt_id:
+            return
+        if agent.state is AgentState.ON_CALL:
+            agent.core.transition(AgentState.WRAP_UP, at_s=self.clock())
+        agent.attempt_id = None
+        agent.pop = None
+        if agent.state is AgentState.WRAP_UP:
+            agent.core.transition(AgentState.READY, at_s=self.clock())
+            self._offer(agent)
+        self.push_state(agent)
+
+    def give_back(self, *, agent_id: int, username: str, attempt_id: int, campaign_id: int,
+                  pop: Message | None) -> LiveAgent:
+        """A call whose process died comes back to its agent in wrap-up, so the
+        disposition can be saved here."""
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            agent = LiveAgent(agent_id=agent_id, username=username,
+                              core=Agent(agent_id, at_s=self.clock()))
+            self.agents[agent_id] = agent
+        if agent.attempt_id is not None and agent.attempt_id != attempt_id:
+            raise IllegalTransition(f"agent {agent_id} is on another call")
+        state = agent.state
+        if state in (AgentState.READY, AgentState.PAUSED, AgentState.OFFLINE):
+            if state is not AgentState.READY:
+                agent.core.transition(AgentState.READY, at_s=self.clock())
+            agent.core.transition(AgentState.RESERVED, at_s=self.clock())
+            state = AgentState.RESERVED
+        if state is AgentState.RESERVED:
+            agent.core.transition(AgentState.ON_CALL, at_s=self.clock())
+        if agent.state is AgentState.ON_CALL:
+            agent.core.transition(AgentState.WRAP_UP, at_s=self.clock())
+        agent.campaign_id = campaign_id
+        agent.attempt_id = attempt_id
+        agent.pop = pop
+        self._calls[attempt_id] = DeskCall(attempt_id=attempt_id, agent_id=agent_id,
+                                           campaign_id=campaign_id, recovered=True)
+        self.notice(agent_id, "call_recovered",
+                    "The dialer serving this call stopped: save its disposition")
+        self.push_state(agent)
+        return agent
 
     def _offer(self, agent: LiveAgent) -> None:
         """A ready agent takes the longest-waiting live answer of their campaign, if any."""
-        if not agent.routable or agent.campaign_id is None:
+        if not self.routable(agent) or agent.campaign_id is None:
             return
-        queue = self._waiting.get(agent.campaign_id)
-        while queue:
-            fut, _ = queue.popleft()
-            if not fut.done():
-                agent.core.transition(AgentState.RESERVED, at_s=self.clock())
-                fut.set_result(agent)
-                return
+        waiting = self._waiting.get(agent.campaign_id)
+        if not waiting:
+            return
+        attempt_id = min(waiting, key=waiting.__getitem__)
+        del waiting[attempt_id]
+        agent.core.transition(AgentState.RESERVED, at_s=self.clock())
+        self.push_state(agent)
+        self.post(attempt_id, AgentFound(agent=agent))
 
     # -- what the desktops see -------------------------------------------------------------
     def state_message(self, agent: LiveAgent) -> Message:
@@ -260,7 +350,12 @@ class LiveDesk:
             "attempt_id": agent.attempt_id,
             "pop": agent.pop,
             "preview_lead": agent.preview_lead,
+            "phone": agent.agent_id in self.legs,
         }
+
+    def notice(self, agent_id: int, code: str, text: str) -> None:
+        """A line on the desktop; `code` says what happened, for the page's catalog."""
+        self.send(agent_id, {"type": "notice", "code": code, "text": text})
 
     def push_state(self, agent: LiveAgent) -> None:
         self.send(agent.agent_id, self.state_message(agent))
@@ -279,6 +374,7 @@ class LiveDesk:
                 "agent_id": a.agent_id, "username": a.username, "state": a.state.value,
                 "campaign_id": a.campaign_id, "in_state_s": round(a.core.elapsed_s(now), 1),
                 "pause_reason": a.core.pause_reason, "connected": a.connections > 0,
+                "phone": a.agent_id in self.legs,
                 "preview": a.preview, "busy_s": busy, "available_s": logged,
             })  # fmt: skip
         return out

@@ -1,11 +1,14 @@
-"""The dialer runtime: one pacing loop per running campaign, elected across processes.
+"""The dialer runtime: one pacing loop per running campaign, elected across processes;
+the telephony port's events routed to the calls and the desk; calls of dead processes
+closed.
 
-Every few seconds the runtime lists running campaigns and, for each it does not run yet,
-opens a dedicated connection and tries `pg_try_advisory_lock`. The process that gets the
-lock runs that campaign's loop and holds the connection while it does; when the process
-dies the connection closes, the lock frees and a surviving process takes the campaign on
-its next scan. Leads are leased (not locked), so calls already in flight elsewhere are
-never dialled twice, and a dead process's leases lapse and come back.
+Every few seconds the runtime lists running campaigns and, for each it does not run yet
+and may serve (it can reach agents of it), opens a dedicated connection and tries
+`pg_try_advisory_lock`. The process that gets the lock runs that campaign's loop and
+holds the connection while it does; when the process dies the connection closes, the lock
+frees and a surviving process takes the campaign on its next scan. Leads are leased (not
+locked); calls are rows (`live_calls`) owned by this process, which keeps a heartbeat:
+when it stops beating, a survivor closes its calls (`dialer.live.recovery`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -25,38 +28,44 @@ from config.db import connect
 from config.locks import lock_key
 from crm import contacts
 from dialer.core.agents import AgentState
-from dialer.core.routing import LiveAgent
 from dialer.errors import DialerError, IllegalTransition, NoSuchCall
-from dialer.live.call import run_call
-from dialer.live.campaign_loop import CampaignLoop, LiveCampaign, load_live_campaign
-from dialer.live.desk import DispositionEntry, LiveDesk
-from dialer.store import hopper, journeys
+from dialer.live import recovery
+from dialer.live.call import CallTask
+from dialer.live.campaign import LiveCampaign, load_live_campaign
+from dialer.live.campaign_loop import CampaignLoop
+from dialer.live.deps import Deps, Observe, PopBuilder
+from dialer.live.desk import DeskCall, LiveDesk
+from dialer.live.inbox import DeskEvent
+from dialer.live.outcomes import DispositionEntry
+from dialer.store import calls, hopper, journeys
+from dialer.store.calls import LiveCallRow
 from dialer.store.hopper import LeasedLead
-from dialer.store.journeys import Journey, utcnow
-from dialer.telephony.port import DialingPort
+from dialer.store.journeys import utcnow
+from dialer.telephony.events import AgentLegDown, AgentLegUp, InboundCall, PortEvent
+from dialer.telephony.port import AmdMode, TelephonyPort
 
 log = logging.getLogger(__name__)
 
-PopBuilder = Callable[
-    [asyncpg.Connection, LiveCampaign, LeasedLead, int], Awaitable[dict[str, Any]]
-]
-Observe = Callable[[str, float], None]
 SCAN_S = 2.0  # look for running campaigns to take on this often
 SHUTDOWN_S = 5.0
 PREVIEW_TRIES = 5  # leads the guard may refuse before preview gives up
+LEG_RETRY_S = 2.0  # ask again for an agent's phone leg that dropped after this
+IDLE_RELEASE_S = 10.0  # a campaign with no agent reachable here is given up after this
 
 
 def campaign_lock_key(campaign_id: int) -> int:
     return lock_key(f"telemart:dialer:campaign:{campaign_id}")
 
 
-async def basic_pop(
-    conn: asyncpg.Connection, campaign: LiveCampaign, lead: LeasedLead, attempt_id: int
-) -> dict[str, Any]:
+async def basic_pop(campaign: LiveCampaign, lead: LeasedLead, attempt_id: int) -> dict[str, Any]:
     """The smallest screen pop (the server's builder adds history, script and products)."""
     return {"attempt_id": attempt_id, "lead_id": lead.lead_id, "customer_id": lead.customer_id,
             "phone": lead.phone_e164, "campaign": {"id": campaign.campaign_id,
                                                    "name": campaign.name}}
+
+
+def default_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class DialerRuntime:
@@ -66,43 +75,84 @@ class DialerRuntime:
         pool: asyncpg.Pool,
         url: str,
         desk: LiveDesk,
-        port: DialingPort,
+        port: TelephonyPort,
         owner: str | None = None,
         pop_builder: PopBuilder = basic_pop,
         observe: Observe | None = None,
         scan_s: float = SCAN_S,
         tick_s: float = 1.0,
         lease_s: float = hopper.DEFAULT_LEASE_S,
+        amd: AmdMode = AmdMode.ASTERISK,
+        idle_release_s: float | None = IDLE_RELEASE_S,
+        leg_retry_s: float = LEG_RETRY_S,
     ) -> None:
-        self.pool, self.url, self.desk, self.port = pool, url, desk, port
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-        self.pop_builder = pop_builder
-        self.observe = observe
-        self.scan_s, self.tick_s, self.lease_s = scan_s, tick_s, lease_s
+        self.url, self.desk, self.port = url, desk, port
+        self.deps = Deps(pool=pool, port=port, desk=desk,
+                         owner=owner or default_owner(), lease_s=lease_s,
+                         build_pop=pop_builder, observe=observe or (lambda name, s: None),
+                         amd=amd)  # fmt: skip
+        self.scan_s, self.tick_s = scan_s, tick_s
+        self.idle_release_s = idle_release_s
+        self.leg_retry_s = leg_retry_s
+        self._leg_pending: set[int] = set()
+        self._leg_had: set[int] = set()
+        self._port_open = False
         self.stopping = asyncio.Event()
         self.loops: dict[int, CampaignLoop] = {}
         self._loop_tasks: dict[int, asyncio.Task[None]] = {}
-        self.calls: dict[int, asyncio.Task[None]] = {}
-        self._call_leads: dict[int, int] = {}  # attempt id -> lead id (lease heartbeat)
-        self._call_campaigns: dict[int, LiveCampaign] = {}
-        self.journeys: dict[int, Journey] = {}
+        self.calls: dict[int, CallTask] = {}  # by attempt id
+        self._by_call_id: dict[str, CallTask] = {}
+        self.tasks: dict[int, asyncio.Task[None]] = {}  # call tasks by attempt id
         self._previews: dict[int, tuple[LiveCampaign, LeasedLead, dict[str, Any]]] = {}
+        # calls of dead processes given back to agents, by attempt id
+        self._recovered: dict[int, tuple[LiveCallRow, LiveCampaign]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._aside: set[asyncio.Task[Any]] = set()
+        # Inbound calls go to whoever plugs in here (issue 15); none: they are refused.
+        self.on_inbound: Callable[[InboundCall], None] | None = None
+        desk.post = self._post
+        desk.want_leg = self._want_leg
+        desk.drop_leg = self._drop_leg
         desk.on_ack = self._acked
+        desk.on_recovered_disposition = self._recovered_disposition
+
+    @property
+    def owner(self) -> str:
+        return self.deps.owner
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.deps.pool
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
+        await self.port.open(self._on_event)
+        self._port_open = True
+        for agent in list(self.desk.agents.values()):  # logged in before the port opened
+            if agent.state is not AgentState.OFFLINE:
+                self._want_leg(agent.agent_id)
+        async with self.pool.acquire() as conn:
+            await calls.heartbeat(conn, owner=self.owner)
         self._task = asyncio.create_task(self._supervise(), name=f"dialer-{self.owner}")
 
     async def stop(self) -> None:
+        """Stop dialing; calls still up are hung up and closed as a dead process's would
+        be (an agent's call comes back to them wherever the campaign runs next)."""
         self.stopping.set()
         tasks = [t for t in (self._task, *self._loop_tasks.values()) if t is not None]
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(SHUTDOWN_S):
                 await asyncio.gather(*tasks, return_exceptions=True)
-        for task in (*tasks, *self.calls.values()):
+        for task in (*tasks, *self.tasks.values(), *self._aside):
             task.cancel()
-        await asyncio.gather(*tasks, *self.calls.values(), return_exceptions=True)
+        await asyncio.gather(*tasks, *self.tasks.values(), *self._aside,
+                             return_exceptions=True)
+        with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            await recovery.close_dead_owner(self.pool, dead=self.owner, me=self.owner)
+            async with self.pool.acquire() as conn:
+                await calls.node_gone(conn, owner=self.owner)
+        self._port_open = False
+        await self.port.close()
 
     async def __aenter__(self) -> DialerRuntime:
         await self.start()
@@ -116,20 +166,31 @@ class DialerRuntime:
         """Campaigns whose loop runs in this process."""
         return sorted(self.loops)
 
+    def _aside_task(self, coro: Any, name: str) -> None:
+        task: asyncio.Task[Any] = asyncio.create_task(coro, name=name)
+        self._aside.add(task)
+        task.add_done_callback(self._aside.discard)
+
     async def _supervise(self) -> None:
-        heartbeat_s = self.lease_s / 3
-        next_beat = self.desk.clock() + heartbeat_s
+        heartbeat_s = self.deps.lease_s / 3
+        next_beat = self.desk.clock()
         while not self.stopping.is_set():
             try:
-                await self._scan()
                 if self.desk.clock() >= next_beat:
                     next_beat = self.desk.clock() + heartbeat_s
                     await self._heartbeat()
-            except (OSError, asyncpg.PostgresError, DialerError):
+                    await self._recover()
+                await self._give_back_recovered()
+                await self._scan()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, DialerError):
                 log.exception("dialer scan failed; retrying")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.scan_s):
                     await self.stopping.wait()
+
+    def may_serve(self, campaign_id: int) -> bool:
+        """Only a process that can reach agents of a campaign may run it."""
+        return self.desk.reachable(campaign_id) > 0
 
     async def _scan(self) -> None:
         for cid, task in list(self._loop_tasks.items()):
@@ -141,7 +202,8 @@ class DialerRuntime:
         async with self.pool.acquire() as conn:
             running = [r["id"] for r in await conn.fetch(journeys.Q["running_campaigns"])]
         for cid in running:
-            if cid not in self._loop_tasks and not self.stopping.is_set():
+            if (cid not in self._loop_tasks and not self.stopping.is_set()
+                    and self.may_serve(cid)):
                 await self._claim(cid)
 
     async def _claim(self, campaign_id: int) -> None:
@@ -152,7 +214,9 @@ class DialerRuntime:
             if got:
                 async with self.pool.acquire() as conn:
                     campaign = await load_live_campaign(conn, campaign_id)
-                loop = CampaignLoop(self, campaign, lock_conn)
+                loop = CampaignLoop(self.deps, campaign, lock_conn,
+                                    start_call=self._start_loop_call, stopping=self.stopping,
+                                    tick_s=self.tick_s, idle_release_s=self.idle_release_s)
         except BaseException:
             await lock_conn.close()
             raise
@@ -165,72 +229,141 @@ class DialerRuntime:
                                                             name=f"campaign-{campaign_id}")
 
     async def _heartbeat(self) -> None:
-        lead_ids = list(self._call_leads.values())
+        lead_ids = [task.lead.lead_id for task in self.calls.values()]
         lead_ids += [lead.lead_id for _, lead, _ in self._previews.values()]
         async with self.pool.acquire() as conn:
+            await calls.heartbeat(conn, owner=self.owner)
             await hopper.extend_leases(conn, lead_ids=lead_ids, owner=self.owner, now=utcnow(),
-                                       lease_s=self.lease_s)
+                                       lease_s=self.deps.lease_s)
+
+    async def _recover(self) -> None:
+        """Close the calls of dialer processes that stopped beating."""
+        async with self.pool.acquire() as conn:
+            dead = await calls.dead_owners(conn, me=self.owner, stale_s=self.deps.lease_s)
+        for owner in dead:
+            await recovery.close_dead_owner(self.pool, dead=owner, me=self.owner)
+        await recovery.expire_recovered(self.pool, me=self.owner)
+
+    async def _give_back_recovered(self) -> None:
+        """Recovered calls whose agents are on this desk go back to them in wrap-up."""
+        here = [a.agent_id for a in self.desk.agents.values() if a.connections > 0]
+        if not here:
+            return
+        async with self.pool.acquire() as conn:
+            rows = await calls.recovered_for_agents(conn, agent_ids=here)
+            for row in rows:
+                if row.attempt_id in self._recovered or row.agent_id is None:
+                    continue
+                campaign = await load_live_campaign(conn, row.campaign_id)
+                self._give_back(row, campaign)
+
+    def _give_back(self, row: LiveCallRow, campaign: LiveCampaign) -> None:
+        assert row.agent_id is not None
+        agent = self.desk.agents[row.agent_id]
+        try:
+            self.desk.give_back(agent_id=row.agent_id, username=agent.username,
+                                attempt_id=row.attempt_id, campaign_id=row.campaign_id,
+                                pop=row.pop)
+        except IllegalTransition:
+            return  # on another call now: later
+        self._recovered[row.attempt_id] = (row, campaign)
+
+    def _recovered_disposition(self, call: DeskCall, entry: DispositionEntry) -> None:
+        found = self._recovered.pop(call.attempt_id, None)
+        if found is None:
+            return
+        row = found[0]
+
+        async def write() -> None:
+            async with self.pool.acquire() as conn:
+                await recovery.dispose_recovered(conn, row, entry)
+
+        self._aside_task(write(), f"recovered-{call.attempt_id}")
+
+    # -- telephony events ------------------------------------------------------------------
+    def _on_event(self, event: PortEvent) -> None:
+        if isinstance(event, AgentLegUp):
+            self.desk.leg_up(event.agent_id)
+        elif isinstance(event, AgentLegDown):
+            self.desk.leg_down(event.agent_id, event.reason)
+        elif isinstance(event, InboundCall):
+            if self.on_inbound is not None:
+                self.on_inbound(event)
+            else:
+                self._aside_task(self.port.hangup(event.call_id), f"refuse-{event.call_id}")
+        else:
+            task = self._by_call_id.get(event.call_id)
+            if task is not None:
+                task.post(event)
+
+    def _post(self, attempt_id: int, event: DeskEvent) -> None:
+        task = self.calls.get(attempt_id)
+        if task is not None:
+            task.post(event)
+
+    def _want_leg(self, agent_id: int) -> None:
+        """Ask telephony for the agent's phone leg (again, after a pause, if it dropped)."""
+        if agent_id in self._leg_pending or not self._port_open:
+            return
+        self._leg_pending.add(agent_id)
+        delay_s = self.leg_retry_s if agent_id in self._leg_had else 0.0
+        self._leg_had.add(agent_id)
+
+        async def attach() -> None:
+            try:
+                if delay_s:
+                    await asyncio.sleep(delay_s)
+                agent = self.desk.agents.get(agent_id)
+                if agent is not None and agent.state is not AgentState.OFFLINE \
+                        and agent_id not in self.desk.legs:
+                    await self.port.attach_agent(agent_id)
+            finally:
+                self._leg_pending.discard(agent_id)
+
+        self._aside_task(attach(), f"leg-{agent_id}")
+
+    def _drop_leg(self, agent_id: int) -> None:
+        self._aside_task(self.port.detach_agent(agent_id), f"unleg-{agent_id}")
+
+    def _acked(self, attempt_id: int, at: Any) -> None:
+        task = self.calls.get(attempt_id)
+        if task is None:
+            return
+        journey = task.journey
+        journey.pop_acked_at = at
+        if journey.answered_at is not None:
+            self.deps.observe(journeys.ANSWER_TO_SCREEN_POP,
+                              (at - journey.answered_at).total_seconds())
 
     # -- calls -----------------------------------------------------------------------------
-    async def build_pop(self, campaign: LiveCampaign, lead: LeasedLead,
-                        attempt_id: int) -> dict[str, Any]:
-        async with self.pool.acquire() as conn:
-            return await self.pop_builder(conn, campaign, lead, attempt_id)
+    def _start_loop_call(self, campaign: LiveCampaign, lead: LeasedLead, attempt_id: int,
+                         loop: CampaignLoop) -> None:
+        self.start_call(CallTask(self.deps, campaign, lead, attempt_id=attempt_id, feed=loop))
 
-    def start_call(
-        self,
-        campaign: LiveCampaign,
-        lead: LeasedLead,
-        *,
-        attempt_id: int,
-        loop: CampaignLoop | None = None,
-        agent: LiveAgent | None = None,
-        pop: dict[str, Any] | None = None,
-    ) -> asyncio.Task[None]:
-        task = asyncio.create_task(
-            run_call(self, campaign, lead, attempt_id=attempt_id, loop=loop, agent=agent,
-                     pop=pop),
-            name=f"call-{attempt_id}",
-        )  # fmt: skip
-        self.calls[attempt_id] = task
-        self._call_leads[attempt_id] = lead.lead_id
-        self._call_campaigns[attempt_id] = campaign
+    def start_call(self, call: CallTask) -> asyncio.Task[None]:
+        task = asyncio.create_task(call.run(), name=f"call-{call.attempt_id}")
+        self.calls[call.attempt_id] = call
+        self._by_call_id[call.call_id] = call
+        self.tasks[call.attempt_id] = task
 
         def done(_: asyncio.Task[None]) -> None:
-            self.calls.pop(attempt_id, None)
-            self._call_leads.pop(attempt_id, None)
-            self._call_campaigns.pop(attempt_id, None)
+            self.calls.pop(call.attempt_id, None)
+            self._by_call_id.pop(call.call_id, None)
+            self.tasks.pop(call.attempt_id, None)
 
         task.add_done_callback(done)
         return task
 
-    async def next_attempt_ids(self, count: int) -> list[int]:
-        if count <= 0:
-            return []
-        async with self.pool.acquire() as conn:
-            return await contacts.reserve_attempt_ids(conn, count=count)
-
-    def observe_latencies(self, journey: Journey) -> None:
-        if self.observe is None:
-            return
-        for name, seconds in journeys.latencies(journey).items():
-            if name != journeys.ANSWER_TO_SCREEN_POP:  # observed when the ack arrives
-                self.observe(name, seconds)
-
-    def _acked(self, attempt_id: int, at: Any) -> None:
-        journey = self.journeys.get(attempt_id)
-        if journey is None:
-            return
-        journey.pop_acked_at = at
-        if self.observe is not None and journey.answered_at is not None:
-            self.observe(journeys.ANSWER_TO_SCREEN_POP,
-                         (at - journey.answered_at).total_seconds())
-
     # -- what agents ask for ---------------------------------------------------------------
     def dispose(self, entry: DispositionEntry, *, attempt_id: int,
                 pause_reason: str | None = None) -> None:
-        campaign = self._call_campaigns.get(attempt_id)
-        if campaign is None:
+        task = self.calls.get(attempt_id)
+        recovered = self._recovered.get(attempt_id)
+        if task is not None:
+            campaign = task.campaign
+        elif recovered is not None:
+            campaign = recovered[1]
+        else:
             raise NoSuchCall(str(attempt_id))
         rule = campaign.dispositions.get(entry.code)
         if rule is None:
@@ -256,7 +389,7 @@ class DialerRuntime:
                 now = utcnow()
                 lead = await hopper.lease_for_agent(conn, campaign_id=campaign_id,
                                                     owner=self.owner, agent_id=agent_id,
-                                                    now=now, lease_s=self.lease_s)
+                                                    now=now, lease_s=self.deps.lease_s)
                 if lead is None:
                     return None
                 ok = await hopper.screen(conn, leads=[lead], settings=campaign.compliance,
@@ -266,8 +399,8 @@ class DialerRuntime:
                     break
             else:
                 return None
-        attempt_id = (await self.next_attempt_ids(1))[0]
-        pop = await self.build_pop(campaign, lead, attempt_id)
+            attempt_id = (await contacts.reserve_attempt_ids(conn, count=1))[0]
+        pop = await self.deps.build_pop(campaign, lead, attempt_id)
         self._previews[agent_id] = (campaign, lead, pop)
         agent.preview_lead = {"attempt_id": attempt_id, "pop": pop}
         self.desk.push_state(agent)
@@ -281,7 +414,8 @@ class DialerRuntime:
         agent = self.desk.agent(agent_id)
         self.desk.reserve(agent)
         attempt_id = int(pop["attempt_id"])
-        self.start_call(campaign, lead, attempt_id=attempt_id, agent=agent, pop=pop)
+        self.start_call(CallTask(self.deps, campaign, lead, attempt_id=attempt_id, feed=None,
+                                 agent=agent, pop=pop))
         return attempt_id
 
     async def preview_skip(self, agent_id: int) -> None:

@@ -8,7 +8,8 @@ import asyncio
 import random
 from typing import Any
 
-from dialer.live.desk import DispositionEntry, LiveDesk, Message
+from dialer.live.desk import LiveDesk, Message
+from dialer.live.outcomes import DispositionEntry
 from dialer.live.runtime import DialerRuntime
 from dialer.sim.scenario import Dist
 
@@ -57,10 +58,13 @@ class SimulatedAgents:
     async def _handle(self, agent_id: int, attempt_id: int) -> None:
         self.desk.ack(agent_id, attempt_id)
         await asyncio.sleep(self.talk.sample(self.rng) * self.time_scale)
-        self.desk.hangup(agent_id, attempt_id)
+        if self.desk.call_of(attempt_id) is not None:  # not ended by the customer
+            self.desk.hangup(agent_id, attempt_id)
         await asyncio.sleep(self.wrap.sample(self.rng) * self.time_scale)
         code = "sale" if self.rng.random() < 0.2 else "no_sale"
-        self.rt.dispose(DispositionEntry(code=code, agent_id=agent_id), attempt_id=attempt_id)
+        if self.desk.call_of(attempt_id) is not None:
+            self.rt.dispose(DispositionEntry(code=code, agent_id=agent_id),
+                            attempt_id=attempt_id)
         self.handled += 1
         async with self._progress:
             self._progress.notify_all()

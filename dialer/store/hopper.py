@@ -38,6 +38,7 @@ class LeadStatus(enum.StrEnum):
     DONE = "done"
     DNC = "dnc"
     EXHAUSTED = "exhausted"
+    FOLLOW_UP = "follow_up"  # its call was cut by a crash after a person answered
 
 
 # What a refusal does to the lead: closed for good, or held back for a while.
@@ -234,3 +235,33 @@ async def finish(
         callback_at, callback_agent_id,
     )  # fmt: skip
     return row is not None
+
+
+async def take_lead(conn: asyncpg.Connection, *, lead_id: int, owner: str) -> bool:
+    """Move a dead process's lease to `owner` (to close the call it left)."""
+    return await conn.fetchval(Q["take_lead"], lead_id, owner) is not None
+
+
+async def finish_follow_up(
+    conn: asyncpg.Connection,
+    *,
+    lead_id: int,
+    status: LeadStatus,
+    outcome: str,
+    next_attempt_at: dt.datetime | None = None,
+    callback_at: dt.datetime | None = None,
+    callback_agent_id: int | None = None,
+) -> bool:
+    """A recovered call's disposition moves its lead on from `follow_up`."""
+    row = await conn.fetchrow(Q["finish_follow_up"], lead_id, status.value, outcome,
+                              next_attempt_at, callback_at, callback_agent_id)
+    return row is not None
+
+
+async def follow_ups(conn: asyncpg.Connection) -> dict[int, int]:
+    """Leads in follow-up, by campaign."""
+    return {r["campaign_id"]: r["n"] for r in await conn.fetch(Q["follow_up_count"])}
+
+
+async def lead_attempts(conn: asyncpg.Connection, *, lead_id: int) -> int:
+    return int(await conn.fetchval(Q["lead_attempts"], lead_id) or 0)

@@ -3,7 +3,9 @@
 -- lease_leads --
 -- Claim up to $3 dialable leads of campaign $1 for dialer $2 until $4 + $5 seconds: due
 -- callbacks first, then priority (low first), then list order; rows another dialer is
--- claiming are skipped, leases past their expiry are taken back. $1 campaign id,
+-- claiming are skipped, leases past their expiry are taken back unless the lead's call
+-- is still in flight (a `live_calls` row: its process died and is not reconciled yet).
+-- $1 campaign id,
 -- $2 owner, $3 how many, $4 now, $5 lease seconds
 WITH picked AS (
     SELECT l.id
@@ -13,6 +15,7 @@ WITH picked AS (
       AND l.next_attempt_at <= $4
       AND (l.callback_at IS NULL OR l.callback_at <= $4)
       AND l.callback_agent_id IS NULL
+      AND NOT EXISTS (SELECT 1 FROM live_calls c WHERE c.lead_id = l.id)
     ORDER BY (l.callback_at IS NOT NULL) DESC, l.priority, l.position, l.id
     LIMIT $3
     FOR UPDATE SKIP LOCKED
@@ -35,6 +38,7 @@ WITH picked AS (
       AND l.next_attempt_at <= $4
       AND (l.callback_at IS NULL OR l.callback_at <= $4)
       AND (l.callback_agent_id IS NULL OR l.callback_agent_id = $3)
+      AND NOT EXISTS (SELECT 1 FROM live_calls c WHERE c.lead_id = l.id)
     ORDER BY (l.callback_agent_id IS NOT NULL) DESC, (l.callback_at IS NOT NULL) DESC,
              l.priority, l.position, l.id
     LIMIT 1
@@ -99,3 +103,28 @@ SET status = $3, last_outcome = $4,
     callback_at = $6, callback_agent_id = $7, lease_owner = NULL, lease_expires_at = NULL
 WHERE id = $1 AND lease_owner = $2
 RETURNING id;
+
+-- take_lead --
+-- A survivor takes over a dead process's lease to close its call. $1 lead id, $2 new owner
+UPDATE campaign_leads SET lease_owner = $2
+WHERE id = $1 AND status = 'leased'
+RETURNING id;
+
+-- finish_follow_up --
+-- A call recovered after a crash got its disposition: the lead moves on from follow-up.
+-- $1 lead id, $2 status, $3 last outcome, $4 next attempt at, $5 callback at,
+-- $6 callback agent id
+UPDATE campaign_leads
+SET status = $2, last_outcome = $3, next_attempt_at = coalesce($4, next_attempt_at),
+    callback_at = $5, callback_agent_id = $6
+WHERE id = $1 AND status = 'follow_up'
+RETURNING id;
+
+-- follow_up_count --
+-- Leads waiting for a person to follow them up, per campaign. (no arguments)
+SELECT campaign_id, count(*) AS n FROM campaign_leads WHERE status = 'follow_up'
+GROUP BY campaign_id;
+
+-- lead_attempts --
+-- Attempts a lead has had. $1 lead id
+SELECT attempts FROM campaign_leads WHERE id = $1;

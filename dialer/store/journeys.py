@@ -78,3 +78,10 @@ async def order_captured(
     committed_at: dt.datetime,
 ) -> None:
     await conn.execute(Q["journey_order"], attempt_id, order_id, submitted_at, committed_at)
+
+
+async def close_after_crash(conn: asyncpg.Connection, *, attempt_id: int,
+                            outcome: str) -> int | None:
+    """Close a journey its process left open; the id of the order taken on the call."""
+    row = await conn.fetchrow(Q["close_journey"], attempt_id, outcome)
+    return row["order_id"] if row is not None else None

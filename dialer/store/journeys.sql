@@ -32,3 +32,10 @@ SELECT id FROM campaigns WHERE status = 'running' ORDER BY id;
 -- campaign_row --
 -- One campaign, every column (settings are read leniently). $1 campaign id
 SELECT * FROM campaigns WHERE id = $1;
+
+-- close_journey --
+-- A call closed after its process died: its outcome, ended now if not yet; the order
+-- taken on it, if any. $1 attempt id, $2 outcome
+UPDATE call_journeys SET outcome = $2, ended_at = coalesce(ended_at, now())
+WHERE attempt_id = $1
+RETURNING order_id;

@@ -1,17 +1,26 @@
-"""Telephony behind a port made of events (`port.py`, `events.py`): `sim` (a seeded carrier
-model in real time); `ari` (Asterisk) to come."""
+"""Telephony behind a port made of events (`port.py`, `events.py`), drivers by name:
+`sim` (the simulator's seeded carrier model in real time); more register themselves in
+`PORTS` (e.g. `ari`, Asterisk)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from dialer.errors import DialerError
-from dialer.telephony.port import DialingPort, DialResult, TelephonyPort
+from dialer.telephony.port import TelephonyPort
 from dialer.telephony.sim import SimCarrier
 
-__all__ = ["DialResult", "DialingPort", "SimCarrier", "TelephonyPort", "open_port"]
+__all__ = ["PORTS", "SimCarrier", "TelephonyPort", "open_port"]
+
+PortFactory = Callable[..., TelephonyPort]
+PORTS: dict[str, PortFactory] = {"sim": SimCarrier}
 
 
-def open_port(name: str, *, seed: int = 1, time_scale: float = 1.0) -> DialingPort:
-    """The telephony port a setting names."""
-    if name == "sim":
-        return SimCarrier(seed=seed, time_scale=time_scale)
-    raise DialerError(f"telephony port {name!r} is not available (sim)")
+def open_port(name: str, **options: Any) -> TelephonyPort:
+    """The telephony port a setting names (`options` go to its factory: e.g. the sim
+    carrier's seed, time_scale, scenario)."""
+    factory = PORTS.get(name)
+    if factory is None:
+        raise DialerError(f"telephony port {name!r} is not available ({', '.join(PORTS)})")
+    return factory(**options)

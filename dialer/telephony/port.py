@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable
 from typing import Protocol
 
-from dialer.core.calls import CallState
 from dialer.telephony.events import EventSink
 
 SAFE_HARBOR = "safe-harbor"  # the identification prompt for an abandoned live answer
@@ -103,34 +101,3 @@ class CallControls(Protocol):
 
     async def stop_monitor(self, supervisor_id: int) -> None:
         """The supervisor leaves the agent's line (no-op when not monitoring)."""
-
-
-# -- the dial-and-wait port the live runtime still uses; goes when it moves to events ------
-
-DIAL_OUTCOMES = frozenset({
-    CallState.ANSWERED_LIVE, CallState.ANSWERED_MACHINE, CallState.BUSY,
-    CallState.NO_ANSWER, CallState.FAILED,
-})  # fmt: skip
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
-class DialResult:
-    outcome: CallState  # one of DIAL_OUTCOMES
-    rang: bool  # the carrier reported ringing before the outcome
-
-
-class DialingPort(Protocol):
-    async def dial(
-        self, *, call_id: int, phone_e164: str, max_ring_s: float,
-        on_ringing: Callable[[], None],
-    ) -> DialResult:
-        """Place a call; return when it is answered (live or machine) or fails."""
-
-    async def bridge(self, *, call_id: int, agent_id: int) -> None:
-        """Connect the answered callee to the agent's phone."""
-
-    async def safe_harbor(self, *, call_id: int) -> None:
-        """Play the identification message and hang up (an abandoned call)."""
-
-    async def hangup(self, *, call_id: int) -> None:
-        """End the call."""

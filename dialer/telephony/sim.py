@@ -1,72 +1,252 @@
-"""The simulator's carrier model in real time: the same seeded callee mix and ring times
-as `telemart bench pacing`, with asyncio sleeps instead of a virtual clock.
+"""The `sim` carrier: the simulator's seeded callee model in real time, behind the event
+port. Every delay is multiplied by `time_scale` (tests and benchmarks run a shift fast).
 
-`time_scale` shrinks every delay (tests and benchmarks run a shift in seconds)."""
+What it models, besides the callee mix and ring times of the scenario:
+- capacity: `lines` trunk lines; a dial beyond them fails with CONGESTION;
+- agents' phone legs (attach/detach, `drop_agent_leg` for a leg that drops);
+- customers who hang up mid-call (`customer_hangup`: talk seconds after the bridge);
+- bridge failures (`bridge_failure_rate`, or an agent without a phone leg);
+- prompts (`play`) that last `prompt_s`.
+Events are delivered to the sink from the event loop (`call_soon` / `call_later`), never
+from inside a command, so a caller sees its command return before what follows.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 import random
-from collections.abc import Callable
+import time
 
 from dialer.core.calls import CallState
-from dialer.sim.scenario import Scenario, load_scenario
-from dialer.telephony.port import DialResult
+from dialer.sim.scenario import CalleeMix, Dist, Scenario, load_scenario
+from dialer.telephony.events import (
+    AgentLegDown,
+    AgentLegUp,
+    Answered,
+    AnswerKind,
+    BridgeFailed,
+    Cause,
+    EventSink,
+    HungUp,
+    PortEvent,
+    PromptDone,
+    Ringing,
+    Side,
+    utcnow,
+)
+from dialer.telephony.port import AmdMode, Originate
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SCENARIO = "steady-50"
 RING_AFTER_S = 0.5  # carrier progress: ringing reported half a second after the dial
+PROMPT_S = 4.0  # the safe-harbor message's length
+DEFAULT_LINES = 10_000
+
+
+def draw_outcome(
+    sc: Scenario, mix: CalleeMix, rng: random.Random, max_ring_s: float
+) -> tuple[CallState, float]:
+    """One dial's fate and when the carrier reports it (seconds after the dial): the same
+    draw, in the same order of random numbers, as the simulator's."""
+    u = rng.random()
+    if u < mix.live + mix.machine:
+        delay = sc.answer_after.sample(rng)
+        if delay > max_ring_s:
+            return CallState.NO_ANSWER, max_ring_s
+        if u < mix.live:
+            return CallState.ANSWERED_LIVE, delay
+        return CallState.ANSWERED_MACHINE, delay + sc.amd_s
+    if u < mix.live + mix.machine + mix.busy:
+        return CallState.BUSY, min(sc.busy_after.sample(rng), max_ring_s)
+    if u < mix.live + mix.machine + mix.busy + mix.failed:
+        return CallState.FAILED, min(sc.failed_after.sample(rng), max_ring_s)
+    return CallState.NO_ANSWER, max_ring_s
+
+
+@dataclasses.dataclass(slots=True)
+class _Call:
+    call_id: str
+    answered: bool = False
+    agent_id: int | None = None
+    timers: list[asyncio.TimerHandle] = dataclasses.field(default_factory=list)
+
+    def cancel(self) -> None:
+        for timer in self.timers:
+            timer.cancel()
+        self.timers.clear()
 
 
 class SimCarrier:
     """A seeded stochastic carrier: live / machine / busy / failed / no answer."""
 
+    name = "sim"
+
     def __init__(
-        self, *, seed: int = 1, time_scale: float = 1.0, scenario: Scenario | None = None
+        self,
+        *,
+        seed: int = 1,
+        time_scale: float = 1.0,
+        scenario: Scenario | None = None,
+        lines: int = DEFAULT_LINES,
+        customer_hangup: Dist | None = None,
+        bridge_failure_rate: float = 0.0,
+        prompt_s: float = PROMPT_S,
     ) -> None:
         self.scenario = scenario or load_scenario(DEFAULT_SCENARIO)
         self.rng = random.Random(f"{seed}:sim-carrier")
         self.time_scale = time_scale
-        self.bridged: dict[int, int] = {}
-        self.safe_harbored: set[int] = set()
-        self.dials = 0
+        self.lines = lines
+        self.customer_hangup = customer_hangup
+        self.bridge_failure_rate = bridge_failure_rate
+        self.prompt_s = prompt_s
+        self.calls: dict[str, _Call] = {}
+        self.legs: set[int] = set()
+        self.bridged: dict[str, int] = {}  # every bridge made: call id -> agent id
+        self.prompts: list[tuple[str, str]] = []  # (call id, prompt) as played
+        self.originated = 0
+        self._sink: EventSink | None = None
+        self._started = time.monotonic()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _draw(self, max_ring_s: float) -> tuple[CallState, float]:
-        sc, mix, rng = self.scenario, self.scenario.mix, self.rng
-        u = rng.random()
-        if u < mix.live + mix.machine:
-            delay = sc.answer_after.sample(rng)
-            if delay > max_ring_s:
-                return CallState.NO_ANSWER, max_ring_s
-            if u < mix.live:
-                return CallState.ANSWERED_LIVE, delay
-            return CallState.ANSWERED_MACHINE, delay + sc.amd_s
-        if u < mix.live + mix.machine + mix.busy:
-            return CallState.BUSY, min(sc.busy_after.sample(rng), max_ring_s)
-        if u < mix.live + mix.machine + mix.busy + mix.failed:
-            return CallState.FAILED, min(sc.failed_after.sample(rng), max_ring_s)
-        return CallState.NO_ANSWER, max_ring_s
+    # -- lifecycle -------------------------------------------------------------------------
+    async def open(self, sink: EventSink) -> None:
+        self._sink = sink
+        self._loop = asyncio.get_running_loop()
+        self._started = time.monotonic()
 
-    async def dial(
-        self, *, call_id: int, phone_e164: str, max_ring_s: float,
-        on_ringing: Callable[[], None],
-    ) -> DialResult:
-        self.dials += 1
-        outcome, delay_s = self._draw(max_ring_s)
-        rings = outcome not in (CallState.BUSY, CallState.FAILED)
-        delay_s *= self.time_scale
-        ring_at_s = min(RING_AFTER_S * self.time_scale, delay_s)
-        if rings:
-            await asyncio.sleep(ring_at_s)
-            on_ringing()
-            delay_s -= ring_at_s
-        await asyncio.sleep(delay_s)
-        return DialResult(outcome=outcome, rang=rings)
+    async def close(self) -> None:
+        for call in self.calls.values():
+            call.cancel()
+        self.calls.clear()
+        self.legs.clear()
+        self._sink = None
 
-    async def bridge(self, *, call_id: int, agent_id: int) -> None:
+    def capacity(self) -> int:
+        return max(0, self.lines - len(self.calls))
+
+    # -- scheduling ------------------------------------------------------------------------
+    def _emit(self, event: PortEvent) -> None:
+        if self._sink is not None:
+            self._sink(event)
+
+    def _soon(self, event: PortEvent) -> None:
+        assert self._loop is not None, "open() the port first"
+        self._loop.call_soon(self._emit, event)
+
+    def _later(self, call: _Call, delay_s: float, fn: object, *args: object) -> None:
+        assert self._loop is not None, "open() the port first"
+        call.timers.append(self._loop.call_later(delay_s * self.time_scale, fn, *args))  # type: ignore[arg-type]
+
+    def _mix(self) -> CalleeMix:
+        """The callee mix now: drift applies by scenario time since the port opened."""
+        elapsed_s = (time.monotonic() - self._started) / self.time_scale
+        mix = self.scenario.mix
+        for drift in self.scenario.drift:
+            if drift.at_s <= elapsed_s:
+                mix = drift.mix
+        return mix
+
+    # -- calls -----------------------------------------------------------------------------
+    async def originate(self, request: Originate) -> None:
+        self.originated += 1
+        call = _Call(call_id=request.call_id)
+        if len(self.calls) >= self.lines:
+            self._soon(HungUp(call_id=request.call_id, cause=Cause.SWITCH_CONGESTION,
+                              side=Side.NETWORK, at=utcnow()))
+            return
+        self.calls[call.call_id] = call
+        state, delay_s = draw_outcome(self.scenario, self._mix(), self.rng, request.max_ring_s)
+        if state not in (CallState.BUSY, CallState.FAILED):
+            self._later(call, min(RING_AFTER_S, delay_s), self._ringing, call)
+        if state is CallState.ANSWERED_LIVE:
+            kind = AnswerKind.UNKNOWN if request.amd is AmdMode.OFF else AnswerKind.LIVE
+            self._later(call, delay_s, self._answer, call, kind)
+        elif state is CallState.ANSWERED_MACHINE:
+            if request.amd is AmdMode.OFF:  # no detector: picked up, reported at once
+                self._later(call, delay_s - self.scenario.amd_s, self._answer, call,
+                            AnswerKind.UNKNOWN)
+            else:
+                self._later(call, delay_s, self._answer, call, AnswerKind.MACHINE)
+        elif state is CallState.BUSY:
+            self._later(call, delay_s, self._end, call, Cause.USER_BUSY, Side.NETWORK)
+        elif state is CallState.FAILED:
+            self._later(call, delay_s, self._end, call, Cause.TEMPORARY_FAILURE, Side.NETWORK)
+        else:
+            self._later(call, delay_s, self._end, call, Cause.NO_ANSWER, Side.DIALER)
+
+    def _ringing(self, call: _Call) -> None:
+        self._emit(Ringing(call_id=call.call_id, at=utcnow()))
+
+    def _answer(self, call: _Call, kind: AnswerKind) -> None:
+        call.answered = True
+        self._emit(Answered(call_id=call.call_id, kind=kind, at=utcnow()))
+
+    def _end(self, call: _Call, cause: int, side: Side) -> None:
+        if self.calls.pop(call.call_id, None) is None:
+            return
+        call.cancel()
+        self._emit(HungUp(call_id=call.call_id, cause=cause, side=side, at=utcnow()))
+
+    async def bridge(self, call_id: str, *, agent_id: int) -> None:
+        call = self.calls.get(call_id)
+        reason = None
+        if call is None or not call.answered:
+            reason = "the call is not up"
+        elif agent_id not in self.legs:
+            reason = "the agent's phone is not connected"
+        elif self.bridge_failure_rate and self.rng.random() < self.bridge_failure_rate:
+            reason = "media error"
+        if reason is not None:
+            self._soon(BridgeFailed(call_id=call_id, agent_id=agent_id, reason=reason,
+                                    at=utcnow()))
+            return
+        assert call is not None
+        call.agent_id = agent_id
         self.bridged[call_id] = agent_id
+        if self.customer_hangup is not None:
+            talk_s = self.customer_hangup.sample(self.rng)
+            self._later(call, talk_s, self._end, call, Cause.NORMAL_CLEARING, Side.CUSTOMER)
 
-    async def safe_harbor(self, *, call_id: int) -> None:
-        self.safe_harbored.add(call_id)
+    async def play(self, call_id: str, prompt: str) -> None:
+        self.prompts.append((call_id, prompt))
+        call = self.calls.get(call_id)
+        done = PromptDone(call_id=call_id, prompt=prompt, at=utcnow())
+        if call is None:
+            self._soon(done)
+            return
+        self._later(call, self.prompt_s, self._emit_prompt_done, call_id, prompt)
 
-    async def hangup(self, *, call_id: int) -> None:
-        self.bridged.pop(call_id, None)
+    def _emit_prompt_done(self, call_id: str, prompt: str) -> None:
+        self._emit(PromptDone(call_id=call_id, prompt=prompt, at=utcnow()))
+
+    async def hangup(self, call_id: str, *, cause: int = Cause.NORMAL_CLEARING) -> None:
+        call = self.calls.pop(call_id, None)
+        if call is None:
+            return
+        call.cancel()
+        self._soon(HungUp(call_id=call_id, cause=cause, side=Side.DIALER, at=utcnow()))
+
+    def hang_up_customer(self, call_id: str) -> None:
+        """The customer puts the phone down now (tests)."""
+        call = self.calls.get(call_id)
+        if call is not None:
+            self._end(call, Cause.NORMAL_CLEARING, Side.CUSTOMER)
+
+    # -- agents' phone legs ----------------------------------------------------------------
+    async def attach_agent(self, agent_id: int, *, endpoint: str | None = None) -> None:
+        self.legs.add(agent_id)
+        self._soon(AgentLegUp(agent_id=agent_id, at=utcnow()))
+
+    async def detach_agent(self, agent_id: int) -> None:
+        if agent_id in self.legs:
+            self.legs.discard(agent_id)
+            self._soon(AgentLegDown(agent_id=agent_id, reason="detached", at=utcnow()))
+
+    def drop_agent_leg(self, agent_id: int, reason: str = "network") -> None:
+        """The agent's phone line drops (tests): calls bridged to it stay up."""
+        if agent_id in self.legs:
+            self.legs.discard(agent_id)
+            self._emit(AgentLegDown(agent_id=agent_id, reason=reason, at=utcnow()))

@@ -20,7 +20,7 @@ from dialer.sim.seed import seed_campaign
 from server.app import create_app
 from server.auth import Role
 from server.dialer_runtime import make_dialer_ctx
-from server.ws import live_services
+from server.keys import LIVE
 from tests.e2e.conftest import LiveApp, login, screenshot
 from tests.integration.dialer.helpers import scenario
 
@@ -34,10 +34,10 @@ class DialerApp(LiveApp):
 
     async def calls_settled(self) -> None:
         """Wait until every call task has written its attempt, journey and lead."""
-        runtime = live_services(self.app).runtime
+        runtime = self.app[LIVE].runtime
         assert runtime is not None
         async with asyncio.timeout(10):
-            await asyncio.gather(*runtime.calls.values())
+            await asyncio.gather(*runtime.tasks.values())
 
 
 @pytest.fixture

@@ -41,10 +41,10 @@ async def receive_until(
 
 async def calls_settled(client: TestClient, attempt_ids: list[int]) -> None:  # type: ignore[type-arg]
     """Wait for these calls' tasks to finish writing (they end after the disposition)."""
-    from server.ws import live_services
+    from server.keys import LIVE
 
-    runtime = live_services(client.app).runtime
+    runtime = client.app[LIVE].runtime
     assert runtime is not None
-    tasks = [t for a in attempt_ids if (t := runtime.calls.get(a)) is not None]
+    tasks = [t for a in attempt_ids if (t := runtime.tasks.get(a)) is not None]
     async with asyncio.timeout(TIMEOUT_S):
         await asyncio.gather(*tasks)

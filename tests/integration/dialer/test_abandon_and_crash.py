@@ -13,13 +13,16 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 from aiohttp.test_utils import TestClient
 
+from dialer.live.call import call_id_for
 from dialer.live.runtime import campaign_lock_key
 from dialer.sim.seed import seed_campaign
 from dialer.store import hopper
 from dialer.store.campaigns_config import ComplianceIn
 from dialer.store.journeys import utcnow
+from dialer.telephony.port import SAFE_HARBOR
+from dialer.telephony.sim import SimCarrier
 from server.auth import Role
-from server.ws import live_services
+from server.keys import LIVE
 from tests.conftest import token_for
 from tests.integration.dialer.helpers import TIMEOUT_S, receive_until
 
@@ -44,7 +47,7 @@ async def test_answer_with_no_agent_free_is_abandoned_with_safe_harbor(
     ws = await live_client.ws_connect("/api/v1/dialer/ws", headers=headers)
     await ws.send_json({"type": "ready", "campaign_id": campaign_id})
     await receive_until(ws, lambda m: m["type"] == "pop")
-    runtime = live_services(live_client.app).runtime
+    runtime = live_client.app[LIVE].runtime
     assert runtime is not None
     carrier = runtime.port
 
@@ -60,7 +63,8 @@ async def test_answer_with_no_agent_free_is_abandoned_with_safe_harbor(
                                       " LIMIT 1")
         journey = await conn.fetchrow("SELECT * FROM call_journeys WHERE attempt_id = $1",
                                       attempt["id"])
-    assert attempt["id"] in carrier.safe_harbored  # type: ignore[attr-defined]
+    assert isinstance(carrier, SimCarrier)
+    assert (call_id_for(campaign_id, attempt["id"]), SAFE_HARBOR) in carrier.prompts
     assert journey["outcome"] == "abandoned"
     assert journey["agent_connected_at"] is None
     waited = (journey["ended_at"] - journey["answered_at"]).total_seconds()

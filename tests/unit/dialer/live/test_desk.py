@@ -1,9 +1,8 @@
-"""Routing to the longest-idle agent, waiting within the connect window, lead next steps."""
+"""The desk: routing to the longest-idle agent with a desktop and a phone leg, live answers
+waiting for an agent, what the desk tells a call; the lead's next steps."""
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import datetime as dt
 
 import pytest
@@ -11,9 +10,10 @@ import pytest
 from dialer.core.agents import AgentState
 from dialer.core.calls import CallState
 from dialer.core.routing import longest_idle
-from dialer.live.call import after_dial, after_disposition
-from dialer.live.campaign_loop import live_campaign
-from dialer.live.desk import DispositionEntry, LiveDesk
+from dialer.live.campaign import live_campaign
+from dialer.live.desk import LiveDesk
+from dialer.live.inbox import AgentFound, AgentHungUp, AgentLost, DeskEvent, Disposed
+from dialer.live.outcomes import DispositionEntry, after_dial, after_disposition
 from dialer.store.campaigns import Campaign, CampaignStatus
 from dialer.store.campaigns_config import CampaignConfig
 from dialer.store.hopper import LeadStatus, LeasedLead, claim_order
@@ -28,10 +28,15 @@ class Clock:
         return self.now
 
 
-def desk_with(ready_order: list[int], clock: Clock) -> LiveDesk:
+def desk_with(ready_order: list[int], clock: Clock,
+              posted: list[tuple[int, DeskEvent]] | None = None) -> LiveDesk:
+    """Agents ready in this order, each with a desktop and a phone leg."""
     desk = LiveDesk(clock=clock)
+    if posted is not None:
+        desk.post = lambda attempt_id, event: posted.append((attempt_id, event))
     for agent_id in ready_order:
         desk.attach(agent_id, f"a{agent_id}")
+        desk.leg_up(agent_id)
         desk.ready(agent_id, campaign_id=1)
         clock.now += 1.0
     return desk
@@ -69,34 +74,85 @@ def test_agent_back_from_a_call_queues_behind_those_waiting_longer() -> None:
     assert found.agent_id == 2
 
 
-async def test_route_reserves_at_once_when_an_agent_is_ready() -> None:
+def test_an_agent_without_a_phone_leg_gets_no_calls() -> None:
     clock = Clock()
-    desk = desk_with([5], clock)
-    agent = await desk.route(1, window_s=0.5)
+    wanted: list[int] = []
+    desk = desk_with([1, 2], clock)
+    desk.want_leg = wanted.append
+    desk.leg_down(1, "network")
+    assert wanted == [1]  # asked again while logged in
+    found = desk.route(1, attempt_id=10)
+    assert found is not None
+    assert found.agent_id == 2
+    assert desk.state_message(desk.agent(1))["phone"] is False
+
+
+def test_route_reserves_at_once_when_an_agent_is_ready() -> None:
+    desk = desk_with([5], Clock())
+    agent = desk.route(1, attempt_id=10)
     assert agent is not None
     assert agent.agent_id == 5
     assert agent.state is AgentState.RESERVED
 
 
-async def test_route_waits_for_the_first_agent_to_become_ready() -> None:
-    clock = Clock()
-    desk = desk_with([], clock)
+def test_a_waiting_answer_gets_the_first_agent_to_become_ready() -> None:
+    posted: list[tuple[int, DeskEvent]] = []
+    desk = desk_with([], Clock(), posted)
     desk.attach(7, "late")
-    waiting = asyncio.create_task(desk.route(1, window_s=5.0))
-    await asyncio.sleep(0)  # let the call join the queue
+    desk.leg_up(7)
+    assert desk.route(1, attempt_id=10) is None
     assert len(desk.waiting_s(1)) == 1
     desk.ready(7, campaign_id=1)
-    agent = await asyncio.wait_for(waiting, 1.0)
+    assert [(a, type(e)) for a, e in posted] == [(10, AgentFound)]
+    found = posted[0][1]
+    assert isinstance(found, AgentFound)
+    assert found.agent.agent_id == 7
+    assert found.agent.state is AgentState.RESERVED
+    assert desk.waiting_s(1) == ()
+
+
+def test_an_answer_that_stopped_waiting_gets_no_agent() -> None:
+    posted: list[tuple[int, DeskEvent]] = []
+    desk = desk_with([], Clock(), posted)
+    assert desk.route(1, attempt_id=10) is None
+    desk.stop_waiting(1, 10)
+    desk.attach(7, "late")
+    desk.leg_up(7)
+    desk.ready(7, campaign_id=1)
+    assert posted == []
+    assert desk.agent(7).state is AgentState.READY
+
+
+def test_hang_up_phone_drop_and_disposition_are_told_to_the_call() -> None:
+    posted: list[tuple[int, DeskEvent]] = []
+    desk = desk_with([1, 2], Clock(), posted)
+    for agent_id, attempt_id in ((1, 10), (2, 20)):
+        agent = desk.route(1, attempt_id=attempt_id)
+        assert agent is not None
+        assert agent.agent_id == agent_id  # longest idle first
+        desk.connect(agent, attempt_id=attempt_id, campaign_id=1, pop={})
+    desk.hangup(1, 10)
+    desk.leg_down(2, "network")
+    assert desk.agent(1).state is desk.agent(2).state is AgentState.WRAP_UP
+    desk.dispose(DispositionEntry(code="sale", agent_id=1), attempt_id=10)
+    assert [(a, type(e)) for a, e in posted] == [
+        (10, AgentHungUp), (20, AgentLost), (10, Disposed)]
+    assert desk.agent(1).state is AgentState.READY
+
+
+def test_the_customer_hanging_up_puts_the_agent_in_wrap_up_with_the_reason() -> None:
+    sent: list[tuple[int, dict[str, object]]] = []
+    desk = desk_with([1], Clock())
+    desk.send = lambda agent_id, message: sent.append((agent_id, message))
+    agent = desk.route(1, attempt_id=10)
     assert agent is not None
-    assert agent.agent_id == 7
-    assert agent.state is AgentState.RESERVED
-    assert desk.waiting_s(1) == ()
-
-
-async def test_route_gives_up_after_the_connect_window() -> None:
-    desk = desk_with([], Clock())
-    assert await desk.route(1, window_s=0.01) is None
-    assert desk.waiting_s(1) == ()
+    desk.connect(agent, attempt_id=10, campaign_id=1, pop={})
+    desk.talk_ended(10, code="customer_hung_up", text="The customer hung up")
+    assert agent.state is AgentState.WRAP_UP
+    assert agent.attempt_id == 10  # the disposition is still to do
+    notices = [m for _, m in sent if m["type"] == "notice"]
+    assert notices == [{"type": "notice", "code": "customer_hung_up",
+                        "text": "The customer hung up"}]
 
 
 def test_disposition_needs_the_agents_own_call() -> None:
@@ -137,12 +193,11 @@ def test_dispositions_decide_the_leads_next_step() -> None:
 
 def test_no_answer_retries_later_until_the_attempt_limit() -> None:
     c = live_campaign(_campaign())
-    step = after_dial(c, LEAD, CallState.NO_ANSWER, NOW)
+    step = after_dial(c, LEAD.attempts, CallState.NO_ANSWER, NOW)
     assert step.status is LeadStatus.NEW
     assert step.next_attempt_at is not None
     assert step.next_attempt_at > NOW
-    last = dataclasses.replace(LEAD, attempts=5)
-    assert after_dial(c, last, CallState.NO_ANSWER, NOW).status is LeadStatus.EXHAUSTED
+    assert after_dial(c, 5, CallState.NO_ANSWER, NOW).status is LeadStatus.EXHAUSTED
 
 
 def test_claim_order_is_callbacks_then_priority_then_position() -> None:

@@ -1,0 +1,33 @@
+"""What a campaign loop and a call's task need from the process, handed down as one
+frozen record (nothing below the runtime imports the runtime)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import asyncpg
+
+from dialer.live.campaign import LiveCampaign
+from dialer.live.desk import LiveDesk
+from dialer.store.hopper import LeasedLead
+from dialer.telephony.port import AmdMode, TelephonyPort
+
+PopBuilder = Callable[[LiveCampaign, LeasedLead, int], Coroutine[Any, Any, dict[str, Any]]]
+Observe = Callable[[str, float], None]  # a latency by name, in seconds
+
+MAX_CALL_S = 3600.0  # a call with no disposition after this is closed without one
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Deps:
+    pool: asyncpg.Pool
+    port: TelephonyPort
+    desk: LiveDesk
+    owner: str  # this process's name on leases and calls
+    lease_s: float
+    build_pop: PopBuilder
+    observe: Observe
+    amd: AmdMode = AmdMode.ASTERISK
+    max_call_s: float = MAX_CALL_S
