@@ -23,13 +23,14 @@ def register(sub: Any) -> None:
         "holds (advisory-lock election). Agents connect through `telemart serve`; "
         "--sim-agents logs in simulated agents here instead.",
     )
-    p.add_argument("--seed", type=int, default=1, help="sim carrier seed")
-    p.add_argument("--time-scale", type=float, default=1.0,
-                   help="sim carrier: multiply every ring time by this")
-    p.add_argument("--lease-seconds", type=float, default=60.0, help="lead lease length")
-    p.add_argument("--tick", type=float, default=1.0, help="pacing tick in seconds")
-    p.add_argument("--scan", type=float, default=2.0,
-                   help="look for campaigns to take on this often (seconds)")
+    p.add_argument("--seed", type=int, help="sim carrier seed (TELEMART_SIM_SEED)")
+    p.add_argument("--time-scale", type=float,
+                   help="sim carrier: multiply every delay by this (TELEMART_SIM_TIME_SCALE)")
+    p.add_argument("--lease-seconds", type=float,
+                   help="lead lease and call heartbeat (TELEMART_DIALER_LEASE_S, 60)")
+    p.add_argument("--tick", type=float, help="pacing tick in seconds (TELEMART_DIALER_TICK_S)")
+    p.add_argument("--scan", type=float,
+                   help="look for campaigns to take on this often (TELEMART_DIALER_SCAN_S)")
     p.add_argument("--sim-agents", type=int, default=0,
                    help="log in this many simulated agents on --campaign")
     p.add_argument("--campaign", type=int, help="campaign id for --sim-agents")
@@ -41,6 +42,7 @@ def cmd_dialer(args: argparse.Namespace) -> int:
     from cli.main import settings_from
     from config.db import open_database
     from dialer.live.sim_agents import SimulatedAgents
+    from dialer.sim.scenario import load_scenario
     from server.dialer_runtime import make_runtime
 
     if args.sim_agents and not args.campaign:
@@ -55,16 +57,22 @@ def cmd_dialer(args: argparse.Namespace) -> int:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         async with open_database(settings) as (url, pool):
-            sim = {"seed": args.seed, "time_scale": args.time_scale}
+            seed = settings.sim_seed if args.seed is None else args.seed
+            scale = settings.sim_time_scale if args.time_scale is None else args.time_scale
+            sim = {"seed": seed, "time_scale": scale,
+                   "scenario": load_scenario(settings.sim_scenario)}
             port = open_port(settings.telephony, **(sim if settings.telephony == "sim" else {}))
-            runtime = make_runtime(pool=pool, url=url, desk=LiveDesk(), port=port,
-                                   tick_s=args.tick, scan_s=args.scan,
-                                   lease_s=args.lease_seconds, owner=args.owner)
+            runtime = make_runtime(
+                pool=pool, url=url, desk=LiveDesk(), port=port,
+                tick_s=args.tick or settings.dialer_tick_s,
+                scan_s=args.scan or settings.dialer_scan_s,
+                lease_s=args.lease_seconds or settings.dialer_lease_s, owner=args.owner,
+            )  # fmt: skip
             agents = None
             if args.sim_agents:
                 agents = SimulatedAgents(runtime, count=args.sim_agents,
-                                         campaign_id=args.campaign, seed=args.seed,
-                                         time_scale=args.time_scale)
+                                         campaign_id=args.campaign, seed=seed,
+                                         time_scale=scale)
                 agents.log_in()
             async with runtime:
                 print(f"dialer {runtime.owner} running; Ctrl-C stops it", flush=True)

@@ -54,6 +54,17 @@ class Settings(BaseSettings):
     ari_rtp_host: str = Field(default="127.0.0.1", description="AMD audio: our address")
     ari_rtp_port: int = Field(default=0, ge=0, le=65535, description="AMD audio: 0 = any")
     dialer_enabled: bool = Field(default=True, description="run the dialer inside `serve`")
+    dialer_lease_s: float = Field(default=60.0, gt=0, description="lead lease and call heartbeat")
+    dialer_tick_s: float = Field(default=1.0, gt=0, description="pacing tick in seconds")
+    dialer_scan_s: float = Field(default=2.0, gt=0, description="look for campaigns this often")
+    nats_url: str | None = Field(
+        default=None, description="NATS server for agents on several nodes; unset = in-process"
+    )
+    sim_scenario: str = Field(
+        default="steady-50", description="sim carrier: a bundled scenario name or a TOML file"
+    )
+    sim_seed: int = 1
+    sim_time_scale: float = Field(default=1.0, gt=0, description="sim carrier: delays x this")
     tracking_secrets: dict[str, SecretStr] = Field(
         default_factory=dict, description="HMAC secret per tracking webhook provider"
     )

@@ -38,7 +38,7 @@ from server.errors import Handler, error_middleware
 from server.jobs import scheduler_ctx
 from server.keys import DATABASE_URL, LIVE, POOL, SETTINGS
 from server.metrics import http_request_seconds, http_requests
-from server.ws import live_services
+from server.ws import live_ctx, live_services
 
 HERE = Path(__file__).parent
 CleanupCtx = Callable[[web.Application], AsyncIterator[None]]
@@ -114,7 +114,7 @@ def create_app(
         client_max_size=512 * 1024 * 1024,  # customer files are uploaded whole
     )
     app[SETTINGS] = settings
-    app[LIVE] = live_services()
+    app[LIVE] = live_services(settings)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -122,6 +122,7 @@ def create_app(
         context_processors=[pages.context],
     )
     app.cleanup_ctx.append(_db_ctx(url))
+    app.cleanup_ctx.append(live_ctx(LIVE, POOL))  # the agents' websockets and their bus
     if background:
         app.cleanup_ctx.append(scheduler_ctx)
         if settings.dialer_enabled:

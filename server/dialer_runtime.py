@@ -11,7 +11,7 @@ from aiohttp import web
 from dialer.live.campaign import LiveCampaign
 from dialer.live.desk import LiveDesk
 from dialer.live.runtime import DialerRuntime
-from dialer.sim.scenario import Scenario
+from dialer.sim.scenario import Scenario, load_scenario
 from dialer.store.hopper import LeasedLead
 from dialer.telephony import TelephonyPort, open_port
 from server.keys import DATABASE_URL, LIVE, POOL, SETTINGS
@@ -65,13 +65,12 @@ def make_dialer_ctx(
             chosen = open_port(name, **(sim if name == "sim" else {}))
         runtime = make_runtime(pool=app[POOL], url=app[DATABASE_URL], desk=services.desk,
                                port=chosen, tick_s=tick_s, scan_s=scan_s, lease_s=lease_s,
-                               **options)
+                               bus=services.bus, owner=services.node, **options)
         services.runtime = runtime
         await runtime.start()
         try:
             yield
         finally:
-            await services.hub.close_all()
             await runtime.stop()
             services.runtime = None
 
@@ -80,5 +79,9 @@ def make_dialer_ctx(
 
 async def dialer_ctx(app: web.Application) -> AsyncIterator[None]:
     """Start the pacing loops for running campaigns; stop them on the way out."""
-    async for _ in make_dialer_ctx()(app):
+    s = app[SETTINGS]
+    ctx = make_dialer_ctx(seed=s.sim_seed, time_scale=s.sim_time_scale,
+                          scenario=load_scenario(s.sim_scenario), tick_s=s.dialer_tick_s,
+                          scan_s=s.dialer_scan_s, lease_s=s.dialer_lease_s)
+    async for _ in ctx(app):
         yield

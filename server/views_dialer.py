@@ -1,27 +1,38 @@
-"""Live dialer routes: the agents' websocket, the wallboard's JSON, journeys, an echo."""
+"""Live dialer routes: the agents' websocket (this node's edge of the bus), the
+wallboard's JSON, journeys, an echo.
+
+An agent's message is checked here and sent over the bus to the desk of the agent's
+campaign, wherever that runs; what the desk answers, and what it publishes to the agent,
+comes back to every desktop of theirs on this node (server/ws.py).
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+import asyncio
+import contextlib
 import json
 import logging
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
+import asyncpg
 from aiohttp import WSMsgType, web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from dialer.errors import DialerError
-from dialer.live.desk import PAUSE_REASONS, LiveDesk
-from dialer.live.outcomes import DispositionEntry
+from dialer.live.bus import BusDown, NoDesk, desk_subject
+from dialer.live.desk import PAUSE_REASONS
+from dialer.store import agents
 from server.auth import Role, allow, current_user
 from server.errors import ApiError, validation_error
 from server.keys import LIVE, POOL
-from server.metrics import observe_journey
+from server.ws import LiveServices
 from server.ws_wallboard import journeys_json, wallboard_json
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 WS_HEARTBEAT_S = 15.0
+MAX_MESSAGE_BYTES = 64 * 1024  # an agent's message is small; a larger one closes the socket
+REQUEST_TIMEOUT_S = 5.0
 
 
 class _Msg(BaseModel):
@@ -63,68 +74,95 @@ class OrderMsg(_Msg):
 
 class PreviewMsg(_Msg):
     type: Literal["preview_next", "preview_dial", "preview_skip"]
-    campaign_id: int | None = None
+    campaign_id: int | None = Field(default=None, gt=0)
 
 
-async def _handle(request: web.Request, agent_id: int, raw: Any) -> None:
-    services = request.app[LIVE]
-    desk, runtime = services.desk, services.runtime
-    kind = raw.get("type") if isinstance(raw, dict) else None
-    if kind == "ready":
-        m = ReadyMsg.model_validate(raw)
-        desk.ready(agent_id, campaign_id=m.campaign_id, preview=m.preview)
-    elif kind == "pause":
-        desk.pause(agent_id, reason=PauseMsg.model_validate(raw).reason)
-    elif kind == "logout":
-        desk.logout(agent_id)
-    elif kind == "ack":
-        c = CallMsg.model_validate(raw)
-        desk.ack(agent_id, c.attempt_id)
-    elif kind == "hangup":
-        desk.hangup(agent_id, CallMsg.model_validate(raw).attempt_id)
-    elif kind == "disposition":
-        d = DispositionMsg.model_validate(raw)
-        entry = DispositionEntry(code=d.code, agent_id=agent_id, callback_at=d.callback_at,
-                                 callback_mine=d.callback_mine, note=d.note)
-        if runtime is None:
-            raise DialerError("the dialer is not running in this server")
-        runtime.dispose(entry, attempt_id=d.attempt_id, pause_reason=d.then_pause)
-    elif kind == "order":
-        o = OrderMsg.model_validate(raw)
-        await _order(request, desk, agent_id, o)
-    elif kind in ("preview_next", "preview_dial", "preview_skip"):
-        if runtime is None:
-            raise DialerError("the dialer is not running in this server")
-        p = PreviewMsg.model_validate(raw)
-        agent = desk.agent(agent_id)
-        if p.type == "preview_next":
-            found = await runtime.preview_next(agent_id, p.campaign_id or agent.campaign_id or 0)
-            if found is None:
-                services.hub.send(agent_id, {"type": "notice", "text": "no lead to call now"})
-        elif p.type == "preview_dial":
-            runtime.preview_dial(agent_id)
-        else:
-            await runtime.preview_skip(agent_id)
-    elif kind == "state":
-        desk.push_state(desk.agent(agent_id))
-    elif kind == "ping":
-        services.hub.send(agent_id, {"type": "pong", "t": raw.get("t")})
-    else:
-        raise DialerError(f"unknown message type {kind!r}")
+class BareMsg(_Msg):
+    type: Literal["logout", "state"]
 
 
-async def _order(request: web.Request, desk: LiveDesk, agent_id: int, o: OrderMsg) -> None:
-    from dialer.store import journeys as journey
+MESSAGES: dict[str, type[_Msg]] = {
+    "ready": ReadyMsg, "pause": PauseMsg, "ack": CallMsg, "hangup": CallMsg,
+    "disposition": DispositionMsg, "order": OrderMsg, "preview_next": PreviewMsg,
+    "preview_dial": PreviewMsg, "preview_skip": PreviewMsg, "logout": BareMsg,
+    "state": BareMsg,
+}
 
-    desk.order_placed(agent_id, o.attempt_id, o.order_id, o.submit_ms / 1000.0)
-    observe_journey(journey.ORDER_SUBMIT, o.submit_ms / 1000.0)
-    committed = journey.utcnow()
-    async with request.app[POOL].acquire() as conn:
-        await journey.order_captured(
-            conn, attempt_id=o.attempt_id, order_id=o.order_id,
-            submitted_at=committed - dt.timedelta(milliseconds=o.submit_ms),
-            committed_at=committed,
-        )  # fmt: skip
+
+class _Refused(Exception):
+    """A message the edge answers with an error itself."""
+
+
+def _parse(data: str) -> dict[str, Any]:
+    """A desktop's message as a checked dict (the desk gets it as JSON)."""
+    try:
+        raw = json.loads(data)
+    except RecursionError:
+        raise _Refused("message nested too deeply") from None
+    except ValueError:
+        raise _Refused("message is not JSON") from None
+    if not isinstance(raw, dict):
+        raise _Refused("a message is a JSON object with a type")
+    kind = raw.get("type")
+    if kind == "ping":
+        t = raw.get("t")
+        return {"type": "ping", "t": t if isinstance(t, int | float) else None}
+    model = MESSAGES.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        raise _Refused(f"unknown message type {str(kind)[:40]!r}")
+    try:
+        return model.model_validate(raw).model_dump(mode="json", exclude_none=True)
+    except ValidationError as exc:
+        raise _Refused(validation_error(exc).message) from None
+    except RecursionError:
+        raise _Refused("message nested too deeply") from None
+
+
+def _same_origin(request: web.Request) -> bool:
+    """Browsers send Origin on a websocket handshake: only our own pages may connect.
+    (Clients that are not browsers send none; they hold a token.)"""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and parts.netloc == request.host
+
+
+async def _forward(services: LiveServices, agent_id: int, username: str,
+                   campaign_id: int, message: dict[str, Any]) -> None:
+    """One message to the desk of the agent's campaign, wherever it runs; its error (or
+    the bus's) back to the desktops."""
+    payload = json.dumps({**message, "agent_id": agent_id, "username": username}).encode()
+    try:
+        answer = json.loads(await services.bus.request(desk_subject(campaign_id), payload,
+                                                       timeout_s=REQUEST_TIMEOUT_S))
+    except NoDesk:
+        if message["type"] == "ready" and services.hub.pool is not None:
+            async with services.hub.pool.acquire() as conn:
+                await agents.wish_ready(conn, agent_id=agent_id, campaign_id=campaign_id,
+                                        preview=bool(message.get("preview")))
+            services.hub.send(agent_id, {"type": "notice", "code": "waiting_for_dialer",
+                                         "text": "Waiting for the dialer to take the campaign"})
+        elif message["type"] != "bye":
+            services.hub.send(agent_id, {"type": "error", "code": "no_dialer",
+                                         "message": "The dialer is reconnecting: try again",
+                                         "for": message["type"]})
+        return
+    except (BusDown, TimeoutError):
+        if message["type"] != "bye":
+            services.hub.send(agent_id, {"type": "error", "code": "reconnecting",
+                                         "message": "Lost the dialer: reconnecting",
+                                         "for": message["type"]})
+        return
+    if "error" in answer:
+        services.hub.send(agent_id, {"type": "error", "message": answer["error"],
+                                     "for": answer.get("for")})
+
+
+def _offline_state() -> dict[str, Any]:
+    return {"type": "state", "state": "offline", "campaign_id": None, "preview": False,
+            "pause_reason": None, "in_state_s": 0.0, "attempt_id": None, "pop": None,
+            "preview_lead": None, "phone": False}
 
 
 @routes.get("/api/v1/dialer/ws")
@@ -132,30 +170,78 @@ async def _order(request: web.Request, desk: LiveDesk, agent_id: int, o: OrderMs
 async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     """The agent desktop's websocket. JSON messages both ways (docs/live-dialer.md)."""
     user = current_user(request)
-    ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT_S)
-    await ws.prepare(request)
+    if not _same_origin(request):
+        raise ApiError(403, "forbidden", "websocket from another origin")
     services = request.app[LIVE]
-    conn = services.hub.open(user.id, ws)
-    agent = services.desk.attach(user.id, user.username)
-    services.hub.send(user.id, services.desk.state_message(agent))
+    hub = services.hub
+    ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT_S, max_msg_size=MAX_MESSAGE_BYTES)
+    await ws.prepare(request)
+
+    async def leave(campaign_id: int | None) -> None:
+        if campaign_id is not None:
+            await _forward(services, user.id, user.username, campaign_id, {"type": "bye"})
+
+    def too_slow() -> None:  # it stopped reading: out of routing at once, then closed
+        log.warning("agent %s: desktop not reading; closing it", user.id)
+        conn.writer.cancel()
+
+        async def drop() -> None:
+            await leave(hub.campaign_of.get(user.id))
+            await ws.close(code=1008, message=b"too slow")
+
+        closing.append(asyncio.get_running_loop().create_task(drop()))
+
+    closing: list[asyncio.Task[None]] = []
+    conn = await hub.open(user.id, ws, too_slow)
+    async with request.app[POOL].acquire() as db:
+        session = await agents.connected(db, agent_id=user.id, username=user.username,
+                                         node=services.node, connections=hub.count(user.id))
+    if user.id not in hub.campaign_of and session.campaign_id is not None \
+            and session.state != "offline":
+        hub.campaign_of[user.id] = session.campaign_id
+    campaign_id = hub.campaign_of.get(user.id)
+    if campaign_id is None:
+        hub.send(user.id, _offline_state())
+    else:
+        await _forward(services, user.id, user.username, campaign_id, {"type": "hello"})
     try:
         async for msg in ws:
+            if conn.dropped:
+                break
+            if msg.type is WSMsgType.BINARY:
+                hub.send(user.id, {"type": "error", "message": "send text messages",
+                                   "for": None})
             if msg.type is not WSMsgType.TEXT:
                 continue
             try:
-                raw = json.loads(msg.data)
-                await _handle(request, user.id, raw)
-            except (ValueError, ValidationError, DialerError) as exc:
-                if isinstance(exc, ValidationError):
-                    text = validation_error(exc).message
+                m = _parse(msg.data)
+            except _Refused as exc:
+                hub.send(user.id, {"type": "error", "message": str(exc), "for": None})
+                continue
+            if m["type"] == "ping":
+                hub.send(user.id, {"type": "pong", "t": m.get("t")})
+                continue
+            if m["type"] == "ready":
+                hub.campaign_of[user.id] = int(m["campaign_id"])
+            campaign_id = hub.campaign_of.get(user.id)
+            if campaign_id is None:
+                if m["type"] == "state":
+                    hub.send(user.id, _offline_state())
                 else:
-                    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                services.hub.send(user.id, {"type": "error", "message": text,
-                                            "for": raw.get("type") if isinstance(raw, dict)
-                                            else None})
+                    hub.send(user.id, {"type": "error", "for": m["type"],
+                                       "message": "choose a campaign and go ready first"})
+                continue
+            await _forward(services, user.id, user.username, campaign_id, m)
     finally:
-        services.desk.detach(user.id)
-        await services.hub.close(user.id, conn)
+        campaign_id = hub.campaign_of.get(user.id)
+        await hub.close(user.id, conn)
+        left = hub.count(user.id)
+        with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            async with request.app[POOL].acquire() as db:
+                await agents.disconnected(db, agent_id=user.id, node=services.node,
+                                          connections=left)
+        if not conn.dropped:
+            await leave(campaign_id)
     return ws
 
 
@@ -194,9 +280,13 @@ async def journeys(request: web.Request) -> web.Response:
 @routes.get("/api/v1/dialer/agents/me")
 @allow(Role.AGENT, Role.SUPERVISOR)
 async def my_state(request: web.Request) -> web.Response:
+    """The agent's session as the desk of their campaign last saved it."""
     user = current_user(request)
-    desk = request.app[LIVE].desk
-    agent = desk.agents.get(user.id)
-    if agent is None:
+    async with request.app[POOL].acquire() as conn:
+        session = await agents.one(conn, agent_id=user.id)
+    if session is None:
         return web.json_response({"state": "offline"})
-    return web.json_response(desk.state_message(agent))
+    return web.json_response({"state": session.state, "campaign_id": session.campaign_id,
+                              "pause_reason": session.pause_reason,
+                              "attempt_id": session.attempt_id,
+                              "connected": session.connections > 0})

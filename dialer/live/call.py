@@ -352,9 +352,9 @@ class CallTask:
         """The agent got the pop but the call could not be joined to their phone: the
         customer hears the identification message; the agent is free again."""
         d = self.deps
-        d.desk.drop_call(self.attempt_id)
         d.desk.notice(agent.agent_id, "bridge_failed",
                       f"The call could not be connected to your phone ({reason})")
+        d.desk.drop_call(self.attempt_id)
         self.journey.agent_connected_at = None
         self.journey.agent_id = None
         await self._abandon(answered_s + self.campaign.compliance.connect_window_s,

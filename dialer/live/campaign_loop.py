@@ -24,6 +24,7 @@ from dialer.core.pacing.base import Outcome, OutcomeKind, OutcomeStats, Snapshot
 from dialer.core.pacing.registry import load_strategy
 from dialer.live.campaign import LiveCampaign, load_live_campaign
 from dialer.live.deps import Deps
+from dialer.live.throttle import LogThrottle
 from dialer.store import hopper
 from dialer.store.hopper import LeasedLead
 from dialer.store.journeys import utcnow
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 MAX_LINES_PER_AGENT = 10  # trunk ceiling, whatever a strategy asks (as in the simulator)
 RELOAD_S = 2.0  # re-read the campaign's status and settings this often
 CAP_REFUSAL_EVERY_S = 60.0  # record an abandon-cap hold-back at most this often
+DB_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+           asyncpg.CannotConnectNowError)
 
 StartCall = Callable[[LiveCampaign, LeasedLead, int, "CampaignLoop"], None]
 
@@ -63,6 +66,7 @@ class CampaignLoop:
         self.dials = 0
         self.paused_for: str | None = None  # why no dials go out now (outage)
         self._last_cap_refusal_s = -CAP_REFUSAL_EVERY_S
+        self._throttle = LogThrottle(log)
 
     @property
     def campaign_id(self) -> int:
@@ -97,8 +101,12 @@ class CampaignLoop:
                     return
                 if clock() >= next_reload_s:
                     next_reload_s = clock() + RELOAD_S
-                    if not await self._reload():
-                        return
+                    try:
+                        if not await self._reload():
+                            return
+                        self._database_back()
+                    except DB_DOWN as exc:
+                        self._database_lost(exc)
                 if self.idle_release_s is not None:
                     if self.deps.desk.reachable(self.campaign_id) or self.in_flight:
                         idle_since_s = None
@@ -109,7 +117,10 @@ class CampaignLoop:
                                  self.campaign_id)
                         return
                 if self.paused_for is None:
-                    await self.tick()
+                    try:
+                        await self.tick()
+                    except DB_DOWN as exc:
+                        self._database_lost(exc)
                 try:
                     async with asyncio.timeout(self.tick_s):
                         await self.stopping.wait()
@@ -118,6 +129,25 @@ class CampaignLoop:
         finally:
             if not self.lock_conn.is_closed():
                 await self.lock_conn.close()  # frees the advisory lock
+
+    def _database_lost(self, exc: BaseException) -> None:
+        """Nothing is dialled blind: no dials until the database answers again."""
+        if self.paused_for is None:
+            self.paused_for = "database"
+            self._tell_agents("reconnecting", "The dialer lost its database: reconnecting")
+        self._throttle.warning("db", "campaign %s: database unreachable (%s); holding dials",
+                               self.campaign_id, exc)
+
+    def _database_back(self) -> None:
+        if self.paused_for == "database":
+            self.paused_for = None
+            self._throttle.clear("db")
+            log.warning("campaign %s: database back; dialling again", self.campaign_id)
+            self._tell_agents("reconnected", "The dialer is back")
+
+    def _tell_agents(self, code: str, text: str) -> None:
+        for agent in self.deps.desk.agents_on(self.campaign_id):
+            self.deps.desk.notice(agent.agent_id, code, text)
 
     async def _seed_window(self) -> None:
         since = utcnow() - dt.timedelta(seconds=self.window.window_s)

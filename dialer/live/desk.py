@@ -55,6 +55,7 @@ class LiveDesk:
         self.on_ack: Callable[[int, dt.datetime], None] | None = None
         self.on_order: Callable[[int, int, float], None] | None = None
         self.on_recovered_disposition: Callable[[DeskCall, DispositionEntry], None] | None = None
+        self.on_change: Callable[[LiveAgent], None] = lambda agent: None  # state to persist
         # live answers waiting for an agent, per campaign: attempt id -> since (clock)
         self._waiting: dict[int, dict[int, float]] = collections.defaultdict(dict)
         self._calls: dict[int, DeskCall] = {}
@@ -67,10 +68,42 @@ class LiveDesk:
             agent = LiveAgent(agent_id=agent_id, username=username,
                               core=Agent(agent_id, at_s=self.clock()))
             self.agents[agent_id] = agent
+        agent.username = username
         agent.connections += 1
         if agent.state is not AgentState.OFFLINE and agent_id not in self.legs:
             self.want_leg(agent_id)
         self._offer(agent)
+        return agent
+
+    def seen(self, agent_id: int, username: str) -> LiveAgent:
+        """An agent heard from through the bus: known here, with a desktop somewhere."""
+        agent = self.agents.get(agent_id)
+        if agent is None or agent.connections == 0:
+            return self.attach(agent_id, username)
+        return agent
+
+    def restore(self, *, agent_id: int, username: str, campaign_id: int, state: str,
+                pause_reason: str | None, preview: bool) -> LiveAgent:
+        """An agent this desk did not know, as their session says (the campaign moved
+        here, or this process restarted): ready or paused; a call they were on comes back
+        separately (`give_back`)."""
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            agent = LiveAgent(agent_id=agent_id, username=username,
+                              core=Agent(agent_id, at_s=self.clock()))
+            self.agents[agent_id] = agent
+        agent.connections = max(1, agent.connections)
+        if agent.state is AgentState.OFFLINE:
+            if state == AgentState.PAUSED.value and pause_reason:
+                agent.core.transition(AgentState.PAUSED, at_s=self.clock(), reason=pause_reason)
+            elif state != AgentState.OFFLINE.value:
+                agent.core.transition(AgentState.READY, at_s=self.clock())
+            agent.campaign_id = campaign_id
+            agent.preview = preview
+        if agent.state is not AgentState.OFFLINE and agent_id not in self.legs:
+            self.want_leg(agent_id)
+        self._offer(agent)
+        self.push_state(agent)
         return agent
 
     def detach(self, agent_id: int) -> None:
@@ -359,6 +392,7 @@ class LiveDesk:
 
     def push_state(self, agent: LiveAgent) -> None:
         self.send(agent.agent_id, self.state_message(agent))
+        self.on_change(agent)
 
     def board(self) -> list[Message]:
         """Every agent for the wallboard."""

@@ -4,8 +4,8 @@ A call not yet answered is closed as `interrupted` and its lead may be dialled a
 the usual retry delay. A call a person had answered is never dialled again by itself: its
 lead goes to `follow_up` (a person decides). When an agent was on it, the call is given
 back to that agent in wrap-up (`recovered`) and its attempt is written with the
-disposition they save; if nobody saves one within `RECOVERED_WAIT_S`, it is written
-without.
+disposition they save; if nobody saves one within `RECOVERED_WAIT_S` (or the agent has no
+desktop anywhere for `AGENT_GONE_S`), it is written without.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 INTERRUPTED = "interrupted"  # the attempt's outcome when its process died before an answer
 RECOVERED_WAIT_S = 900.0  # a recovered call waits this long for its agent's disposition
+AGENT_GONE_S = 300.0  # ... or this long when the agent has no desktop open anywhere
 
 
 async def _attempt(conn: asyncpg.Connection, row: LiveCallRow, *, outcome: str,
@@ -123,7 +124,8 @@ async def expire_recovered(pool: asyncpg.Pool, *, me: str) -> int:
     """Recovered calls nobody disposed in time: written without a disposition (their
     leads stay in follow-up)."""
     async with pool.acquire() as conn, conn.transaction():
-        rows = await calls.take_stale_recovered(conn, older_than_s=RECOVERED_WAIT_S, me=me)
+        rows = await calls.take_stale_recovered(conn, older_than_s=RECOVERED_WAIT_S,
+                                                agent_gone_s=AGENT_GONE_S, me=me)
         for row in rows:
             await _attempt(conn, row, outcome=CallState.ANSWERED_LIVE.value, disposition=None,
                            details={"lead_id": row.lead_id, "mode": row.mode,

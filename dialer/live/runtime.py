@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import json
 import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -28,8 +30,11 @@ from config.db import connect
 from config.locks import lock_key
 from crm import contacts
 from dialer.core.agents import AgentState
+from dialer.core.routing import LiveAgent
 from dialer.errors import DialerError, IllegalTransition, NoSuchCall
-from dialer.live import recovery
+from dialer.live import agent_requests, recovery
+from dialer.live.agent_requests import AgentActions
+from dialer.live.bus import DESK_ANY, Bus, LocalBus, agent_subject, desk_subject
 from dialer.live.call import CallTask
 from dialer.live.campaign import LiveCampaign, load_live_campaign
 from dialer.live.campaign_loop import CampaignLoop
@@ -37,7 +42,8 @@ from dialer.live.deps import Deps, Observe, PopBuilder
 from dialer.live.desk import DeskCall, LiveDesk
 from dialer.live.inbox import DeskEvent
 from dialer.live.outcomes import DispositionEntry
-from dialer.store import calls, hopper, journeys
+from dialer.live.throttle import LogThrottle
+from dialer.store import agents, calls, hopper, journeys
 from dialer.store.calls import LiveCallRow
 from dialer.store.hopper import LeasedLead
 from dialer.store.journeys import utcnow
@@ -51,6 +57,8 @@ SHUTDOWN_S = 5.0
 PREVIEW_TRIES = 5  # leads the guard may refuse before preview gives up
 LEG_RETRY_S = 2.0  # ask again for an agent's phone leg that dropped after this
 IDLE_RELEASE_S = 10.0  # a campaign with no agent reachable here is given up after this
+SAVE_AGENTS_S = 0.25  # agents' states are written to their sessions this often
+REQUEST_TIMEOUT_S = 5.0
 
 
 def campaign_lock_key(campaign_id: int) -> int:
@@ -85,6 +93,7 @@ class DialerRuntime:
         amd: AmdMode = AmdMode.ASTERISK,
         idle_release_s: float | None = IDLE_RELEASE_S,
         leg_retry_s: float = LEG_RETRY_S,
+        bus: Bus | None = None,
     ) -> None:
         self.url, self.desk, self.port = url, desk, port
         self.deps = Deps(pool=pool, port=port, desk=desk,
@@ -92,6 +101,11 @@ class DialerRuntime:
                          build_pop=pop_builder, observe=observe or (lambda name, s: None),
                          amd=amd)  # fmt: skip
         self.scan_s, self.tick_s = scan_s, tick_s
+        self.bus: Bus = bus or LocalBus()
+        self._desk_subs: dict[int | str, Callable[[], Awaitable[None]]] = {}
+        self._dirty: dict[int, LiveAgent] = {}
+        self._bus_down_since: float | None = None
+        self._throttle = LogThrottle(log)
         self.idle_release_s = idle_release_s
         self.leg_retry_s = leg_retry_s
         self._leg_pending: set[int] = set()
@@ -111,6 +125,8 @@ class DialerRuntime:
         # Inbound calls go to whoever plugs in here (issue 15); none: they are refused.
         self.on_inbound: Callable[[InboundCall], None] | None = None
         desk.post = self._post
+        desk.send = self._send
+        desk.on_change = self._changed
         desk.want_leg = self._want_leg
         desk.drop_leg = self._drop_leg
         desk.on_ack = self._acked
@@ -127,6 +143,11 @@ class DialerRuntime:
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
         await self.port.open(self._on_event)
+        self.bus.on_state(self._bus_state)
+        if not self.bus.spans_nodes:  # one desk for every campaign: agents are all here
+            self._desk_subs[DESK_ANY] = await self.bus.serve(desk_subject(DESK_ANY),
+                                                             self._responder())
+        self._aside_task(self._save_agents(), "agent-sessions")
         self._port_open = True
         for agent in list(self.desk.agents.values()):  # logged in before the port opened
             if agent.state is not AgentState.OFFLINE:
@@ -147,6 +168,9 @@ class DialerRuntime:
             task.cancel()
         await asyncio.gather(*tasks, *self.tasks.values(), *self._aside,
                              return_exceptions=True)
+        for unsubscribe in self._desk_subs.values():
+            await unsubscribe()
+        self._desk_subs.clear()
         with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             await recovery.close_dead_owner(self.pool, dead=self.owner, me=self.owner)
             async with self.pool.acquire() as conn:
@@ -181,16 +205,94 @@ class DialerRuntime:
                     await self._heartbeat()
                     await self._recover()
                 await self._give_back_recovered()
+                await self._release_if_bus_down()
                 await self._scan()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, DialerError):
-                log.exception("dialer scan failed; retrying")
+                self._throttle.clear("scan")
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, DialerError) as exc:
+                self._throttle.warning("scan", "dialer scan failed (%s); retrying", exc)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.scan_s):
                     await self.stopping.wait()
 
     def may_serve(self, campaign_id: int) -> bool:
-        """Only a process that can reach agents of a campaign may run it."""
+        """Only a process that can reach agents of a campaign may run it: over a bus that
+        spans nodes, every agent while it is up; else the agents connected here."""
+        if self.bus.spans_nodes:
+            return self.bus.connected
         return self.desk.reachable(campaign_id) > 0
+
+    # -- the bus ---------------------------------------------------------------------------
+    def _send(self, agent_id: int, message: dict[str, Any]) -> None:
+        self.bus.publish(agent_subject(agent_id), json.dumps(message, default=str).encode())
+
+    def _responder(self) -> Callable[[bytes], Awaitable[bytes]]:
+        return agent_requests.responder(self.desk, AgentActions(
+            hello=self._hello, dispose=lambda e, a, p: self.dispose(e, attempt_id=a,
+                                                                    pause_reason=p),
+            preview_next=self.preview_next, preview_dial=self.preview_dial,
+            preview_skip=self.preview_skip, order=self._order,
+        ))  # fmt: skip
+
+    def _bus_state(self, up: bool) -> None:
+        """Nothing is dialled blind: loops hold their dials while the bus is down."""
+        self._bus_down_since = None if up else self.desk.clock()
+        for loop in self.loops.values():
+            loop.paused_for = None if up else "bus"
+
+    async def _release_if_bus_down(self) -> None:
+        """Down longer than a lease: give the campaigns up (others may reach the agents)."""
+        down = self._bus_down_since
+        if down is None or self.desk.clock() - down < self.deps.lease_s:
+            return
+        for task in self._loop_tasks.values():
+            task.cancel()
+
+    async def _hello(self, agent_id: int, username: str) -> None:
+        """A desktop connected: an agent this desk does not know comes back as their
+        session says (this process restarted, or their campaign moved here)."""
+        agent = self.desk.agents.get(agent_id)
+        if agent is None:
+            async with self.pool.acquire() as conn:
+                session = await agents.one(conn, agent_id=agent_id)
+            if session is not None and session.campaign_id is not None \
+                    and session.state != AgentState.OFFLINE.value:
+                self.desk.restore(agent_id=agent_id, username=username,
+                                  campaign_id=session.campaign_id, state=session.state,
+                                  pause_reason=session.pause_reason, preview=session.preview)
+                return
+        agent = self.desk.attach(agent_id, username)
+        self.desk.push_state(agent)
+
+    async def _order(self, agent_id: int, attempt_id: int, order_id: int,
+                     submit_s: float) -> None:
+        self.deps.observe(journeys.ORDER_SUBMIT, submit_s)
+        committed = utcnow()
+        async with self.pool.acquire() as conn:
+            await journeys.order_captured(
+                conn, attempt_id=attempt_id, order_id=order_id,
+                submitted_at=committed - dt.timedelta(seconds=submit_s), committed_at=committed,
+            )  # fmt: skip
+
+    def _changed(self, agent: LiveAgent) -> None:
+        self._dirty[agent.agent_id] = agent
+
+    async def _save_agents(self) -> None:
+        """Agents' states to their sessions (batched), so a desk elsewhere can take over."""
+        while True:
+            await asyncio.sleep(SAVE_AGENTS_S)
+            if not self._dirty:
+                continue
+            dirty, self._dirty = self._dirty, {}
+            rows = [agents.AgentStateRow(
+                agent_id=a.agent_id, username=a.username, campaign_id=a.campaign_id,
+                state=a.state.value, pause_reason=a.core.pause_reason, preview=a.preview,
+                attempt_id=a.attempt_id) for a in dirty.values()]  # fmt: skip
+            try:
+                async with self.pool.acquire() as conn:
+                    await agents.save_states(conn, rows)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                self._throttle.warning("sessions", "agent sessions not saved (%s)", exc)
+                self._dirty = {**dirty, **self._dirty}  # again next time
 
     async def _scan(self) -> None:
         for cid, task in list(self._loop_tasks.items()):
@@ -225,16 +327,43 @@ class DialerRuntime:
             return
         log.info("campaign %s: pacing loop runs here (%s)", campaign_id, self.owner)
         self.loops[campaign_id] = loop
-        self._loop_tasks[campaign_id] = asyncio.create_task(loop.run(),
+        if self.bus.spans_nodes:
+            self._desk_subs[campaign_id] = await self.bus.serve(desk_subject(campaign_id),
+                                                                self._responder())
+            await self._restore_agents(campaign_id)
+        self._loop_tasks[campaign_id] = asyncio.create_task(self._run_loop(loop),
                                                             name=f"campaign-{campaign_id}")
+
+    async def _run_loop(self, loop: CampaignLoop) -> None:
+        try:
+            await loop.run()
+        finally:
+            unsubscribe = self._desk_subs.pop(loop.campaign_id, None)
+            if unsubscribe is not None:
+                await unsubscribe()
+
+    async def _restore_agents(self, campaign_id: int) -> None:
+        """The agents of a campaign this process just took on, as their sessions say."""
+        async with self.pool.acquire() as conn:
+            found = await agents.of_campaign(conn, campaign_id=campaign_id,
+                                             fresh_s=self.deps.lease_s)
+        for session in found:
+            self.desk.restore(agent_id=session.agent_id, username=session.username,
+                              campaign_id=campaign_id, state=session.state,
+                              pause_reason=session.pause_reason, preview=session.preview)
 
     async def _heartbeat(self) -> None:
         lead_ids = [task.lead.lead_id for task in self.calls.values()]
         lead_ids += [lead.lead_id for _, lead, _ in self._previews.values()]
+        here = [a.agent_id for a in self.desk.agents.values() if a.connections > 0]
         async with self.pool.acquire() as conn:
             await calls.heartbeat(conn, owner=self.owner)
             await hopper.extend_leases(conn, lead_ids=lead_ids, owner=self.owner, now=utcnow(),
                                        lease_s=self.deps.lease_s)
+            gone = (await agents.gone(conn, agent_ids=here, stale_s=self.deps.lease_s)
+                    if self.bus.spans_nodes else set())
+        for agent_id in gone:  # their web node stopped beating: no calls for them
+            self.desk.agents[agent_id].connections = 0
 
     async def _recover(self) -> None:
         """Close the calls of dialer processes that stopped beating."""

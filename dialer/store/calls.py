@@ -106,6 +106,7 @@ async def recovered_for_agents(
 
 
 async def take_stale_recovered(
-    conn: asyncpg.Connection, *, older_than_s: float, me: str
+    conn: asyncpg.Connection, *, older_than_s: float, agent_gone_s: float, me: str
 ) -> list[LiveCallRow]:
-    return [_row(r) for r in await conn.fetch(Q["stale_recovered"], older_than_s, me)]
+    rows = await conn.fetch(Q["stale_recovered"], older_than_s, me, agent_gone_s)
+    return [_row(r) for r in rows]

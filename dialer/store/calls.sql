@@ -60,11 +60,18 @@ SELECT * FROM live_calls WHERE state = 'recovered' AND agent_id = ANY ($1::bigin
 ORDER BY attempt_id;
 
 -- stale_recovered --
--- Recovered calls nobody disposed within $1 seconds. (take them: $2 new owner)
+-- Recovered calls nobody disposed within $1 seconds, or whose agent has had no desktop
+-- for $3 seconds. (take them: $2 new owner)
 UPDATE live_calls SET owner = $2, updated_at = now()
-WHERE attempt_id IN (SELECT attempt_id FROM live_calls WHERE state = 'recovered'
-                       AND updated_at < now() - make_interval(secs => $1)
-                     FOR UPDATE SKIP LOCKED)
+WHERE attempt_id IN (
+    SELECT c.attempt_id FROM live_calls c
+    LEFT JOIN agent_sessions s ON s.agent_id = c.agent_id
+    WHERE c.state = 'recovered'
+      AND (c.updated_at < now() - make_interval(secs => $1)
+           OR s.agent_id IS NULL
+           OR (s.heartbeat_at < now() - make_interval(secs => $3)
+               AND c.updated_at < now() - make_interval(secs => $3)))
+    FOR UPDATE OF c SKIP LOCKED)
 RETURNING *;
 
 -- journey_of --

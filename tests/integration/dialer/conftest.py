@@ -19,9 +19,10 @@ from tests.integration.dialer.helpers import scenario
 def live_app_factory(settings: Settings, db_url: str) -> Callable[..., Any]:
     """`async with live_app_factory(...) as client`: the server with the dialer running."""
 
-    def make(*, time_scale: float = 0.01, sc: Scenario | None = None) -> TestClient:  # type: ignore[type-arg]
+    def make(*, time_scale: float = 0.01, sc: Scenario | None = None,
+             **options: Any) -> TestClient:  # type: ignore[type-arg]
         ctx = make_dialer_ctx(time_scale=time_scale, tick_s=0.05, scan_s=0.05,
-                              scenario=sc or scenario())
+                              scenario=sc or scenario(), **options)
         app = create_app(settings, url=db_url, background=False, extra_ctx=[ctx])
         return TestClient(TestServer(app))
 

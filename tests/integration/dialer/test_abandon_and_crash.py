@@ -13,10 +13,11 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 from aiohttp.test_utils import TestClient
 
+from dialer.live import recovery
 from dialer.live.call import call_id_for
 from dialer.live.runtime import campaign_lock_key
 from dialer.sim.seed import seed_campaign
-from dialer.store import hopper
+from dialer.store import calls, hopper
 from dialer.store.campaigns_config import ComplianceIn
 from dialer.store.journeys import utcnow
 from dialer.telephony.port import SAFE_HARBOR
@@ -72,7 +73,7 @@ async def test_answer_with_no_agent_free_is_abandoned_with_safe_harbor(
     await ws.close()
 
 
-async def test_killed_dialer_frees_its_campaign_and_its_leases_come_back(
+async def test_killed_dialer_frees_its_campaign_and_a_survivor_closes_its_calls(
     pool: asyncpg.Pool, db_url: str
 ) -> None:
     async with pool.acquire() as conn:
@@ -80,7 +81,7 @@ async def test_killed_dialer_frees_its_campaign_and_its_leases_come_back(
     env = {**os.environ, "TELEMART_DATABASE_URL": db_url, "TELEMART_LOG_LEVEL": "WARNING"}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "cli", "dialer", "--sim-agents", "2",
-        "--campaign", str(campaign_id), "--owner", "doomed", "--lease-seconds", "30",
+        "--campaign", str(campaign_id), "--owner", "doomed", "--lease-seconds", "2",
         "--tick", "0.1", "--scan", "0.1", "--time-scale", "1",
         env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
@@ -88,7 +89,7 @@ async def test_killed_dialer_frees_its_campaign_and_its_leases_come_back(
         async def leased() -> bool:
             async with pool.acquire() as conn:
                 n: int = await conn.fetchval(
-                    "SELECT count(*) FROM campaign_leads WHERE lease_owner = 'doomed'")
+                    "SELECT count(*) FROM live_calls WHERE owner = 'doomed'")
             return n >= 2
 
         await eventually(leased)
@@ -100,8 +101,8 @@ async def test_killed_dialer_frees_its_campaign_and_its_leases_come_back(
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
     async with pool.acquire() as conn:
-        doomed = {r["id"] for r in await conn.fetch(
-            "SELECT id FROM campaign_leads WHERE lease_owner = 'doomed' AND status = 'leased'")}
+        doomed = {r["lead_id"] for r in await conn.fetch(
+            "SELECT lead_id FROM live_calls WHERE owner = 'doomed'")}
     assert len(doomed) >= 2
 
     async def lock_free() -> bool:
@@ -115,10 +116,26 @@ async def test_killed_dialer_frees_its_campaign_and_its_leases_come_back(
 
     await eventually(lock_free)
     async with pool.acquire() as conn:
-        now = utcnow()
-        early = await hopper.lease_leads(conn, campaign_id=campaign_id, owner="survivor",
-                                         count=10, now=now)
+        # Their calls are not closed yet: even past the lease, no one dials them again.
         late = await hopper.lease_leads(conn, campaign_id=campaign_id, owner="survivor",
-                                        count=10, now=now + dt.timedelta(seconds=31))
-    assert doomed.isdisjoint(lead.lead_id for lead in early)  # still leased until expiry
-    assert doomed <= {lead.lead_id for lead in late}  # after expiry they come back
+                                        count=10, now=utcnow() + dt.timedelta(seconds=31))
+        assert doomed.isdisjoint(lead.lead_id for lead in late)
+
+    async def dead() -> bool:
+        async with pool.acquire() as conn:
+            return "doomed" in await calls.dead_owners(conn, me="survivor", stale_s=2.0)
+
+    await eventually(dead)
+    await recovery.close_dead_owner(pool, dead="doomed", me="survivor")
+    async with pool.acquire() as conn:
+        left = await conn.fetchval("SELECT count(*) FROM live_calls WHERE owner = 'doomed'")
+        rows = await conn.fetch(
+            "SELECT l.id, l.status, a.outcome FROM campaign_leads l"
+            " LEFT JOIN contact_attempts a ON a.details ->> 'lead_id' = l.id::text"
+            "  AND (a.details ->> 'interrupted')::bool"
+            " WHERE l.id = ANY($1::bigint[])", list(doomed))
+    assert left == 0
+    for r in rows:  # unanswered: retried later; answered: a person follows it up
+        assert (r["status"], r["outcome"]) in (("new", "interrupted"),
+                                               ("follow_up", "answered_live"),
+                                               ("follow_up", None)), dict(r)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import json
+import os
+import socket
+
+import aiohttp
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient
 
 from dialer.sim.seed import seed_campaign
 from server.auth import Role
+from server.keys import LIVE
 from tests.conftest import token_for
 from tests.integration.dialer.helpers import calls_settled, receive_until
 
@@ -107,18 +116,39 @@ async def test_reconnect_restores_the_call_on_screen(
 async def test_bad_messages_get_an_error_not_a_disconnect(
     live_client: TestClient, db_url: str  # type: ignore[type-arg]
 ) -> None:
+    campaign_id = await _campaign(db_url, leads=1)
     headers = await token_for(live_client, db_url, Role.AGENT)
     ws = await live_client.ws_connect("/api/v1/dialer/ws", headers=headers)
     await receive_until(ws, lambda m: m["type"] == "state")
-    await ws.send_json({"type": "pause", "reason": "nap"})
-    err = await receive_until(ws, lambda m: m["type"] == "error")
-    assert "reason" in err["message"]
-    await ws.send_json({"type": "hangup", "attempt_id": 12345})
-    err = await receive_until(ws, lambda m: m["type"] == "error")
-    assert "no such call" in err["message"]
     await ws.send_json({"type": "pause", "reason": "break"})
+    err = await receive_until(ws, lambda m: m["type"] == "error")
+    assert "campaign" in err["message"]  # nothing to pause from yet
+    await ws.send_json({"type": "ready", "campaign_id": campaign_id})
+    await receive_until(ws, lambda m: m["type"] == "state" and m["state"] == "ready")
+    await ws.send_json({"type": "pause", "reason": "break"})  # no calls meanwhile
+    await receive_until(ws, lambda m: m["type"] == "state" and m["state"] == "paused")
+    bad: list[str | bytes] = [
+        json.dumps({"type": "pause", "reason": "nap"}),
+        json.dumps({"type": "hangup", "attempt_id": 12345}),
+        "{not json",
+        json.dumps([1, 2, 3]),
+        json.dumps({"type": "teleport"}),
+        "[" * 20_000 + "]" * 20_000,  # nested deeper than the parser's recursion limit
+        json.dumps({"type": "ready", "campaign_id": {"a": [[[[[[{"b": 1}]]]]]]}}),
+        b"\x00\x01binary",
+    ]
+    expected = ["reason", "no such call", "not JSON", "JSON object", "unknown message type",
+                "nested too deeply", "campaign_id", "text"]
+    for message, needle in zip(bad, expected, strict=True):
+        if isinstance(message, bytes):
+            await ws.send_bytes(message)
+        else:
+            await ws.send_str(message)
+        err = await receive_until(ws, lambda m: m["type"] == "error")
+        assert needle in err["message"], (needle, err)
+    await ws.send_json({"type": "pause", "reason": "lunch"})
     state = await receive_until(ws, lambda m: m["type"] == "state")
-    assert state["state"] == "paused"
+    assert state["pause_reason"] == "lunch"  # the socket stayed, and still works
     await ws.close()
 
 
@@ -182,3 +212,62 @@ async def test_manual_dial_previews_a_lead_then_calls_it(
     assert dnc == 1
     assert audited is not None  # the do-not-call entry went through crm, with its audit row
     assert audited["added"] is True
+
+
+async def test_websocket_from_another_origin_is_refused(
+    live_client: TestClient, db_url: str  # type: ignore[type-arg]
+) -> None:
+    headers = await token_for(live_client, db_url, Role.AGENT)
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await live_client.ws_connect("/api/v1/dialer/ws",
+                                     headers={**headers, "Origin": "http://evil.example"})
+    assert refused.value.status == 403
+    own = f"http://{live_client.server.host}:{live_client.server.port}"
+    ws = await live_client.ws_connect("/api/v1/dialer/ws", headers={**headers, "Origin": own})
+    assert (await receive_until(ws, lambda m: m["type"] == "state"))["state"] == "offline"
+    await ws.close()
+
+
+def _frame(text: str) -> bytes:
+    """A masked client text frame."""
+    payload = text.encode()
+    mask = os.urandom(4)
+    size = len(payload)
+    head = bytes([0x81, 0x80 | size]) if size < 126 else \
+        bytes([0x81, 0x80 | 126]) + size.to_bytes(2, "big")
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+async def test_a_desktop_that_stops_reading_is_closed_and_leaves_routing(
+    live_client: TestClient, db_url: str  # type: ignore[type-arg]
+) -> None:
+    campaign_id = await _campaign(db_url, leads=1)
+    headers = await token_for(live_client, db_url, Role.AGENT)
+    host, port = live_client.server.host, live_client.server.port
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a browser that is stuck
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (str(host), int(port)))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write((f"GET /api/v1/dialer/ws HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                  f"Authorization: {headers['Authorization']}\r\n\r\n").encode())
+    assert b" 101 " in await reader.readuntil(b"\r\n\r\n")
+    writer.write(_frame(json.dumps({"type": "ready", "campaign_id": campaign_id})))
+    writer.write(_frame(json.dumps({"type": "pause", "reason": "break"})))
+    hub = live_client.app[LIVE].hub
+    desk = live_client.app[LIVE].desk
+    async with asyncio.timeout(60):
+        while not desk.agents:  # noqa: ASYNC110 - the desk hears of the agent
+            await asyncio.sleep(0.01)
+        (agent_id,) = desk.agents
+        state = _frame(json.dumps({"type": "state"}))
+        while hub.count(agent_id):  # it asks for its state and never reads the answers
+            writer.write(state * 200)
+            await writer.drain()
+            await asyncio.sleep(0)
+        while desk.agents[agent_id].connections:  # noqa: ASYNC110 - out of routing
+            await asyncio.sleep(0.01)
+    writer.close()

@@ -1,0 +1,105 @@
+"""What an agent's desktop asks of the desk of their campaign, wherever the websocket is.
+
+The web node checks each message (pydantic, at the edge) and sends it over the bus as JSON:
+`{"agent_id", "username", "type", ...}`; this side applies it to the desk and answers
+`{"ok": true}` or `{"error": message, "for": type}`. What the desktop sees next (state,
+pop, notices) the desk publishes to the agent's subject.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from dialer.errors import DialerError
+from dialer.live.desk import LiveDesk
+from dialer.live.outcomes import DispositionEntry
+
+log = logging.getLogger(__name__)
+
+Dispose = Callable[[DispositionEntry, int, "str | None"], None]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class AgentActions:
+    """What the runtime does for an agent beyond the desk's own state."""
+
+    hello: Callable[[int, str], Awaitable[None]]  # a desktop connected
+    dispose: Dispose  # (entry, attempt id, pause reason)
+    preview_next: Callable[[int, int], Awaitable[dict[str, Any] | None]]
+    preview_dial: Callable[[int], int]
+    preview_skip: Callable[[int], Awaitable[None]]
+    order: Callable[[int, int, int, float], Awaitable[None]]  # agent, attempt, order, submit s
+
+
+def _when(raw: Any) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(raw) if isinstance(raw, str) else None
+
+
+async def apply(desk: LiveDesk, actions: AgentActions, m: dict[str, Any]) -> dict[str, Any]:
+    """One agent message, already checked at the edge."""
+    agent_id, kind = int(m["agent_id"]), str(m["type"])
+    if kind == "hello":
+        await actions.hello(agent_id, str(m["username"]))
+        return {"ok": True}
+    if kind == "bye":
+        desk.detach(agent_id)
+        return {"ok": True}
+    desk.seen(agent_id, str(m["username"]))
+    if kind == "ready":
+        desk.ready(agent_id, campaign_id=int(m["campaign_id"]), preview=bool(m.get("preview")))
+    elif kind == "pause":
+        desk.pause(agent_id, reason=str(m["reason"]))
+    elif kind == "logout":
+        desk.logout(agent_id)
+    elif kind == "ack":
+        desk.ack(agent_id, int(m["attempt_id"]))
+    elif kind == "hangup":
+        desk.hangup(agent_id, int(m["attempt_id"]))
+    elif kind == "disposition":
+        entry = DispositionEntry(code=str(m["code"]), agent_id=agent_id,
+                                 callback_at=_when(m.get("callback_at")),
+                                 callback_mine=bool(m.get("callback_mine")),
+                                 note=str(m.get("note") or ""))
+        actions.dispose(entry, int(m["attempt_id"]), m.get("then_pause"))
+    elif kind == "order":
+        desk.order_placed(agent_id, int(m["attempt_id"]), int(m["order_id"]),
+                          float(m["submit_ms"]) / 1000.0)
+        await actions.order(agent_id, int(m["attempt_id"]), int(m["order_id"]),
+                            float(m["submit_ms"]) / 1000.0)
+    elif kind == "preview_next":
+        agent = desk.agent(agent_id)
+        campaign_id = m.get("campaign_id") or agent.campaign_id or 0
+        if await actions.preview_next(agent_id, int(campaign_id)) is None:
+            desk.notice(agent_id, "no_lead", "No lead to call now")
+    elif kind == "preview_dial":
+        actions.preview_dial(agent_id)
+    elif kind == "preview_skip":
+        await actions.preview_skip(agent_id)
+    elif kind == "state":
+        desk.push_state(desk.agent(agent_id))
+    else:
+        raise DialerError(f"unknown message type {kind!r}")
+    return {"ok": True}
+
+
+def responder(desk: LiveDesk, actions: AgentActions) -> Callable[[bytes], Awaitable[bytes]]:
+    """The bus responder of a desk: bytes in, bytes out, a domain error as an answer."""
+
+    async def respond(data: bytes) -> bytes:
+        m: dict[str, Any] = {}
+        try:
+            m = json.loads(data)
+            answer = await apply(desk, actions, m)
+        except DialerError as exc:
+            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            answer = {"error": text, "for": m.get("type")}
+        except (ValueError, KeyError, TypeError) as exc:
+            answer = {"error": f"bad message: {exc}", "for": m.get("type")}
+        return json.dumps(answer).encode()
+
+    return respond

@@ -1,0 +1,96 @@
+"""Agents' sessions and presence (`agent_sessions`): written by the web node holding an
+agent's desktops (presence, heartbeat) and by the desk of the agent's campaign (state).
+A desk that takes a campaign over finds its agents here."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import asyncpg
+
+from config.sql import load_queries
+
+Q = load_queries("dialer.store", "agents.sql")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Session:
+    agent_id: int
+    username: str
+    node: str | None
+    connections: int
+    campaign_id: int | None
+    state: str
+    pause_reason: str | None
+    preview: bool
+    attempt_id: int | None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class AgentStateRow:
+    agent_id: int
+    username: str
+    campaign_id: int | None
+    state: str
+    pause_reason: str | None
+    preview: bool
+    attempt_id: int | None
+
+
+def _session(r: asyncpg.Record) -> Session:
+    return Session(agent_id=r["agent_id"], username=r["username"], node=r["node"],
+                   connections=r["connections"], campaign_id=r["campaign_id"],
+                   state=r["state"], pause_reason=r["pause_reason"], preview=r["preview"],
+                   attempt_id=r["attempt_id"])
+
+
+async def connected(conn: asyncpg.Connection, *, agent_id: int, username: str, node: str,
+                    connections: int) -> Session:
+    return _session(await conn.fetchrow(Q["connected"], agent_id, username, node, connections))
+
+
+async def disconnected(conn: asyncpg.Connection, *, agent_id: int, node: str,
+                       connections: int) -> None:
+    await conn.execute(Q["disconnected"], agent_id, node, connections)
+
+
+async def beat(conn: asyncpg.Connection, *, agent_ids: Sequence[int], node: str) -> None:
+    if agent_ids:
+        await conn.execute(Q["beat"], list(agent_ids), node)
+
+
+async def save_states(conn: asyncpg.Connection, rows: Sequence[AgentStateRow]) -> None:
+    if not rows:
+        return
+    await conn.execute(
+        Q["save_states"], [r.agent_id for r in rows], [r.username for r in rows],
+        [r.campaign_id for r in rows], [r.state for r in rows],
+        [r.pause_reason for r in rows], [r.preview for r in rows],
+        [r.attempt_id for r in rows],
+    )  # fmt: skip
+
+
+async def wish_ready(conn: asyncpg.Connection, *, agent_id: int, campaign_id: int,
+                     preview: bool) -> None:
+    await conn.execute(Q["wish_ready"], agent_id, campaign_id, preview)
+
+
+async def one(conn: asyncpg.Connection, *, agent_id: int) -> Session | None:
+    row = await conn.fetchrow(Q["one"], agent_id)
+    return _session(row) if row is not None else None
+
+
+async def of_campaign(conn: asyncpg.Connection, *, campaign_id: int,
+                      fresh_s: float) -> list[Session]:
+    return [_session(r) for r in await conn.fetch(Q["of_campaign"], campaign_id, fresh_s)]
+
+
+async def gone(conn: asyncpg.Connection, *, agent_ids: Sequence[int], stale_s: float) -> set[int]:
+    if not agent_ids:
+        return set()
+    return {r["agent_id"] for r in await conn.fetch(Q["gone"], list(agent_ids), stale_s)}
+
+
+async def wanting_campaigns(conn: asyncpg.Connection, *, fresh_s: float) -> set[int]:
+    return {r["campaign_id"] for r in await conn.fetch(Q["wanting_campaigns"], fresh_s)}

@@ -1,0 +1,144 @@
+"""Real `telemart serve` / `telemart dialer` processes for the deployment tests: one
+PostgreSQL, the sim carrier scaled down, short leases; killed with SIGKILL or stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+
+from config.db import connect
+from config.scratch import free_port
+from server.auth import Role, User, create_user, issue_token
+
+START_TIMEOUT_S = 60.0
+LEASE_S = 2.0  # heartbeat and lease: a dead node's calls are closed after this
+
+FAST_SCENARIO = """
+name = "fast"
+duration_s = 3600
+seed = 3
+[staffing]
+agents = 1
+[callee]
+live = 1.0
+machine = 0.0
+busy = 0.0
+failed = 0.0
+answer_after_s = 1.0
+[agent]
+talk_s = 10.0
+"""
+
+
+@dataclasses.dataclass(kw_only=True)
+class Node:
+    name: str
+    proc: asyncio.subprocess.Process
+    base: str | None = None  # http://127.0.0.1:PORT for a web node
+
+    @property
+    def ws(self) -> str:
+        assert self.base is not None
+        return self.base.replace("http", "ws", 1) + "/api/v1/dialer/ws"
+
+    async def kill(self) -> None:
+        """kill -9: no clean-up of any kind."""
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGKILL)
+        await self.proc.wait()
+
+    async def stop(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.terminate()
+            try:
+                await asyncio.wait_for(self.proc.wait(), 30)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+
+
+def node_env(db_url: str, tmp: Path, *, nats_url: str | None = None,
+             time_scale: float = 0.05) -> dict[str, str]:
+    scenario = tmp / "fast.toml"
+    scenario.write_text(FAST_SCENARIO, encoding="utf-8")
+    env = {**os.environ, "TELEMART_DATABASE_URL": db_url, "TELEMART_HOME": str(tmp / "home"),
+           "TELEMART_LOG_LEVEL": "WARNING", "TELEMART_SIM_SCENARIO": str(scenario),
+           "TELEMART_SIM_TIME_SCALE": str(time_scale), "TELEMART_DIALER_LEASE_S": str(LEASE_S),
+           "TELEMART_DIALER_SCAN_S": "0.1", "TELEMART_DIALER_TICK_S": "0.1"}
+    env.pop("TELEMART_NATS_URL", None)
+    if nats_url is not None:
+        env["TELEMART_NATS_URL"] = nats_url
+    return env
+
+
+async def start_serve(name: str, env: dict[str, str], *extra: str) -> Node:
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+        *extra, env=env, stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    node = Node(name=name, proc=proc, base=f"http://127.0.0.1:{port}")
+    try:
+        async with aiohttp.ClientSession() as session, asyncio.timeout(START_TIMEOUT_S):
+            while True:
+                if proc.returncode is not None:
+                    raise RuntimeError(f"{name} exited with code {proc.returncode}")
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with session.get(node.base + "/healthz") as resp:  # type: ignore[operator]
+                        if resp.status == 200:
+                            return node
+                await asyncio.sleep(0.1)
+    except BaseException:
+        await node.kill()
+        raise
+
+
+async def start_dialer(name: str, env: dict[str, str], *extra: str) -> Node:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli", "dialer", "--owner", name, *extra, env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    return Node(name=name, proc=proc)
+
+
+@contextlib.asynccontextmanager
+async def nodes() -> AsyncIterator[list[Node]]:
+    """Processes started in the block are killed on the way out, whatever happened."""
+    started: list[Node] = []
+    try:
+        yield started
+    finally:
+        await asyncio.gather(*(n.kill() for n in started), return_exceptions=True)
+
+
+async def agent_token(db_url: str, username: str) -> tuple[int, str]:
+    conn = await connect(db_url)
+    try:
+        user = await create_user(conn, username=username, password="password-1",
+                                 role=Role.AGENT)
+        return user.id, await issue_token(conn, user=User(id=user.id, username=username,
+                                                          role=Role.AGENT),
+                                          kind="api", hours=1)
+    finally:
+        await conn.close()
+
+
+async def eventually_row(pool: asyncpg.Pool, sql: str, *args: object,
+                         timeout_s: float = 30.0) -> asyncpg.Record:
+    """The first row `sql` returns, polled (another process writes it)."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            async with pool.acquire() as conn:
+                row = await conn.fetchrow(sql, *args)
+            if row is not None:
+                return row
+            await asyncio.sleep(0.05)
