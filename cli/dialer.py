@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from typing import Any
 
 from dialer.live.desk import LiveDesk
@@ -41,6 +42,8 @@ def register(sub: Any) -> None:
 def cmd_dialer(args: argparse.Namespace) -> int:
     from cli.main import settings_from
     from config.db import open_database
+    from dialer.live.bus import Bus, LocalBus
+    from dialer.live.nats_bus import NatsBus, NatsUnreachable
     from dialer.live.sim_agents import SimulatedAgents
     from dialer.sim.scenario import load_scenario
     from server.dialer_runtime import make_runtime
@@ -62,8 +65,17 @@ def cmd_dialer(args: argparse.Namespace) -> int:
             sim = {"seed": seed, "time_scale": scale,
                    "scenario": load_scenario(settings.sim_scenario)}
             port = open_port(settings.telephony, **(sim if settings.telephony == "sim" else {}))
+            bus: Bus = NatsBus(settings.nats_url) if settings.nats_url else LocalBus()
+            try:
+                await bus.open()
+            except NatsUnreachable as exc:
+                raise SystemExit(f"error: the NATS bus does not answer: {exc}") from None
+            if not bus.spans_nodes and not args.sim_agents:
+                print("warning: no TELEMART_NATS_URL: agents on web nodes cannot reach this "
+                      "process, so it runs no campaign (only --sim-agents ones)",
+                      file=sys.stderr, flush=True)
             runtime = make_runtime(
-                pool=pool, url=url, desk=LiveDesk(), port=port,
+                pool=pool, url=url, desk=LiveDesk(), port=port, bus=bus,
                 tick_s=args.tick or settings.dialer_tick_s,
                 scan_s=args.scan or settings.dialer_scan_s,
                 lease_s=args.lease_seconds or settings.dialer_lease_s, owner=args.owner,
@@ -79,6 +91,7 @@ def cmd_dialer(args: argparse.Namespace) -> int:
                 await stop.wait()
             if agents is not None:
                 await agents.stop()
+            await bus.close()
 
     asyncio.run(run())
     return 0

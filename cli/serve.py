@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from config.settings import Settings
 from server.app import create_app
 from server.auth import Role, create_user
 from server.keys import POOL
@@ -47,12 +48,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     host = args.host or settings.host
     port = args.port or settings.port
+    check_bus(settings)
     app = create_app(settings, background=not args.no_background)
     stop_patiently(app)
     web.run_app(
         app, host=host, port=port, print=lambda _: print(f"Telemart on http://{host}:{port}/")
     )
     return 0
+
+
+def check_bus(settings: Settings) -> None:
+    """A NATS URL that does not answer stops the start, saying so (not a traceback)."""
+    if not settings.nats_url:
+        return
+    from dialer.live.nats_bus import NatsUnreachable, probe
+
+    try:
+        asyncio.run(probe(settings.nats_url))
+    except NatsUnreachable as exc:
+        raise SystemExit(f"error: the NATS bus (TELEMART_NATS_URL) does not answer: {exc}"
+                         ) from None
 
 
 def demo_users(agents: int) -> list[tuple[str, Role]]:

@@ -34,7 +34,7 @@ from dialer.store import agents
 log = logging.getLogger(__name__)
 
 SEND_QUEUE_MAX = 256  # messages waiting for one desktop before it is dropped as too slow
-HEARTBEAT_S = 5.0  # agents' sessions are beaten this often (well under a lease)
+BEATS_PER_LEASE = 4  # agents' sessions are beaten this often within a lease
 
 
 class _Connection:
@@ -73,9 +73,10 @@ class _Connection:
 class AgentHub:
     """Open desktops on this node by agent (users.id); an agent may have several tabs."""
 
-    def __init__(self, *, bus: Bus, node: str) -> None:
+    def __init__(self, *, bus: Bus, node: str, beat_s: float) -> None:
         self.bus = bus
         self.node = node
+        self.beat_s = beat_s
         self._conns: dict[int, set[_Connection]] = {}
         self._unsubscribe: dict[int, Callable[[], Awaitable[None]]] = {}
         self.campaign_of: dict[int, int] = {}  # the desk each agent's messages go to
@@ -127,7 +128,7 @@ class AgentHub:
     async def beat(self) -> None:
         """Keep the sessions of the agents with a desktop here alive."""
         while True:
-            await asyncio.sleep(HEARTBEAT_S)
+            await asyncio.sleep(self.beat_s)
             if self.pool is None or not self._conns:
                 continue
             try:
@@ -156,7 +157,8 @@ def live_services(settings: Settings) -> LiveServices:
     the dialer runtime when this process runs one)."""
     bus: Bus = NatsBus(settings.nats_url) if settings.nats_url else LocalBus()
     node = node_name()
-    return LiveServices(bus=bus, desk=LiveDesk(), hub=AgentHub(bus=bus, node=node), node=node)
+    hub = AgentHub(bus=bus, node=node, beat_s=settings.dialer_lease_s / BEATS_PER_LEASE)
+    return LiveServices(bus=bus, desk=LiveDesk(), hub=hub, node=node)
 
 
 def live_ctx(key: web.AppKey[LiveServices],

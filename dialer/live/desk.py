@@ -59,6 +59,8 @@ class LiveDesk:
         # live answers waiting for an agent, per campaign: attempt id -> since (clock)
         self._waiting: dict[int, dict[int, float]] = collections.defaultdict(dict)
         self._calls: dict[int, DeskCall] = {}
+        # dispositions saved for calls still coming back from a dead process
+        self.pending: dict[int, DispositionEntry] = {}
 
     # -- the agent's side ------------------------------------------------------------------
     def attach(self, agent_id: int, username: str) -> LiveAgent:
@@ -83,10 +85,12 @@ class LiveDesk:
         return agent
 
     def restore(self, *, agent_id: int, username: str, campaign_id: int, state: str,
-                pause_reason: str | None, preview: bool) -> LiveAgent:
+                pause_reason: str | None, preview: bool,
+                attempt_id: int | None = None) -> LiveAgent:
         """An agent this desk did not know, as their session says (the campaign moved
-        here, or this process restarted): ready or paused; a call they were on comes back
-        separately (`give_back`)."""
+        here, or this process restarted): ready or paused; one who was on a call waits in
+        wrap-up for that call to come back (`give_back`) or be closed (`release_orphan`),
+        and gets no other call meanwhile."""
         agent = self.agents.get(agent_id)
         if agent is None:
             agent = LiveAgent(agent_id=agent_id, username=username,
@@ -94,10 +98,16 @@ class LiveDesk:
             self.agents[agent_id] = agent
         agent.connections = max(1, agent.connections)
         if agent.state is AgentState.OFFLINE:
+            on_call = attempt_id is not None and state in (
+                AgentState.RESERVED.value, AgentState.ON_CALL.value, AgentState.WRAP_UP.value)
             if state == AgentState.PAUSED.value and pause_reason:
                 agent.core.transition(AgentState.PAUSED, at_s=self.clock(), reason=pause_reason)
             elif state != AgentState.OFFLINE.value:
                 agent.core.transition(AgentState.READY, at_s=self.clock())
+            if on_call:
+                for step in (AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP):
+                    agent.core.transition(step, at_s=self.clock())
+                agent.attempt_id = attempt_id
             agent.campaign_id = campaign_id
             agent.preview = preview
         if agent.state is not AgentState.OFFLINE and agent_id not in self.legs:
@@ -183,15 +193,21 @@ class LiveDesk:
     def dispose(
         self, entry: DispositionEntry, *, attempt_id: int, pause_reason: str | None = None
     ) -> LiveAgent:
-        """The call's disposition: the agent goes ready again (or pauses)."""
-        call = self._call_of(entry.agent_id, attempt_id)
+        """The call's disposition: the agent goes ready again (or pauses). For a call
+        whose process died and that has not come back yet, it is kept until it does."""
         agent = self.agent(entry.agent_id)
+        if attempt_id not in self._calls and agent.attempt_id == attempt_id:
+            self.pending[attempt_id] = entry
+            self._calls[attempt_id] = DeskCall(attempt_id=attempt_id, agent_id=agent.agent_id,
+                                               campaign_id=agent.campaign_id or 0,
+                                               recovered=True)
+        call = self._call_of(entry.agent_id, attempt_id)
         if agent.state is AgentState.ON_CALL:
             agent.core.transition(AgentState.WRAP_UP, at_s=self.clock())
         if agent.state is not AgentState.WRAP_UP:
             raise IllegalTransition(f"agent is {agent.state.value}, not wrapping up")
         del self._calls[attempt_id]
-        if call.recovered:
+        if call.recovered and attempt_id not in self.pending:
             if self.on_recovered_disposition is not None:
                 self.on_recovered_disposition(call, entry)
         else:
@@ -320,6 +336,23 @@ class LiveDesk:
             return
         if agent.state is AgentState.ON_CALL:
             agent.core.transition(AgentState.WRAP_UP, at_s=self.clock())
+        agent.attempt_id = None
+        agent.pop = None
+        if agent.state is AgentState.WRAP_UP:
+            agent.core.transition(AgentState.READY, at_s=self.clock())
+            self._offer(agent)
+        self.push_state(agent)
+
+    def orphans(self) -> dict[int, int]:
+        """Agents waiting in wrap-up for a call this desk does not run: attempt -> agent."""
+        return {a.attempt_id: a.agent_id for a in self.agents.values()
+                if a.attempt_id is not None and a.attempt_id not in self._calls}
+
+    def release_orphan(self, agent_id: int) -> None:
+        """The call an agent waited for was closed without them: ready again."""
+        agent = self.agents.get(agent_id)
+        if agent is None or agent.attempt_id is None or agent.attempt_id in self._calls:
+            return
         agent.attempt_id = None
         agent.pop = None
         if agent.state is AgentState.WRAP_UP:

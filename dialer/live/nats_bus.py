@@ -43,6 +43,7 @@ class NatsBus:
         self._writer: asyncio.Task[None] | None = None
         self._state_listeners: list[StateListener] = []
         self._connected = False
+        self._closing = False
 
     async def open(self) -> None:
         try:
@@ -59,6 +60,7 @@ class NatsBus:
         self._writer = asyncio.create_task(self._write(), name="nats-writer")
 
     async def close(self) -> None:
+        self._closing = True
         if self._writer is not None:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -84,6 +86,8 @@ class NatsBus:
                 log.exception("bus state listener failed")
 
     async def _disconnected(self) -> None:
+        if self._closing:
+            return
         log.warning("NATS %s: disconnected, reconnecting", self.url)
         self._tell(False)
 

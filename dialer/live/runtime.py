@@ -193,7 +193,13 @@ class DialerRuntime:
     def _aside_task(self, coro: Any, name: str) -> None:
         task: asyncio.Task[Any] = asyncio.create_task(coro, name=name)
         self._aside.add(task)
-        task.add_done_callback(self._aside.discard)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._aside.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                log.error("%s failed", name, exc_info=t.exception())
+
+        task.add_done_callback(done)
 
     async def _supervise(self) -> None:
         heartbeat_s = self.deps.lease_s / 3
@@ -258,7 +264,8 @@ class DialerRuntime:
                     and session.state != AgentState.OFFLINE.value:
                 self.desk.restore(agent_id=agent_id, username=username,
                                   campaign_id=session.campaign_id, state=session.state,
-                                  pause_reason=session.pause_reason, preview=session.preview)
+                                  pause_reason=session.pause_reason, preview=session.preview,
+                                  attempt_id=session.attempt_id)
                 return
         agent = self.desk.attach(agent_id, username)
         self.desk.push_state(agent)
@@ -316,9 +323,11 @@ class DialerRuntime:
             if got:
                 async with self.pool.acquire() as conn:
                     campaign = await load_live_campaign(conn, campaign_id)
+                # Over a bus spanning nodes every agent is reachable: no idle release.
+                idle = None if self.bus.spans_nodes else self.idle_release_s
                 loop = CampaignLoop(self.deps, campaign, lock_conn,
                                     start_call=self._start_loop_call, stopping=self.stopping,
-                                    tick_s=self.tick_s, idle_release_s=self.idle_release_s)
+                                    tick_s=self.tick_s, idle_release_s=idle)
         except BaseException:
             await lock_conn.close()
             raise
@@ -350,7 +359,8 @@ class DialerRuntime:
         for session in found:
             self.desk.restore(agent_id=session.agent_id, username=session.username,
                               campaign_id=campaign_id, state=session.state,
-                              pause_reason=session.pause_reason, preview=session.preview)
+                              pause_reason=session.pause_reason, preview=session.preview,
+                              attempt_id=session.attempt_id)
 
     async def _heartbeat(self) -> None:
         lead_ids = [task.lead.lead_id for task in self.calls.values()]
@@ -374,14 +384,27 @@ class DialerRuntime:
         await recovery.expire_recovered(self.pool, me=self.owner)
 
     async def _give_back_recovered(self) -> None:
-        """Recovered calls whose agents are on this desk go back to them in wrap-up."""
+        """Recovered calls whose agents are on this desk go back to them in wrap-up; an
+        agent who waited for a call that was closed without them is ready again."""
         here = [a.agent_id for a in self.desk.agents.values() if a.connections > 0]
-        if not here:
+        orphans = {a: agent for a, agent in self.desk.orphans().items() if a not in self.calls}
+        if not here and not orphans and not self.desk.pending:
             return
         async with self.pool.acquire() as conn:
             rows = await calls.recovered_for_agents(conn, agent_ids=here)
+            alive = await calls.existing(conn, attempt_ids=[*orphans, *self.desk.pending])
+        for attempt_id, agent_id in orphans.items():
+            if attempt_id not in alive:
+                self.desk.release_orphan(agent_id)
+        for attempt_id in [a for a in self.desk.pending if a not in alive]:
+            del self.desk.pending[attempt_id]  # closed without its agent meanwhile
+        async with self.pool.acquire() as conn:
             for row in rows:
                 if row.attempt_id in self._recovered or row.agent_id is None:
+                    continue
+                entry = self.desk.pending.pop(row.attempt_id, None)
+                if entry is not None:  # disposed while it was coming back
+                    await recovery.dispose_recovered(conn, row, entry)
                     continue
                 campaign = await load_live_campaign(conn, row.campaign_id)
                 self._give_back(row, campaign)
@@ -398,14 +421,17 @@ class DialerRuntime:
         self._recovered[row.attempt_id] = (row, campaign)
 
     def _recovered_disposition(self, call: DeskCall, entry: DispositionEntry) -> None:
-        found = self._recovered.pop(call.attempt_id, None)
+        found = self._recovered.get(call.attempt_id)
         if found is None:
             return
         row = found[0]
 
         async def write() -> None:
-            async with self.pool.acquire() as conn:
-                await recovery.dispose_recovered(conn, row, entry)
+            try:
+                async with self.pool.acquire() as conn:
+                    await recovery.dispose_recovered(conn, row, entry)
+            finally:  # the row is gone now: it is not given back again
+                self._recovered.pop(call.attempt_id, None)
 
         self._aside_task(write(), f"recovered-{call.attempt_id}")
 
@@ -492,6 +518,10 @@ class DialerRuntime:
             campaign = task.campaign
         elif recovered is not None:
             campaign = recovered[1]
+        elif self.desk.agent(entry.agent_id).attempt_id == attempt_id:
+            # a call still coming back from a dead process: kept until it is here
+            self.desk.dispose(entry, attempt_id=attempt_id, pause_reason=pause_reason)
+            return
         else:
             raise NoSuchCall(str(attempt_id))
         rule = campaign.dispositions.get(entry.code)

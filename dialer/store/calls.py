@@ -110,3 +110,9 @@ async def take_stale_recovered(
 ) -> list[LiveCallRow]:
     rows = await conn.fetch(Q["stale_recovered"], older_than_s, me, agent_gone_s)
     return [_row(r) for r in rows]
+
+
+async def existing(conn: asyncpg.Connection, *, attempt_ids: list[int]) -> set[int]:
+    if not attempt_ids:
+        return set()
+    return {r["attempt_id"] for r in await conn.fetch(Q["existing"], attempt_ids)}

@@ -77,3 +77,8 @@ RETURNING *;
 -- journey_of --
 -- What a call's journey recorded (to close it after a crash). $1 attempt id
 SELECT * FROM call_journeys WHERE attempt_id = $1;
+
+-- existing --
+-- Which of these calls are still open (in flight or waiting for a disposition).
+-- $1 attempt ids
+SELECT attempt_id FROM live_calls WHERE attempt_id = ANY ($1::bigint[]);

