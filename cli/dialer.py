@@ -45,7 +45,6 @@ def cmd_dialer(args: argparse.Namespace) -> int:
     from dialer.live.bus import Bus, LocalBus
     from dialer.live.nats_bus import NatsBus, NatsUnreachable
     from dialer.live.sim_agents import SimulatedAgents
-    from dialer.sim.scenario import load_scenario
     from server.dialer_runtime import make_runtime
 
     if args.sim_agents and not args.campaign:
@@ -62,9 +61,8 @@ def cmd_dialer(args: argparse.Namespace) -> int:
         async with open_database(settings) as (url, pool):
             seed = settings.sim_seed if args.seed is None else args.seed
             scale = settings.sim_time_scale if args.time_scale is None else args.time_scale
-            sim = {"seed": seed, "time_scale": scale,
-                   "scenario": load_scenario(settings.sim_scenario)}
-            port = open_port(settings.telephony, **(sim if settings.telephony == "sim" else {}))
+            sim = {"seed": seed, "time_scale": scale}
+            port = open_port(settings, **(sim if settings.telephony == "sim" else {}))
             bus: Bus = NatsBus(settings.nats_url) if settings.nats_url else LocalBus()
             try:
                 await bus.open()

@@ -58,11 +58,11 @@ def make_dialer_ctx(
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         services = app[LIVE]
-        name = app[SETTINGS].telephony
+        settings = app[SETTINGS]
         chosen = port
         if chosen is None:
             sim = {"seed": seed, "time_scale": time_scale, "scenario": scenario}
-            chosen = open_port(name, **(sim if name == "sim" else {}))
+            chosen = open_port(settings, **(sim if settings.telephony == "sim" else {}))
         runtime = make_runtime(pool=app[POOL], url=app[DATABASE_URL], desk=services.desk,
                                port=chosen, tick_s=tick_s, scan_s=scan_s, lease_s=lease_s,
                                bus=services.bus, owner=services.node, **options)
@@ -82,6 +82,7 @@ async def dialer_ctx(app: web.Application) -> AsyncIterator[None]:
     s = app[SETTINGS]
     ctx = make_dialer_ctx(seed=s.sim_seed, time_scale=s.sim_time_scale,
                           scenario=load_scenario(s.sim_scenario), tick_s=s.dialer_tick_s,
-                          scan_s=s.dialer_scan_s, lease_s=s.dialer_lease_s)
+                          scan_s=s.dialer_scan_s, lease_s=s.dialer_lease_s,
+                          port=open_port(s) if s.telephony != "sim" else None)
     async for _ in ctx(app):
         yield

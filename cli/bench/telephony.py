@@ -32,7 +32,8 @@ from typing import Any
 
 import aiohttp
 
-from dialer.live.desk import DispositionEntry, LiveDesk
+from dialer.live.desk import LiveDesk
+from dialer.live.outcomes import DispositionEntry
 from dialer.telephony import events as ev
 from dialer.telephony.ari import AriPort, AriSettings
 from dialer.telephony.port import SAFE_HARBOR, Originate
@@ -146,14 +147,15 @@ async def telemart_run(args: argparse.Namespace, url: str, agents: int) -> Run:
                                trunk_lines=10 * agents + 100), observe=observe)
 
     async def connect(call_id: str, attempt: int) -> None:
-        agent = await desk.route(CAMPAIGN, window_s=CONNECT_WINDOW_S)
+        agent = desk.route(CAMPAIGN, attempt)
         if agent is None:
+            desk.stop_waiting(CAMPAIGN, attempt)
             run.failed += 1
             await port.play(call_id, SAFE_HARBOR)
             await port.hangup(call_id)
             return
         await port.bridge(call_id, agent_id=agent.agent_id)
-        desk.connect(agent, attempt_id=attempt, pop={})
+        desk.connect(agent, attempt_id=attempt, campaign_id=CAMPAIGN, pop={})
         run.bridged += 1
         await asyncio.sleep(args.talk_s)
         await port.hangup(call_id)
@@ -179,6 +181,7 @@ async def telemart_run(args: argparse.Namespace, url: str, agents: int) -> Run:
             run.failed += 1
         elif isinstance(event, ev.AgentLegUp):
             up.add(event.agent_id)
+            desk.leg_up(event.agent_id)
             desk.ready(event.agent_id, campaign_id=CAMPAIGN)
             if len(up) == agents:
                 legs_up.set()

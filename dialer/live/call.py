@@ -28,12 +28,12 @@ from dialer.live.outcomes import (
     NextStep,
     after_dial,
     after_disposition,
-    unanswered_outcome,
 )
 from dialer.store import calls, hopper, journeys
 from dialer.store.calls import LiveState
 from dialer.store.hopper import LeadStatus, LeasedLead
 from dialer.store.journeys import Journey, utcnow
+from dialer.telephony.causes import unanswered_outcome
 from dialer.telephony.events import (
     Answered,
     AnswerKind,
@@ -211,12 +211,14 @@ class CallTask:
             if self.feed is not None:
                 self.feed.resolved(self.attempt_id)
         if not isinstance(answer, Answered):
-            outcome = (unanswered_outcome(answer.cause) if answer is not None
-                       else CallState.FAILED)
             if answer is None:
                 await self._hangup()
+                outcome, reason = CallState.FAILED, "no_signal"
+            else:
+                found = unanswered_outcome(answer.cause)
+                outcome, reason = found.outcome, found.reason
             self._observe(OutcomeKind(outcome.value), clock() - dialed_s)
-            await self._no_agent(outcome, f"no live answer: {outcome.value}")
+            await self._no_agent(outcome, f"no live answer: {reason}", cause=reason)
             return
         j.answered_at = answer.at
         if answer.kind is AnswerKind.MACHINE:
@@ -234,13 +236,15 @@ class CallTask:
             return
         await self._talk(agent, answered_s, clock)
 
-    async def _no_agent(self, outcome: CallState, text: str) -> None:
+    async def _no_agent(self, outcome: CallState, text: str, *, cause: str | None = None
+                        ) -> None:
         """The call ended before reaching an agent; a preview agent is free again."""
         if self.agent is not None:
             self.deps.desk.release(self.agent)
             self.deps.desk.notice(self.agent.agent_id, "no_live_answer", text)
         await self._close(outcome.value,
-                          after_dial(self.campaign, self.lead.attempts, outcome, utcnow()))
+                          after_dial(self.campaign, self.lead.attempts, outcome, utcnow()),
+                          details={"cause": cause} if cause else None)
 
     async def _until_answer(self) -> Answered | HungUp | None:
         limit_s = self.campaign.compliance.max_ring_s + RING_GRACE_S

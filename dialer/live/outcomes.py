@@ -1,4 +1,4 @@
-"""What becomes of a lead after an attempt, and what a hang-up cause means. Pure code."""
+"""What becomes of a lead after an attempt. Pure code."""
 
 from __future__ import annotations
 
@@ -8,10 +8,6 @@ import datetime as dt
 from dialer.core.calls import CallState
 from dialer.live.campaign import LiveCampaign
 from dialer.store.hopper import LeadStatus, LeasedLead
-from dialer.telephony.events import Cause
-
-_BUSY = frozenset({Cause.USER_BUSY})
-_NO_ANSWER = frozenset({Cause.NO_USER_RESPONSE, Cause.NO_ANSWER})
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -31,15 +27,6 @@ class NextStep:
     next_attempt_at: dt.datetime | None = None
     callback_at: dt.datetime | None = None
     callback_agent_id: int | None = None
-
-
-def unanswered_outcome(cause: int) -> CallState:
-    """A call that ended before anyone answered: busy, no answer or failed, by Q.850."""
-    if cause in _BUSY:
-        return CallState.BUSY
-    if cause in _NO_ANSWER:
-        return CallState.NO_ANSWER
-    return CallState.FAILED
 
 
 def after_dial(campaign: LiveCampaign, attempts: int, outcome: CallState,
