@@ -77,6 +77,7 @@ def cmd_dialer(args: argparse.Namespace) -> int:
                 tick_s=args.tick or settings.dialer_tick_s,
                 scan_s=args.scan or settings.dialer_scan_s,
                 lease_s=args.lease_seconds or settings.dialer_lease_s, owner=args.owner,
+                time_scale=scale if settings.telephony == "sim" else 1.0,
             )  # fmt: skip
             agents = None
             if args.sim_agents:

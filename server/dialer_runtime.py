@@ -16,6 +16,7 @@ from dialer.store.hopper import LeasedLead
 from dialer.telephony import TelephonyPort, open_port
 from server.keys import DATABASE_URL, LIVE, POOL, SETTINGS
 from server.metrics import observe_journey
+from server.ws import runtime_time_scale
 from server.ws_pop import build_pop
 
 
@@ -51,6 +52,7 @@ def make_dialer_ctx(
     lease_s: float = 60.0,
     scenario: Scenario | None = None,
     port: TelephonyPort | None = None,
+    runtime_scale: float = 1.0,
     **options: Any,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     """A cleanup context running the dialer; tests and benches scale the sim's clock
@@ -65,7 +67,8 @@ def make_dialer_ctx(
             chosen = open_port(settings, **(sim if settings.telephony == "sim" else {}))
         runtime = make_runtime(pool=app[POOL], url=app[DATABASE_URL], desk=services.desk,
                                port=chosen, tick_s=tick_s, scan_s=scan_s, lease_s=lease_s,
-                               bus=services.bus, owner=services.node, **options)
+                               bus=services.bus, owner=services.node,
+                               time_scale=runtime_scale, **options)
         services.runtime = runtime
         await runtime.start()
         try:
@@ -83,6 +86,7 @@ async def dialer_ctx(app: web.Application) -> AsyncIterator[None]:
     ctx = make_dialer_ctx(seed=s.sim_seed, time_scale=s.sim_time_scale,
                           scenario=load_scenario(s.sim_scenario), tick_s=s.dialer_tick_s,
                           scan_s=s.dialer_scan_s, lease_s=s.dialer_lease_s,
-                          port=open_port(s) if s.telephony != "sim" else None)
+                          port=open_port(s) if s.telephony != "sim" else None,
+                          runtime_scale=runtime_time_scale(s))
     async for _ in ctx(app):
         yield

@@ -161,6 +161,11 @@ def live_services(settings: Settings) -> LiveServices:
     return LiveServices(bus=bus, desk=LiveDesk(), hub=hub, node=node)
 
 
+def runtime_time_scale(settings: Settings) -> float:
+    """The live runtime keeps the sim carrier's time (1 with real telephony)."""
+    return settings.sim_time_scale if settings.telephony == "sim" else 1.0
+
+
 def live_ctx(key: web.AppKey[LiveServices],
              pool_key: web.AppKey[asyncpg.Pool]) -> Callable[[web.Application],
                                                               AsyncIterator[None]]:

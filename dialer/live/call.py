@@ -121,7 +121,8 @@ class CallTask:
         if timeout_s is not None and timeout_s <= 0:
             return self._take_nowait()
         try:
-            async with asyncio.timeout(timeout_s):
+            real_s = None if timeout_s is None else timeout_s * self.deps.time_scale
+            async with asyncio.timeout(real_s):
                 event = await self.inbox.get()
         except TimeoutError:
             return None

@@ -90,7 +90,7 @@ class CampaignLoop:
 
     # -- the loop --------------------------------------------------------------------------
     async def run(self) -> None:
-        clock = self.deps.desk.clock
+        clock = time.monotonic  # the loop's own timing is in real seconds
         try:
             await self._seed_window()
             next_reload_s = clock() + RELOAD_S
@@ -222,7 +222,7 @@ class CampaignLoop:
             self.start_call(self.campaign, lead, attempt_id, self)
 
     async def _record_cap(self, conn: asyncpg.Connection, refusal: Refusal) -> None:
-        now_s = self.deps.desk.clock()
+        now_s = time.monotonic()
         if now_s - self._last_cap_refusal_s < CAP_REFUSAL_EVERY_S:
             return
         self._last_cap_refusal_s = now_s

@@ -31,3 +31,6 @@ class Deps:
     observe: Observe
     amd: AmdMode = AmdMode.ASTERISK
     max_call_s: float = MAX_CALL_S
+    # The desk's clock runs in scenario seconds when a scaled sim carrier drives the
+    # runtime (benchmarks, tests): a wait of t clock seconds lasts t x time_scale.
+    time_scale: float = 1.0

@@ -41,6 +41,13 @@ class DeskCall:
     recovered: bool = False  # its process died: only the disposition is left to do
 
 
+def scaled_clock(time_scale: float) -> Callable[[], float]:
+    """Monotonic seconds divided by `time_scale`: scenario seconds under a scaled sim."""
+    if time_scale == 1.0:
+        return time.monotonic
+    return lambda: time.monotonic() / time_scale
+
+
 class LiveDesk:
     def __init__(
         self, *, send: Send | None = None, clock: Callable[[], float] = time.monotonic

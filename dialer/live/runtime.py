@@ -21,6 +21,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -39,7 +40,7 @@ from dialer.live.call import CallTask
 from dialer.live.campaign import LiveCampaign, load_live_campaign
 from dialer.live.campaign_loop import CampaignLoop
 from dialer.live.deps import Deps, Observe, PopBuilder
-from dialer.live.desk import DeskCall, LiveDesk
+from dialer.live.desk import DeskCall, LiveDesk, scaled_clock
 from dialer.live.inbox import DeskEvent
 from dialer.live.outcomes import DispositionEntry
 from dialer.live.throttle import LogThrottle
@@ -94,12 +95,15 @@ class DialerRuntime:
         idle_release_s: float | None = IDLE_RELEASE_S,
         leg_retry_s: float = LEG_RETRY_S,
         bus: Bus | None = None,
+        time_scale: float = 1.0,
     ) -> None:
         self.url, self.desk, self.port = url, desk, port
+        if time_scale != 1.0:  # the desk keeps scenario time, as the sim carrier does
+            desk.clock = scaled_clock(time_scale)
         self.deps = Deps(pool=pool, port=port, desk=desk,
                          owner=owner or default_owner(), lease_s=lease_s,
                          build_pop=pop_builder, observe=observe or (lambda name, s: None),
-                         amd=amd)  # fmt: skip
+                         amd=amd, time_scale=time_scale)  # fmt: skip
         self.scan_s, self.tick_s = scan_s, tick_s
         self.bus: Bus = bus or LocalBus()
         self._desk_subs: dict[int | str, Callable[[], Awaitable[None]]] = {}
@@ -203,11 +207,11 @@ class DialerRuntime:
 
     async def _supervise(self) -> None:
         heartbeat_s = self.deps.lease_s / 3
-        next_beat = self.desk.clock()
+        next_beat = time.monotonic()
         while not self.stopping.is_set():
             try:
-                if self.desk.clock() >= next_beat:
-                    next_beat = self.desk.clock() + heartbeat_s
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + heartbeat_s
                     await self._heartbeat()
                     await self._recover()
                 await self._give_back_recovered()
@@ -241,14 +245,14 @@ class DialerRuntime:
 
     def _bus_state(self, up: bool) -> None:
         """Nothing is dialled blind: loops hold their dials while the bus is down."""
-        self._bus_down_since = None if up else self.desk.clock()
+        self._bus_down_since = None if up else time.monotonic()
         for loop in self.loops.values():
             loop.paused_for = None if up else "bus"
 
     async def _release_if_bus_down(self) -> None:
         """Down longer than a lease: give the campaigns up (others may reach the agents)."""
         down = self._bus_down_since
-        if down is None or self.desk.clock() - down < self.deps.lease_s:
+        if down is None or time.monotonic() - down < self.deps.lease_s:
             return
         for task in self._loop_tasks.values():
             task.cancel()
