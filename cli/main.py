@@ -35,6 +35,7 @@ BENCH_MODULES = (
     "cli.bench.orders",
     "cli.bench.tracking",
     "cli.bench.connect",
+    "cli.bench.live_pacing",
     "cli.bench.telephony",
     "cli.bench.amd",
     "cli.bench.blended",

@@ -111,9 +111,35 @@ class CallTask:
                                queued_at=utcnow())
         self.trunk_up = False  # originated and not hung up yet
         self._pop_task: asyncio.Task[dict[str, Any]] | None = None
+        self._writes: asyncio.Task[None] | None = None  # the last state write, in order
 
     def post(self, event: Event) -> None:
         self.inbox.put_nowait(event)
+
+    # -- the call's row, in order, off the answer-to-agent path ----------------------------
+    def _persist(self, state: LiveState, *, agent_id: int | None = None,
+                 pop: dict[str, Any] | None = None) -> None:
+        """Write the call's state (and its journey) after the writes before it."""
+        before = self._writes
+        d = self.deps
+
+        async def write() -> None:
+            if before is not None:
+                await asyncio.gather(before, return_exceptions=True)
+
+            async def once() -> None:
+                async with d.pool.acquire() as conn:
+                    await calls.set_state(conn, attempt_id=self.attempt_id, owner=d.owner,
+                                          state=state, agent_id=agent_id, pop=pop)
+                    await journeys.save(conn, self.journey)
+
+            await retrying(f"call {self.attempt_id} {state.value}", once)
+
+        self._writes = asyncio.create_task(write(), name=f"call-{self.attempt_id}-{state}")
+
+    async def _persisted(self) -> None:
+        if self._writes is not None:
+            await self._writes
 
     # -- reading the inbox -----------------------------------------------------------------
     async def _next(self, timeout_s: float | None) -> Event | None:
@@ -229,9 +255,7 @@ class CallTask:
             return
         self._observe(OutcomeKind.ANSWERED_LIVE, clock() - dialed_s)
         answered_s = clock()
-        async with d.pool.acquire() as conn:
-            await calls.set_state(conn, attempt_id=self.attempt_id, owner=d.owner,
-                                  state=LiveState.ANSWERED)
+        self._persist(LiveState.ANSWERED)  # written beside the routing, not before it
         agent = await self._find_agent(answered_s + campaign.compliance.connect_window_s)
         if agent is None:
             return
@@ -318,10 +342,8 @@ class CallTask:
         for name, seconds in journeys.latencies(j).items():
             if name != journeys.ANSWER_TO_SCREEN_POP:  # observed when the ack arrives
                 d.observe(name, seconds)
-        async with d.pool.acquire() as conn:  # after the pop went out: off the fast path
-            await calls.set_state(conn, attempt_id=self.attempt_id, owner=d.owner,
-                                  state=LiveState.CONNECTED, agent_id=agent.agent_id, pop=pop)
-            await journeys.save(conn, j)
+        self._persist(LiveState.CONNECTED, agent_id=agent.agent_id, pop=pop)  # after the pop
+        await self._persisted()
         hung_s: float | None = None
         entry: DispositionEntry | None = None
         deadline_s = connected_s + d.max_call_s
@@ -340,9 +362,7 @@ class CallTask:
                 await self._hangup()
                 if hung_s is None:
                     hung_s = clock()
-                    async with d.pool.acquire() as conn:
-                        await calls.set_state(conn, attempt_id=self.attempt_id, owner=d.owner,
-                                              state=LiveState.WRAP_UP)
+                    self._persist(LiveState.WRAP_UP)
             elif isinstance(event, Disposed):
                 entry = event.entry
         await self._hangup()
@@ -386,6 +406,9 @@ class CallTask:
             if entry.callback_at is not None:
                 info["callback_at"] = entry.callback_at.isoformat()
                 info["callback_mine"] = step.callback_agent_id is not None
+
+        if self._writes is not None:
+            await asyncio.gather(self._writes, return_exceptions=True)
 
         async def write() -> None:
             async with d.pool.acquire() as conn, conn.transaction():
