@@ -231,7 +231,8 @@ class CallTask:
             self.trunk_up = True
             await d.port.originate(Originate(
                 call_id=self.call_id, phone_e164=lead.phone_e164,
-                max_ring_s=campaign.compliance.max_ring_s, amd=d.amd,
+                max_ring_s=campaign.compliance.max_ring_s, caller_id=campaign.caller_id,
+                amd=campaign.amd or d.amd, record=campaign.record,
             ))  # fmt: skip
             answer = await self._until_answer()
         finally:

@@ -11,6 +11,7 @@ from dialer.core.pacing.base import PacingSettings
 from dialer.core.timezones import CallingWindow
 from dialer.store.campaigns import Campaign, get_campaign
 from dialer.store.campaigns_config import CallbacksIn, DispositionIn
+from dialer.telephony.port import AmdMode
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -26,6 +27,9 @@ class LiveCampaign:
     data_source_line: str
     dispositions: dict[str, DispositionIn]
     callbacks: CallbacksIn
+    caller_id: str | None = None  # the registered number shown (None: the site's)
+    amd: AmdMode | None = None  # None: the telephony's default
+    record: bool = False
 
 
 def live_campaign(campaign: Campaign) -> LiveCampaign:
@@ -49,6 +53,9 @@ def live_campaign(campaign: Campaign) -> LiveCampaign:
         window=CallingWindow(start=cfg.calling_window.start, end=cfg.calling_window.end),
         script=cfg.script, data_source_line=cfg.data_source_line,
         dispositions={d.code: d for d in cfg.dispositions}, callbacks=cfg.callbacks,
+        caller_id=cfg.telephony.caller_number,
+        amd=AmdMode(cfg.telephony.amd) if cfg.telephony.amd else None,
+        record=cfg.telephony.record,
     )  # fmt: skip
 
 
