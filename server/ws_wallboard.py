@@ -13,12 +13,14 @@ from crm import contacts
 from dialer.core.abandon import US_WINDOW_S
 from dialer.live.desk import LiveDesk
 from dialer.live.runtime import DialerRuntime
+from dialer.store import agents as agent_sessions
 from dialer.store import hopper, stats
 from orders import reads as order_reads
 
 SHIFT_TZ = "Asia/Seoul"  # "today" on the wallboard is the contact centre's day
 SERIES_BUCKET_S = 300  # one chart point per five minutes
 SERIES_HOURS = 10
+SESSION_FRESH_S = 60.0  # an agent's desktop heard from within this counts as connected
 
 
 
@@ -30,6 +32,11 @@ async def wallboard_json(
     conn: asyncpg.Connection, *, desk: LiveDesk, runtime: DialerRuntime | None
 ) -> dict[str, Any]:
     agents = desk.board()
+    here = {a["agent_id"] for a in agents}
+    for other in await agent_sessions.board(conn, fresh_s=SESSION_FRESH_S):
+        if other["agent_id"] not in here:  # on a desk in another process
+            agents.append({**other, "in_state_s": round(other["in_state_s"], 1),
+                           "phone": None, "busy_s": 0.0, "available_s": 0.0})
     by_state = collections.Counter(a["state"] for a in agents)
     today = await stats.campaigns_today(conn, tz=SHIFT_TZ)
     follow_ups = await hopper.follow_ups(conn)

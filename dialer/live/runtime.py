@@ -176,6 +176,7 @@ class DialerRuntime:
             await unsubscribe()
         self._desk_subs.clear()
         with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            await self._flush_agents()
             await recovery.close_dead_owner(self.pool, dead=self.owner, me=self.owner)
             async with self.pool.acquire() as conn:
                 await calls.node_gone(conn, owner=self.owner)
@@ -291,8 +292,10 @@ class DialerRuntime:
         """Agents' states to their sessions (batched), so a desk elsewhere can take over."""
         while True:
             await asyncio.sleep(SAVE_AGENTS_S)
-            if not self._dirty:
-                continue
+            await self._flush_agents()
+
+    async def _flush_agents(self) -> None:
+        if self._dirty:
             dirty, self._dirty = self._dirty, {}
             rows = [agents.AgentStateRow(
                 agent_id=a.agent_id, username=a.username, campaign_id=a.campaign_id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
@@ -94,3 +95,8 @@ async def gone(conn: asyncpg.Connection, *, agent_ids: Sequence[int], stale_s: f
 
 async def wanting_campaigns(conn: asyncpg.Connection, *, fresh_s: float) -> set[int]:
     return {r["campaign_id"] for r in await conn.fetch(Q["wanting_campaigns"], fresh_s)}
+
+
+async def board(conn: asyncpg.Connection, *, fresh_s: float) -> list[dict[str, Any]]:
+    """Agents as their sessions say (the wallboard of a node that runs no desk of theirs)."""
+    return [dict(r) for r in await conn.fetch(Q["board"], fresh_s)]

@@ -62,3 +62,14 @@ WHERE agent_id = ANY ($1::bigint[])
 SELECT DISTINCT campaign_id FROM agent_sessions
 WHERE state <> 'offline' AND connections > 0 AND campaign_id IS NOT NULL
   AND heartbeat_at > now() - make_interval(secs => $1);
+
+-- board --
+-- Every agent with a live desktop or a state, for the wallboard: as their desks last
+-- saved it. $1 seconds without a heartbeat that count as gone
+SELECT agent_id, username, state, campaign_id, pause_reason, preview,
+       extract(epoch FROM now() - updated_at)::float8 AS in_state_s,
+       connections > 0 AND heartbeat_at > now() - make_interval(secs => $1) AS connected
+FROM agent_sessions
+WHERE state <> 'offline' OR (connections > 0
+                             AND heartbeat_at > now() - make_interval(secs => $1))
+ORDER BY username;
