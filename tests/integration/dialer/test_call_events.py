@@ -160,3 +160,41 @@ async def test_a_cancelled_call_is_hung_up(pool: asyncpg.Pool, db_url: str,
         await asyncio.gather(task, return_exceptions=True)
         assert call_id_for(campaign_id, attempt_id) not in carrier.calls
         await ws.close()
+
+
+async def test_the_dialer_carries_on_after_its_database_connections_are_cut(
+    live_app_factory: Callable[..., Any], pool: asyncpg.Pool, db_url: str
+) -> None:
+    """Every connection of the database is terminated mid-campaign (what a restart of
+    PostgreSQL does to them): the dialer reconnects and the agent gets calls again."""
+    async with live_app_factory() as client:
+        async with pool.acquire() as conn:
+            campaign_id = await seed_campaign(conn, leads=30)
+        headers = await token_for(client, db_url, Role.AGENT)
+        ws = await client.ws_connect("/api/v1/dialer/ws", headers=headers)
+        await ws.send_json({"type": "ready", "campaign_id": campaign_id})
+
+        async def take_call() -> int:
+            pop = await receive_until(ws, lambda m: m["type"] == "pop", timeout_s=30)
+            await ws.send_json({"type": "ack", "attempt_id": pop["attempt_id"]})
+            await ws.send_json({"type": "hangup", "attempt_id": pop["attempt_id"]})
+            await ws.send_json({"type": "disposition", "attempt_id": pop["attempt_id"],
+                                "code": "no_sale"})
+            return int(pop["attempt_id"])
+
+        before = await take_call()
+        async with pool.acquire() as conn:
+            cut = await conn.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        assert cut >= 2  # the runtime's pool and its campaign lock
+        after = await take_call()
+        await calls_settled(client, [before, after])
+        await ws.close()
+    async with pool.acquire() as conn:
+        twice = await conn.fetch("SELECT lead_id FROM call_journeys GROUP BY lead_id"
+                                 " HAVING count(*) > 1")
+        written = await conn.fetchval("SELECT count(*) FROM contact_attempts"
+                                      " WHERE id = ANY($1::bigint[])", [before, after])
+    assert twice == []
+    assert written == 2
