@@ -93,7 +93,7 @@ class LiveDesk:
 
     def restore(self, *, agent_id: int, username: str, campaign_id: int, state: str,
                 pause_reason: str | None, preview: bool,
-                attempt_id: int | None = None) -> LiveAgent:
+                attempt_id: int | None = None, pop: Message | None = None) -> LiveAgent:
         """An agent this desk did not know, as their session says (the campaign moved
         here, or this process restarted): ready or paused; one who was on a call waits in
         wrap-up for that call to come back (`give_back`) or be closed (`release_orphan`),
@@ -115,6 +115,7 @@ class LiveDesk:
                 for step in (AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP):
                     agent.core.transition(step, at_s=self.clock())
                 agent.attempt_id = attempt_id
+                agent.pop = pop
             agent.campaign_id = campaign_id
             agent.preview = preview
         if agent.state is not AgentState.OFFLINE and agent_id not in self.legs:

@@ -265,12 +265,11 @@ class DialerRuntime:
         if agent is None:
             async with self.pool.acquire() as conn:
                 session = await agents.one(conn, agent_id=agent_id)
+                pops = await calls.pops(conn, attempt_ids=[session.attempt_id]
+                                        if session and session.attempt_id else [])
             if session is not None and session.campaign_id is not None \
                     and session.state != AgentState.OFFLINE.value:
-                self.desk.restore(agent_id=agent_id, username=username,
-                                  campaign_id=session.campaign_id, state=session.state,
-                                  pause_reason=session.pause_reason, preview=session.preview,
-                                  attempt_id=session.attempt_id)
+                self._restore(session, session.campaign_id, pops)
                 return
         agent = self.desk.attach(agent_id, username)
         self.desk.push_state(agent)
@@ -363,11 +362,18 @@ class DialerRuntime:
         async with self.pool.acquire() as conn:
             found = await agents.of_campaign(conn, campaign_id=campaign_id,
                                              fresh_s=self.deps.lease_s)
+            pops = await calls.pops(conn, attempt_ids=[s.attempt_id for s in found
+                                                       if s.attempt_id is not None])
         for session in found:
-            self.desk.restore(agent_id=session.agent_id, username=session.username,
-                              campaign_id=campaign_id, state=session.state,
-                              pause_reason=session.pause_reason, preview=session.preview,
-                              attempt_id=session.attempt_id)
+            self._restore(session, campaign_id, pops)
+
+    def _restore(self, session: agents.Session, campaign_id: int,
+                 pops: dict[int, dict[str, Any]]) -> None:
+        self.desk.restore(agent_id=session.agent_id, username=session.username,
+                          campaign_id=campaign_id, state=session.state,
+                          pause_reason=session.pause_reason, preview=session.preview,
+                          attempt_id=session.attempt_id,
+                          pop=pops.get(session.attempt_id) if session.attempt_id else None)
 
     async def _heartbeat(self) -> None:
         lead_ids = [task.lead.lead_id for task in self.calls.values()]

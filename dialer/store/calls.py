@@ -116,3 +116,11 @@ async def existing(conn: asyncpg.Connection, *, attempt_ids: list[int]) -> set[i
     if not attempt_ids:
         return set()
     return {r["attempt_id"] for r in await conn.fetch(Q["existing"], attempt_ids)}
+
+
+async def pops(conn: asyncpg.Connection, *, attempt_ids: list[int]) -> dict[int, dict[str, Any]]:
+    if not attempt_ids:
+        return {}
+    rows = await conn.fetch(Q["pops"], attempt_ids)
+    return {r["attempt_id"]: json.loads(r["pop"]) if isinstance(r["pop"], str) else r["pop"]
+            for r in rows}

@@ -82,3 +82,9 @@ SELECT * FROM call_journeys WHERE attempt_id = $1;
 -- Which of these calls are still open (in flight or waiting for a disposition).
 -- $1 attempt ids
 SELECT attempt_id FROM live_calls WHERE attempt_id = ANY ($1::bigint[]);
+
+-- pops --
+-- The screen pops of these calls (an agent waiting for the call to come back sees it).
+-- $1 attempt ids
+SELECT attempt_id, pop FROM live_calls
+WHERE attempt_id = ANY ($1::bigint[]) AND pop IS NOT NULL;

@@ -191,10 +191,13 @@ async def test_the_dialer_carries_on_after_its_database_connections_are_cut(
         after = await take_call()
         await calls_settled(client, [before, after])
         await ws.close()
-    async with pool.acquire() as conn:
+    conn = await asyncpg.connect(db_url)  # the test's pool lost its connections too
+    try:
         twice = await conn.fetch("SELECT lead_id FROM call_journeys GROUP BY lead_id"
                                  " HAVING count(*) > 1")
         written = await conn.fetchval("SELECT count(*) FROM contact_attempts"
                                       " WHERE id = ANY($1::bigint[])", [before, after])
+    finally:
+        await conn.close()
     assert twice == []
     assert written == 2
