@@ -271,9 +271,10 @@ async def _measure(url: str, scenario: Scenario, scale: float, bots: list[Scenar
     for r in rows:
         outcome = r["attempt_outcome"] or r["outcome"]
         outcomes[str(outcome)] += 1
-        # a live answer: answered, not by a machine (calls still on agents at the end were
-        # closed by the stopping server as interrupted: they count, as in the simulator)
-        if r["answered_s"] is None or outcome == "answered_machine":
+        # a live answer (the journey's answered_at: a person's); calls still on agents at
+        # the end were closed by the stopping server as interrupted: they count, as in the
+        # simulator
+        if r["answered_s"] is None:
             continue
         at_s = r["answered_s"] / scale
         if at_s > end_s:

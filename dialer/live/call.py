@@ -248,12 +248,12 @@ class CallTask:
             self._observe(OutcomeKind(outcome.value), clock() - dialed_s)
             await self._no_agent(outcome, f"no live answer: {reason}", cause=reason)
             return
-        j.answered_at = answer.at
         if answer.kind is AnswerKind.MACHINE:
             self._observe(OutcomeKind.ANSWERED_MACHINE, clock() - dialed_s)
             await self._hangup()
             await self._no_agent(CallState.ANSWERED_MACHINE, "an answering machine answered")
             return
+        j.answered_at = answer.at  # the journey's "answered" is a person's answer
         self._observe(OutcomeKind.ANSWERED_LIVE, clock() - dialed_s)
         answered_s = clock()
         self._persist(LiveState.ANSWERED)  # written beside the routing, not before it
