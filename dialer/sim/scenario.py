@@ -6,7 +6,7 @@ import dataclasses
 import math
 import random
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,8 @@ DEFAULT_SIGNAL_S = 2.0  # busy / failure signalled after this long unless the fi
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class Dist:
     """A distribution of seconds: lognormal (mean/sd of the time itself), exponential,
-    uniform or fixed."""
+    uniform, fixed, or a mixture of those (`parts`: weight and distribution, weights
+    normalised to sum to 1)."""
 
     kind: str
     mean: float
@@ -29,6 +30,7 @@ class Dist:
     high: float = 0.0
     mu: float = 0.0  # lognormal: mean of the log
     sigma: float = 0.0  # lognormal: sd of the log
+    parts: tuple[tuple[float, Dist], ...] = ()  # mixture: (cumulative weight, part)
 
     def sample(self, rng: random.Random) -> float:
         if self.kind == "lognormal":
@@ -37,7 +39,30 @@ class Dist:
             return rng.expovariate(1.0 / self.mean)
         if self.kind == "uniform":
             return rng.uniform(self.low, self.high)
+        if self.kind == "mixture":
+            u = rng.random()
+            for upto, part in self.parts:
+                if u < upto:
+                    return part.sample(rng)
+            return self.parts[-1][1].sample(rng)
         return self.mean
+
+    @classmethod
+    def mixture(cls, parts: Sequence[tuple[float, Dist]], where: str = "mixture") -> Dist:
+        """Weights need not sum to 1; they are normalised. Mean and sd are the mixture's."""
+        if not parts:
+            raise ScenarioError(f"{where}: a mixture needs at least one part")
+        total = sum(w for w, _ in parts)
+        if any(w < 0 for w, _ in parts) or total <= 0:
+            raise ScenarioError(f"{where}: mixture weights must be >= 0 with a positive sum")
+        mean = sum(w * d.mean for w, d in parts) / total
+        second = sum(w * (d.sd**2 + d.mean**2) for w, d in parts) / total
+        cumulative, upto = [], 0.0
+        for w, d in parts:
+            upto += w / total
+            cumulative.append((upto, d))
+        return cls(kind="mixture", mean=mean, sd=math.sqrt(max(0.0, second - mean * mean)),
+                   parts=tuple(cumulative))
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> Dist:
@@ -56,6 +81,8 @@ class Dist:
                            sigma=math.sqrt(sigma2))
             if kind == "exponential":
                 mean = float(raw["mean"])
+                if mean <= 0:
+                    raise ScenarioError(f"{where}: exponential needs mean > 0")
                 return cls(kind=kind, mean=mean, sd=mean)
             if kind == "uniform":
                 low, high = float(raw["low"]), float(raw["high"])
@@ -65,6 +92,18 @@ class Dist:
                            low=low, high=high)
             if kind == "fixed":
                 return cls(kind=kind, mean=float(raw["value"]), sd=0.0)
+            if kind == "mixture":
+                raw_parts = raw["parts"]
+                if not isinstance(raw_parts, list):
+                    raise ScenarioError(f"{where}: parts = [{{ weight = W, dist = ... }}, ...]")
+                parts = []
+                for i, part in enumerate(raw_parts):
+                    here = f"{where}.parts[{i}]"
+                    if not isinstance(part, Mapping) or "weight" not in part:
+                        raise ScenarioError(f"{here}: expected {{ weight = W, dist = ... }}")
+                    inner = {k: v for k, v in part.items() if k != "weight"}
+                    parts.append((float(part["weight"]), cls.parse(inner, here)))
+                return cls.mixture(parts, where)
         except KeyError as exc:
             raise ScenarioError(f"{where}: {kind} needs {exc.args[0]!r}") from exc
         raise ScenarioError(f"{where}: unknown dist {kind!r}")
@@ -85,8 +124,25 @@ class CalleeMix:
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class Change:
+    """At `at_s` the floor has `agents` logged in (paused agents count): agents log in, or
+    the last to have logged in log out (a busy one after its call and wrap-up)."""
+
     at_s: float
     agents: int
+    notice_s: float | None = None  # known this long ahead; None: from the shift's start
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Break:
+    """`agents` agents pause for `for_s` (a busy one once its call and wrap-up are over),
+    the first at `at_s`, the others spread evenly over `spread_s`; then they are back."""
+
+    at_s: float
+    agents: int
+    for_s: float
+    spread_s: float = 0.0
+    notice_s: float | None = None  # known this long ahead; None: from the shift's start
+    reason: str = "break"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -103,6 +159,7 @@ class Scenario:
     duration_s: float
     agents: int
     staffing_changes: tuple[Change, ...]
+    breaks: tuple[Break, ...] = ()
     mix: CalleeMix
     drift: tuple[Drift, ...]
     answer_after: Dist
@@ -114,6 +171,7 @@ class Scenario:
     connect_window_s: float
     abandon_cap: float
     amd_s: float
+    trunk_lines: int | None = None  # lines the carrier takes at once; None: no limit
 
     def pacing_settings(self) -> PacingSettings:
         return PacingSettings(abandon_cap=self.abandon_cap,
@@ -133,6 +191,38 @@ def _section(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value
 
 
+def _notice(raw: Mapping[str, Any]) -> float | None:
+    value = raw.get("notice_s")
+    if value is None:
+        return None
+    notice = float(value)
+    if notice < 0:
+        raise ScenarioError("notice_s must be >= 0")
+    return notice
+
+
+def _changes(staffing: Mapping[str, Any]) -> tuple[Change, ...]:
+    changes = []
+    for c in staffing.get("changes", []):
+        change = Change(at_s=float(c["at_s"]), agents=int(c["agents"]), notice_s=_notice(c))
+        if change.agents < 0 or change.at_s < 0:
+            raise ScenarioError("staffing.changes: at_s and agents must be >= 0")
+        changes.append(change)
+    return tuple(sorted(changes, key=lambda c: c.at_s))
+
+
+def _breaks(staffing: Mapping[str, Any]) -> tuple[Break, ...]:
+    breaks = []
+    for b in staffing.get("breaks", []):
+        entry = Break(at_s=float(b["at_s"]), agents=int(b["agents"]), for_s=float(b["for_s"]),
+                      spread_s=float(b.get("spread_s", 0.0)), notice_s=_notice(b),
+                      reason=str(b.get("reason", "break")))
+        if entry.at_s < 0 or entry.agents < 0 or entry.for_s <= 0 or entry.spread_s < 0:
+            raise ScenarioError("staffing.breaks: at_s, agents, spread_s >= 0 and for_s > 0")
+        breaks.append(entry)
+    return tuple(sorted(breaks, key=lambda b: b.at_s))
+
+
 def parse_scenario(raw: Mapping[str, Any]) -> Scenario:
     staffing, callee = _section(raw, "staffing"), _section(raw, "callee")
     agent, rules = _section(raw, "agent"), _section(raw, "rules")
@@ -144,15 +234,15 @@ def parse_scenario(raw: Mapping[str, Any]) -> Scenario:
             fields = {k: float(step.get(k, getattr(mix if not drift else drift[-1].mix, k)))
                       for k in ("live", "machine", "busy", "failed")}
             drift.append(Drift(at_s=float(step["at_s"]), mix=CalleeMix(**fields)))
-        changes = tuple(Change(at_s=float(c["at_s"]), agents=int(c["agents"]))
-                        for c in staffing.get("changes", []))
+        trunk = rules.get("trunk_lines")
         scenario = Scenario(
             name=str(raw.get("name", "unnamed")),
             description=str(raw.get("description", "")),
             seed=int(raw.get("seed", 1)),
             duration_s=float(raw["duration_s"]),
             agents=int(staffing["agents"]),
-            staffing_changes=tuple(sorted(changes, key=lambda c: c.at_s)),
+            staffing_changes=_changes(staffing),
+            breaks=_breaks(staffing),
             mix=mix,
             drift=tuple(sorted(drift, key=lambda d: d.at_s)),
             answer_after=Dist.parse(callee["answer_after_s"], "callee.answer_after_s"),
@@ -165,6 +255,7 @@ def parse_scenario(raw: Mapping[str, Any]) -> Scenario:
             connect_window_s=float(rules.get("connect_window_s", 2.0)),
             abandon_cap=float(rules.get("abandon_cap", 0.03)),
             amd_s=float(rules.get("amd_s", 3.0)),
+            trunk_lines=None if trunk is None else int(trunk),
         )
     except KeyError as exc:
         raise ScenarioError(f"missing key {exc.args[0]!r}") from exc
@@ -174,6 +265,8 @@ def parse_scenario(raw: Mapping[str, Any]) -> Scenario:
         raise ScenarioError(f"max_ring_s must be >= 15 (got {scenario.max_ring_s})")
     if scenario.duration_s <= 0 or scenario.agents < 0:
         raise ScenarioError("duration_s must be > 0 and agents >= 0")
+    if scenario.trunk_lines is not None and scenario.trunk_lines < 1:
+        raise ScenarioError("trunk_lines must be >= 1")
     return scenario
 
 
