@@ -43,9 +43,11 @@ class Agent:
 
     __slots__ = (
         "agent_id",
+        "leaves_at_s",
         "logout_requested",
         "pause_reason",
         "ready_since_s",
+        "returns_at_s",
         "seconds_in",
         "since_s",
         "started_s",
@@ -60,6 +62,9 @@ class Agent:
         self.ready_since_s = at_s
         self.pause_reason: str | None = None
         self.logout_requested = False
+        # the schedule as far as it is known (the planner reads it; see dialer.core.planner)
+        self.leaves_at_s: float | None = None  # next break or logout; None: none known
+        self.returns_at_s: float | None = None  # while paused: the scheduled return
         self.seconds_in: dict[AgentState, float] = dict.fromkeys(AgentState, 0.0)
 
     def transition(self, to: AgentState, *, at_s: float, reason: str | None = None) -> None:
@@ -86,6 +91,11 @@ class Agent:
         totals = dict(self.seconds_in)
         totals[self.state] += now_s - self.since_s
         return totals
+
+    @property
+    def routable(self) -> bool:
+        """Ready for a call (the live desk adds: desktop and phone leg present)."""
+        return self.state is AgentState.READY
 
     @property
     def is_busy(self) -> bool:

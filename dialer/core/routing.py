@@ -30,6 +30,18 @@ class LiveAgent:
         return self.core.state
 
     @property
+    def since_s(self) -> float:
+        return self.core.since_s
+
+    @property
+    def leaves_at_s(self) -> float | None:
+        return self.core.leaves_at_s
+
+    @property
+    def returns_at_s(self) -> float | None:
+        return self.core.returns_at_s
+
+    @property
     def routable(self) -> bool:
         return self.core.state is AgentState.READY and self.connections > 0 and not self.preview
 

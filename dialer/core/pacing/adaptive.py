@@ -116,9 +116,10 @@ class Adaptive(PacingStrategy):
 
     def calls_to_place(self, snapshot: Snapshot) -> int:
         now = snapshot.now_s
-        self._ready.append(len(snapshot.ready_s))
+        # agents about to leave (a break or logout within the dial horizon) are not counted
+        self._ready.append(snapshot.ready_staying)
         self._waiting.append(len(snapshot.waiting_s))
-        self._agents.append(snapshot.logged_in)
+        self._agents.append(snapshot.staying)
         if now >= self._next_drops_s:
             self._refresh_drop_stats(now)
             self._next_drops_s = now + DROP_STATS_PERIOD_S

@@ -72,7 +72,16 @@ class OutcomeStats:
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class Snapshot:
-    """What the dialer can see now. Each tuple holds seconds spent so far, one per item."""
+    """What the dialer can see now. Each tuple holds seconds, one per item.
+
+    A real floor knows its schedule: the `*_leave_s` tuples run parallel to `ready_s`,
+    `on_call_s` and `wrap_up_s` and hold the seconds until that agent's next scheduled
+    departure (a break or the end of the shift; 0 when it is due and the agent leaves as
+    soon as this call and its wrap-up are over; `math.inf` when nothing is scheduled).
+    Empty tuples mean nobody is scheduled to leave. `paused_return_s` holds, for each
+    paused agent whose return is scheduled (a break), the seconds until it is back.
+    Build snapshots with `dialer.core.planner.build_snapshot`, which fills all of them.
+    """
 
     now_s: float
     ready_s: tuple[float, ...]  # ready agents: time idle
@@ -84,6 +93,10 @@ class Snapshot:
     waiting_s: tuple[float, ...]  # live answers waiting for an agent: wait so far
     stats: OutcomeStats
     settings: PacingSettings
+    ready_leave_s: tuple[float, ...] = ()
+    on_call_leave_s: tuple[float, ...] = ()
+    wrap_up_leave_s: tuple[float, ...] = ()
+    paused_return_s: tuple[float, ...] = ()
 
     @property
     def logged_in(self) -> int:
@@ -93,9 +106,40 @@ class Snapshot:
         )
 
     @property
+    def dial_horizon_s(self) -> float:
+        """How far ahead a dial placed now may need an agent: its live answer can come up
+        to the ring timeout later. An agent leaving sooner than this is not soon-free."""
+        return self.settings.max_ring_s
+
+    def leaving(self, leave_s: tuple[float, ...], within_s: float | None = None) -> int:
+        """How many of these agents leave within `within_s` (default: the dial horizon)."""
+        if not leave_s:
+            return 0
+        horizon = self.dial_horizon_s if within_s is None else within_s
+        return sum(1 for s in leave_s if s <= horizon)
+
+    @property
+    def ready_staying(self) -> int:
+        """Ready agents who stay beyond the dial horizon."""
+        return len(self.ready_s) - self.leaving(self.ready_leave_s)
+
+    @property
+    def on_call_staying(self) -> int:
+        """Talking agents not scheduled to leave within the dial horizon."""
+        return len(self.on_call_s) - self.leaving(self.on_call_leave_s)
+
+    @property
+    def staying(self) -> int:
+        """Logged-in agents (paused ones too) not leaving within the dial horizon."""
+        return self.logged_in - (self.leaving(self.ready_leave_s)
+                                 + self.leaving(self.on_call_leave_s)
+                                 + self.leaving(self.wrap_up_leave_s))
+
+    @property
     def free_lines(self) -> int:
-        """Ready agents not yet covered by a call in flight or waiting: progressive dialing."""
-        return max(0, len(self.ready_s) - len(self.ringing_s) - len(self.waiting_s))
+        """Ready agents not yet covered by a call in flight or waiting, leaving out those
+        about to leave: progressive dialing."""
+        return max(0, self.ready_staying - len(self.ringing_s) - len(self.waiting_s))
 
 
 class PacingStrategy(abc.ABC):

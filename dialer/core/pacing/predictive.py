@@ -112,10 +112,43 @@ class Predictive(PacingStrategy):
             if closeness > TIGHTEN_FROM_OF_CAP:
                 span = PROGRESSIVE_AT_OF_CAP - TIGHTEN_FROM_OF_CAP
                 tau *= (PROGRESSIVE_AT_OF_CAP - closeness) / span
-        agents = snapshot.logged_in - snapshot.paused
+        agents = snapshot.staying - snapshot.paused
         if agents < SMALL_TEAM_AGENTS:
             tau *= (agents / SMALL_TEAM_AGENTS) ** 2
         return tau
+
+    # -- the floor's schedule -------------------------------------------------------------
+    def _present(self, snapshot: Snapshot) -> list[float]:
+        """Agents free now and there at each grid point: ready ones that have not left by
+        then, and paused ones back from a break by then (+ the connect window)."""
+        grid, window = self.grid_s, self.settings.connect_window_s
+        if not (snapshot.ready_leave_s or snapshot.paused_return_s):
+            return [float(len(snapshot.ready_s))] * len(grid)
+        ready_leave = snapshot.ready_leave_s or (math.inf,) * len(snapshot.ready_s)
+        back = snapshot.paused_return_s
+        return [float(sum(1 for leave in ready_leave if leave > g)
+                      + sum(1 for r in back if r <= g + window)) for g in grid]
+
+    def _cut_at_departures(
+        self, snapshot: Snapshot, rows: list[tuple[list[float], list[float]]]
+    ) -> list[tuple[list[float], list[float]]]:
+        """A busy agent scheduled to leave is free for an answer at t only if it frees by
+        t + window, before it leaves, and t comes before it leaves."""
+        leaves = snapshot.on_call_leave_s or (math.inf,) * len(snapshot.on_call_s)
+        leaves += snapshot.wrap_up_leave_s or (math.inf,) * len(snapshot.wrap_up_s)
+        grid, window = self.grid_s, self.settings.connect_window_s
+        last = grid[-1]
+        cut = []
+        for (probs, variances), leave in zip(rows, leaves, strict=True):
+            if leave > last + window:
+                cut.append((probs, variances))
+                continue
+            # the latest grid point whose t + window is still before the departure
+            j = max((k for k, g in enumerate(grid) if g + window <= leave), default=-1)
+            new = [0.0 if g >= leave else (probs[min(k, j)] if j >= 0 else 0.0)
+                   for k, g in enumerate(grid)]
+            cut.append((new, [p * (1.0 - p) for p in new]))
+        return cut
 
     # -- deciding -------------------------------------------------------------------------
     def calls_to_place(self, snapshot: Snapshot) -> int:
@@ -130,16 +163,16 @@ class Predictive(PacingStrategy):
         self.handle.refit_if_due()
         k_count = len(self.grid_s)
         # agents free by t + window: mean and variance at each grid point
-        ready = float(len(snapshot.ready_s))
-        supply = [ready] * k_count
+        supply = self._present(snapshot)
         supply_var = [0.0] * k_count
         rows = [self.handle.on_call_row(e) for e in snapshot.on_call_s]
         rows += [self.handle.wrap_row(e) for e in snapshot.wrap_up_s]
+        if snapshot.on_call_leave_s or snapshot.wrap_up_leave_s:
+            rows = self._cut_at_departures(snapshot, rows)
         if rows:
             means = [sum(col) for col in zip(*(r[0] for r in rows), strict=True)]
-            variances = [sum(col) for col in zip(*(r[1] for r in rows), strict=True)]
-            supply = [ready + m for m in means]
-            supply_var = variances
+            supply_var = [sum(col) for col in zip(*(r[1] for r in rows), strict=True)]
+            supply = [s + m for s, m in zip(supply, means, strict=True)]
         # live answers by t from calls already placed
         waiting = float(len(snapshot.waiting_s))
         demand = [waiting] * k_count
@@ -159,7 +192,7 @@ class Predictive(PacingStrategy):
         weights = [w / total for w in weights]
         base = [d - s for d, s in zip(demand, supply, strict=True)]
         base_var = [a + b for a, b in zip(demand_var, supply_var, strict=True)]
-        lines_left = int(self.settings.max_dial_level * snapshot.logged_in) - len(
+        lines_left = int(self.settings.max_dial_level * snapshot.staying) - len(
             snapshot.ringing_s)
         n = 0
         while n < lines_left:

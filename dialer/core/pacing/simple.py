@@ -19,7 +19,8 @@ class Preview(PacingStrategy):
 
 
 class Progressive(PacingStrategy):
-    """One line per free agent: no live answer ever finds every agent busy."""
+    """One line per free agent: no live answer ever finds every agent busy. An agent who
+    leaves within the ring timeout is not free."""
 
     name = "progressive"
 
@@ -29,11 +30,12 @@ class Progressive(PacingStrategy):
 
 def dial_level_calls(snapshot: Snapshot, level: float) -> int:
     """VICIdial's goal-calls rule: level x (ready + talking agents) less the calls that
-    already exist (ringing, waiting for an agent, or connected to one)."""
-    agents = len(snapshot.ready_s) + snapshot.reserved + len(snapshot.on_call_s)
+    already exist (ringing, waiting for an agent, or connected to one). Agents about to
+    leave (a break or logout within the dial horizon) and their calls are left out."""
+    on_call = snapshot.on_call_staying
+    agents = snapshot.ready_staying + snapshot.reserved + on_call
     goal = math.floor(level * agents + 0.5)
-    existing = len(snapshot.ringing_s) + len(snapshot.waiting_s) + snapshot.reserved
-    existing += len(snapshot.on_call_s)
+    existing = len(snapshot.ringing_s) + len(snapshot.waiting_s) + snapshot.reserved + on_call
     return max(0, goal - existing)
 
 

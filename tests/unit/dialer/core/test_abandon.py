@@ -16,8 +16,8 @@ def test_rolling_window_matches_hand_count() -> None:
     window.record(AnswerKind.ABANDONED, at_s=10.0)
     window.record(AnswerKind.ABANDONED, at_s=11.0)
     assert window.rate(50.0) == pytest.approx(2 / 12)
-    for t in (150.0, 151.0, 152.0):
-        window.record(AnswerKind.CONNECTED, at_s=t)
+    for at in (150.0, 151.0, 152.0):
+        window.record(AnswerKind.CONNECTED, at_s=at)
     window.record(AnswerKind.ABANDONED, at_s=153.0)
     # at t=160 the window is (60, 160]: only the last four answers remain
     assert window.rate(160.0) == pytest.approx(1 / 4)
