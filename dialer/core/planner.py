@@ -18,7 +18,7 @@ import dataclasses
 import enum
 import math
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from dialer.core.abandon import AbandonWindow, AnswerKind
 from dialer.core.agents import AgentState
@@ -73,18 +73,23 @@ class FloorAgent(Protocol):
         """While paused: when the agent is scheduled back; None if not scheduled."""
 
 
+A = TypeVar("A", bound=FloorAgent)
+
+
 def build_snapshot(
     *,
     now_s: float,
-    agents: Iterable[FloorAgent],
+    agents: Iterable[A],
     dialed_at_s: Iterable[float],
     answered_at_s: Iterable[float],
     stats: OutcomeStats,
     settings: PacingSettings,
+    routable: Callable[[A], bool] | None = None,
 ) -> Snapshot:
     """The snapshot of a floor: `agents` (offline ones and ready agents that cannot take
     a call are left out), calls in flight by dial time, live answers waiting by answer
-    time."""
+    time. `routable` decides whether a ready agent can take a call (default: its own
+    `routable`; the live desk also asks for the phone leg)."""
     inf = math.inf
     ready: list[float] = []
     ready_leave: list[float] = []
@@ -107,7 +112,7 @@ def build_snapshot(
             reserved += 1
             continue
         if state is _READY:
-            if not agent.routable:
+            if not (agent.routable if routable is None else routable(agent)):
                 continue
             times, leaves = ready, ready_leave
         elif state is _ON_CALL:
@@ -269,23 +274,26 @@ class Planner:
 
     # -- the tick --------------------------------------------------------------------------
     def snapshot(
-        self, *, agents: Iterable[FloorAgent], dialed_at_s: Iterable[float],
-        answered_at_s: Iterable[float],
+        self, *, agents: Iterable[A], dialed_at_s: Iterable[float],
+        answered_at_s: Iterable[float], routable: Callable[[A], bool] | None = None,
     ) -> Snapshot:
         stats, _ = self.stats()
         return build_snapshot(now_s=self.clock(), agents=agents, dialed_at_s=dialed_at_s,
-                              answered_at_s=answered_at_s, stats=stats, settings=self.settings)
+                              answered_at_s=answered_at_s, stats=stats, settings=self.settings,
+                              routable=routable)
 
     def plan(
-        self, *, agents: Iterable[FloorAgent], dialed_at_s: Iterable[float],
+        self, *, agents: Iterable[A], dialed_at_s: Iterable[float],
         answered_at_s: Iterable[float], capacity: int | None,
+        routable: Callable[[A], bool] | None = None,
     ) -> Decision:
-        """How many calls to place now; recorded in `tally`."""
+        """How many calls to place now (`capacity`: the telephony port's free lines, None
+        for no limit); recorded in `tally`."""
         stats, rate = self.stats()
         now = self.clock()
         snapshot = build_snapshot(now_s=now, agents=agents, dialed_at_s=dialed_at_s,
                                   answered_at_s=answered_at_s, stats=stats,
-                                  settings=self.settings)
+                                  settings=self.settings, routable=routable)
         decision = decide(self.strategy, snapshot, abandon_rate=rate, capacity=capacity)
         self.tally.record(decision, at_s=now)
         self.last = decision

@@ -21,6 +21,7 @@ from dialer.core.pacing.simple import Preview, Progressive
 from dialer.core.planner import (
     MAX_LINES_PER_AGENT,
     REFUSAL_EVERY_S,
+    FloorAgent,
     Limit,
     Planner,
     build_snapshot,
@@ -121,9 +122,9 @@ def test_a_ready_agent_that_cannot_take_calls_is_left_out() -> None:
         leaves_at_s = None
         returns_at_s = None
 
-    snap = build_snapshot(now_s=1.0, agents=[Unreachable(), agent(AgentState.READY)],
-                          dialed_at_s=(), answered_at_s=(), stats=OutcomeStats(),
-                          settings=SETTINGS)
+    floor: list[FloorAgent] = [Unreachable(), agent(AgentState.READY)]
+    snap = build_snapshot(now_s=1.0, agents=floor, dialed_at_s=(), answered_at_s=(),
+                          stats=OutcomeStats(), settings=SETTINGS)
     assert snap.ready_s == (1.0,)
     assert snap.logged_in == 1
 
@@ -223,3 +224,11 @@ def test_ratio_leaves_out_agents_about_to_leave_and_their_calls(leave: float) ->
     # level 1.5 x 4 staying agents = 6 lines; their 4 calls exist -> 2 new
     assert dial_level_calls(snapshot_of(staying + leaving), 1.5) == 2
     assert dial_level_calls(snapshot_of(staying), 1.5) == 2
+
+
+def test_the_caller_may_say_who_is_routable() -> None:
+    floor = [agent(AgentState.READY, agent_id=i) for i in range(3)]
+    snap = build_snapshot(now_s=1.0, agents=floor, dialed_at_s=(), answered_at_s=(),
+                          stats=OutcomeStats(), settings=SETTINGS,
+                          routable=lambda a: a.agent_id != 1)
+    assert len(snap.ready_s) == 2
