@@ -19,6 +19,8 @@ UK_WINDOW_S = DAY_S
 
 
 class AnswerKind(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons: hash by identity (fast)
+
     CONNECTED = "connected"  # live answer that reached an agent in time
     ABANDONED = "abandoned"
     MACHINE = "machine"
@@ -67,7 +69,10 @@ class AbandonWindow:
                             machines=counts[AnswerKind.MACHINE])
 
     def rate(self, now_s: float) -> float:
-        c = self.counts(now_s)
+        return self.rate_of(self.counts(now_s))
+
+    def rate_of(self, c: WindowCounts) -> float:
+        """The abandon rate of these counts (the UK estimate in UK mode)."""
         if self.uk_mode:
             return uk_abandon_rate(abandoned=c.abandoned, machines=c.machines,
                                    connected=c.connected)

@@ -9,6 +9,9 @@ from dialer.errors import IllegalTransition
 
 
 class AgentState(enum.Enum):
+    # members are singletons: hashing by identity keeps the state tables fast
+    __hash__ = object.__hash__
+
     OFFLINE = "offline"
     READY = "ready"
     RESERVED = "reserved"  # a call is being connected to this agent

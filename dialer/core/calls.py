@@ -9,6 +9,9 @@ from dialer.errors import IllegalTransition
 
 
 class CallState(enum.Enum):
+    # members are singletons: hashing by identity keeps the transition tables fast
+    __hash__ = object.__hash__
+
     QUEUED = "queued"
     DIALING = "dialing"
     RINGING = "ringing"

@@ -5,9 +5,10 @@ logged-in agent, the telephony port's free lines, one agent per dial for strateg
 hold one) → the abandon cap (`compliance.cap_dials`) → how many calls to place now.
 
 Both sides describe their floor the same neutral way: agents that tell their state, since
-when, whether they can take a call now and their known schedule (`FloorAgent`), the times
-their calls in flight were dialled and the times their waiting live answers came in. Both
-call `Planner.plan` with that description and the port's capacity, get the same frozen
+when, whether they can take a call now and their known schedule (`FloorAgent`), grouped
+by state (`Floor`), the times their calls in flight were dialled and the times their
+waiting live answers came in. Both call `Planner.plan` with that description and the
+port's capacity, get the same frozen
 `Decision`, record it the same way (`PlanTally`), and feed the strategy the same outcomes
 through `Planner.observe`, which also keeps the abandon window the cap is judged on.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Protocol, TypeVar
 
 from dialer.core.abandon import AbandonWindow, AnswerKind
@@ -40,11 +41,8 @@ Clock = Callable[[], float]
 _READY, _RESERVED, _ON_CALL = AgentState.READY, AgentState.RESERVED, AgentState.ON_CALL
 _WRAP_UP, _PAUSED = AgentState.WRAP_UP, AgentState.PAUSED
 
-_ANSWER_KIND = {
-    OutcomeKind.CONNECTED: AnswerKind.CONNECTED,
-    OutcomeKind.ABANDONED: AnswerKind.ABANDONED,
-    OutcomeKind.ANSWERED_MACHINE: AnswerKind.MACHINE,
-}
+_CONNECTED, _ABANDONED = OutcomeKind.CONNECTED, OutcomeKind.ABANDONED
+_MACHINE = OutcomeKind.ANSWERED_MACHINE
 
 
 class FloorAgent(Protocol):
@@ -76,73 +74,88 @@ class FloorAgent(Protocol):
 A = TypeVar("A", bound=FloorAgent)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Floor:
+    """A campaign's logged-in agents by state: the neutral description both sides give.
+
+    The simulator hands over the groups it keeps anyway; the live loop groups its desk's
+    agents with `Floor.of`."""
+
+    ready: Collection[FloorAgent]  # ready agents that can take a call now
+    reserved: int  # agents being connected to a live answer
+    on_call: Collection[FloorAgent]
+    wrap_up: Collection[FloorAgent]
+    paused: Collection[FloorAgent]
+
+    @classmethod
+    def of(cls, agents: Iterable[A], *, routable: Callable[[A], bool] | None = None) -> Floor:
+        """Group agents by state, leaving out offline ones and ready ones that cannot take
+        a call (`routable`, default: the agent's own `routable`)."""
+        ready: list[A] = []
+        on_call: list[A] = []
+        wrap: list[A] = []
+        paused: list[A] = []
+        reserved = 0
+        for agent in agents:
+            state = agent.state
+            if state is _READY:
+                if agent.routable if routable is None else routable(agent):
+                    ready.append(agent)
+            elif state is _ON_CALL:
+                on_call.append(agent)
+            elif state is _WRAP_UP:
+                wrap.append(agent)
+            elif state is _RESERVED:
+                reserved += 1
+            elif state is _PAUSED:
+                paused.append(agent)
+        return cls(ready=ready, reserved=reserved, on_call=on_call, wrap_up=wrap,
+                   paused=paused)
+
+
+def _leaves(group: Collection[FloorAgent], now_s: float) -> tuple[float, ...] | None:
+    """Seconds until each agent leaves (0 when due, inf when not scheduled); None when no
+    agent of the group has a departure scheduled."""
+    leaves = [a.leaves_at_s for a in group]
+    if leaves.count(None) == len(leaves):
+        return None
+    inf = math.inf
+    return tuple(inf if t is None else (t - now_s if t > now_s else 0.0) for t in leaves)
+
+
 def build_snapshot(
     *,
     now_s: float,
-    agents: Iterable[A],
+    floor: Floor,
     dialed_at_s: Iterable[float],
     answered_at_s: Iterable[float],
     stats: OutcomeStats,
     settings: PacingSettings,
-    routable: Callable[[A], bool] | None = None,
 ) -> Snapshot:
-    """The snapshot of a floor: `agents` (offline ones and ready agents that cannot take
-    a call are left out), calls in flight by dial time, live answers waiting by answer
-    time. `routable` decides whether a ready agent can take a call (default: its own
-    `routable`; the live desk also asks for the phone leg)."""
-    inf = math.inf
-    ready: list[float] = []
-    ready_leave: list[float] = []
-    on_call: list[float] = []
-    on_call_leave: list[float] = []
-    wrap: list[float] = []
-    wrap_leave: list[float] = []
-    returns: list[float] = []
-    reserved = paused = 0
-    scheduled = False
-    for agent in agents:
-        state = agent.state
-        if state is _PAUSED:
-            paused += 1
-            back = agent.returns_at_s
-            if back is not None:
-                returns.append(max(0.0, back - now_s))
-            continue
-        if state is _RESERVED:
-            reserved += 1
-            continue
-        if state is _READY:
-            if not (agent.routable if routable is None else routable(agent)):
-                continue
-            times, leaves = ready, ready_leave
-        elif state is _ON_CALL:
-            times, leaves = on_call, on_call_leave
-        elif state is _WRAP_UP:
-            times, leaves = wrap, wrap_leave
-        else:
-            continue  # offline
-        times.append(now_s - agent.since_s)
-        leave = agent.leaves_at_s
-        if leave is None:
-            leaves.append(inf)
-        else:
-            scheduled = True
-            leaves.append(max(0.0, leave - now_s))
+    """The snapshot of a floor, its calls in flight (by dial time) and its live answers
+    waiting for an agent (by answer time)."""
+    ready_leave = _leaves(floor.ready, now_s)
+    on_call_leave = _leaves(floor.on_call, now_s)
+    wrap_leave = _leaves(floor.wrap_up, now_s)
+    scheduled = not (ready_leave is None and on_call_leave is None and wrap_leave is None)
+    returns = [a.returns_at_s for a in floor.paused]
     return Snapshot(
         now_s=now_s,
-        ready_s=tuple(ready),
-        reserved=reserved,
-        on_call_s=tuple(on_call),
-        wrap_up_s=tuple(wrap),
-        paused=paused,
-        ringing_s=tuple(now_s - t for t in dialed_at_s),
-        waiting_s=tuple(now_s - t for t in answered_at_s),
+        ready_s=tuple([now_s - a.since_s for a in floor.ready]),
+        reserved=floor.reserved,
+        on_call_s=tuple([now_s - a.since_s for a in floor.on_call]),
+        wrap_up_s=tuple([now_s - a.since_s for a in floor.wrap_up]),
+        paused=len(floor.paused),
+        ringing_s=tuple([now_s - t for t in dialed_at_s]),
+        waiting_s=tuple([now_s - t for t in answered_at_s]),
         stats=stats,
         settings=settings,
-        ready_leave_s=tuple(ready_leave) if scheduled else (),
-        on_call_leave_s=tuple(on_call_leave) if scheduled else (),
-        wrap_up_leave_s=tuple(wrap_leave) if scheduled else (),
-        paused_return_s=tuple(returns),
+        ready_leave_s=(ready_leave or (math.inf,) * len(floor.ready)) if scheduled else (),
+        on_call_leave_s=(on_call_leave or (math.inf,) * len(floor.on_call))
+        if scheduled else (),
+        wrap_up_leave_s=(wrap_leave or (math.inf,) * len(floor.wrap_up)) if scheduled else (),
+        paused_return_s=tuple(t - now_s if t > now_s else 0.0 for t in returns
+                              if t is not None),
     )
 
 
@@ -256,9 +269,12 @@ class Planner:
     def observe(self, kind: OutcomeKind, duration_s: float) -> None:
         """An outcome, as it happens: told to the strategy; answers go to the window."""
         self.strategy.observe(Outcome(kind=kind, at_s=self.clock(), duration_s=duration_s))
-        answer = _ANSWER_KIND.get(kind)
-        if answer is not None:
-            self.window.record(answer, at_s=self.window_clock())
+        if kind is _CONNECTED:
+            self.window.record(AnswerKind.CONNECTED, at_s=self.window_clock())
+        elif kind is _ABANDONED:
+            self.window.record(AnswerKind.ABANDONED, at_s=self.window_clock())
+        elif kind is _MACHINE:
+            self.window.record(AnswerKind.MACHINE, at_s=self.window_clock())
 
     def dialed(self, count: int = 1) -> None:
         """Calls actually placed (fewer than planned when leads run out)."""
@@ -266,34 +282,30 @@ class Planner:
 
     def stats(self) -> tuple[OutcomeStats, float]:
         """Counts over the compliance window, and the abandon rate the cap is judged on."""
-        now = self.window_clock()
-        counts = self.window.counts(now)
+        counts = self.window.counts(self.window_clock())
         stats = OutcomeStats(dials=self.dials, live_answers=counts.live_answers,
                              machines=counts.machines, abandoned=counts.abandoned)
-        return stats, self.window.rate(now)
+        return stats, self.window.rate_of(counts)
 
     # -- the tick --------------------------------------------------------------------------
     def snapshot(
-        self, *, agents: Iterable[A], dialed_at_s: Iterable[float],
-        answered_at_s: Iterable[float], routable: Callable[[A], bool] | None = None,
+        self, *, floor: Floor, dialed_at_s: Iterable[float], answered_at_s: Iterable[float],
     ) -> Snapshot:
         stats, _ = self.stats()
-        return build_snapshot(now_s=self.clock(), agents=agents, dialed_at_s=dialed_at_s,
-                              answered_at_s=answered_at_s, stats=stats, settings=self.settings,
-                              routable=routable)
+        return build_snapshot(now_s=self.clock(), floor=floor, dialed_at_s=dialed_at_s,
+                              answered_at_s=answered_at_s, stats=stats, settings=self.settings)
 
     def plan(
-        self, *, agents: Iterable[A], dialed_at_s: Iterable[float],
-        answered_at_s: Iterable[float], capacity: int | None,
-        routable: Callable[[A], bool] | None = None,
+        self, *, floor: Floor, dialed_at_s: Iterable[float], answered_at_s: Iterable[float],
+        capacity: int | None,
     ) -> Decision:
         """How many calls to place now (`capacity`: the telephony port's free lines, None
         for no limit); recorded in `tally`."""
         stats, rate = self.stats()
         now = self.clock()
-        snapshot = build_snapshot(now_s=now, agents=agents, dialed_at_s=dialed_at_s,
+        snapshot = build_snapshot(now_s=now, floor=floor, dialed_at_s=dialed_at_s,
                                   answered_at_s=answered_at_s, stats=stats,
-                                  settings=self.settings, routable=routable)
+                                  settings=self.settings)
         decision = decide(self.strategy, snapshot, abandon_rate=rate, capacity=capacity)
         self.tally.record(decision, at_s=now)
         self.last = decision

@@ -28,7 +28,7 @@ from dialer.core.abandon import AbandonWindow
 from dialer.core.agents import Agent, AgentState
 from dialer.core.calls import CallAttempt, CallState
 from dialer.core.pacing.base import OutcomeKind, PacingStrategy
-from dialer.core.planner import Planner
+from dialer.core.planner import Decision, Floor, Planner
 from dialer.sim.carrier import CarrierModel
 from dialer.sim.results import ShiftResult, hourly, percentile, worst_hour_rate
 from dialer.sim.scenario import Scenario
@@ -36,6 +36,11 @@ from dialer.sim.scenario import Scenario
 TICK_S = 1.0  # the planner is asked every second of virtual time
 CONNECT_SETUP_S = 0.25  # bridging a live answer to the chosen agent
 COMPLIANCE_WINDOW_S = 30 * 86_400.0  # the abandon rate the cap is judged on (US rules)
+
+
+_DIAL_OUTCOME = {state: OutcomeKind(state.value) for state in (
+    CallState.ANSWERED_LIVE, CallState.ANSWERED_MACHINE, CallState.BUSY, CallState.FAILED,
+    CallState.NO_ANSWER)}  # fmt: skip
 
 
 class Ev(enum.IntEnum):
@@ -140,6 +145,7 @@ class ShiftSimulator:
         self.on_call: dict[int, Agent] = {}
         self.wrap: dict[int, Agent] = {}
         self.reserved: dict[int, Agent] = {}
+        self.paused: dict[int, Agent] = {}  # on a break
         self.in_flight: dict[int, float] = {}  # call id -> dial time
         self.waiting: dict[int, float] = {}  # live answers waiting: call id -> answer time
         self.calls: dict[int, CallAttempt] = {}
@@ -205,9 +211,11 @@ class ShiftSimulator:
         """A logout or a break starts now (the agent is ready, paused or wrapping up)."""
         self._forget(agent, item)
         if item.move is Move.LOGOUT:
+            self.paused.pop(agent.agent_id, None)
             agent.returns_at_s = None
             agent.transition(AgentState.OFFLINE, at_s=self.now)
             return
+        self.paused[agent.agent_id] = agent
         agent.transition(AgentState.PAUSED, at_s=self.now, reason=item.reason)
         agent.returns_at_s = self.now + item.for_s
         self._push(agent.returns_at_s, Ev.RETURN, agent.agent_id)
@@ -262,6 +270,7 @@ class ShiftSimulator:
     def _on_return(self, agent_id: int) -> None:
         agent = self.agents[agent_id]
         if agent.state is AgentState.PAUSED and agent.returns_at_s == self.now:
+            del self.paused[agent_id]
             agent.returns_at_s = None
             self._make_ready(agent)
 
@@ -306,7 +315,7 @@ class ShiftSimulator:
             call.advance(CallState.RINGING, at_s=dialed_at)
             call.advance(state, at_s=self.now)
         held = self.preview_agent.pop(call_id, None)
-        self._tell(OutcomeKind(state.value), self.now - dialed_at)
+        self._tell(_DIAL_OUTCOME[state], self.now - dialed_at)
         if state is not CallState.ANSWERED_LIVE:
             del self.calls[call_id]
             if held is not None:
@@ -335,14 +344,23 @@ class ShiftSimulator:
         self._tell(OutcomeKind.ABANDONED, self.now - answered_at)
 
     # -- the pacing loop ------------------------------------------------------------------
+    def floor(self) -> Floor:
+        """The floor as the planner sees it (the groups the simulator keeps)."""
+        return Floor(ready=self.ready.values(), reserved=len(self.reserved),
+                     on_call=self.on_call.values(), wrap_up=self.wrap.values(),
+                     paused=self.paused.values())
+
     def _capacity(self) -> int | None:
         lines = self.carrier.lines
         return None if lines is None else lines - len(self.in_flight)
 
+    def plan(self) -> Decision:
+        """The planner's decision for the floor as it is now."""
+        return self.planner.plan(floor=self.floor(), dialed_at_s=self.in_flight.values(),
+                                 answered_at_s=self.waiting.values(), capacity=self._capacity())
+
     def _tick(self, _ref: int) -> None:
-        decision = self.planner.plan(agents=self.agents, dialed_at_s=self.in_flight.values(),
-                                     answered_at_s=self.waiting.values(),
-                                     capacity=self._capacity())
+        decision = self.plan()
         for _ in range(decision.count):
             self._dial()
         if self.now + TICK_S < self.scenario.duration_s:

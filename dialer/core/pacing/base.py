@@ -14,6 +14,8 @@ from typing import ClassVar
 
 
 class OutcomeKind(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons: hash by identity (fast)
+
     ANSWERED_LIVE = "answered_live"  # duration_s: ring time before the person picked up
     ANSWERED_MACHINE = "answered_machine"  # duration_s: ring time + machine detection
     BUSY = "busy"  # duration_s: time to the busy signal

@@ -5,12 +5,17 @@ exponentially forgotten counts, so a drifting contact rate is followed, and an e
 resolution-time histogram per class on a 1 s grid. Talk and wrap times are fitted as
 lognormals from their log-moments; `row` tables give, for an agent busy for e seconds,
 the probability of being free by each horizon point, computed lazily and cached per second.
+
+A row is one flat tuple: the K probabilities, then their K Bernoulli variances, so the
+strategy sums a whole table column-wise in one pass (`column_sums`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+
+Row = tuple[float, ...]  # K probabilities, then their K variances p (1 - p)
 
 SQRT2 = math.sqrt(2.0)
 MIN_SIGMA = 0.05  # a fixed time still gets a little spread, so survival stays smooth
@@ -57,8 +62,8 @@ class HandleModel:
         self._talk_p = (0.0, 1.0)
         self._wrap_p = (0.0, 1.0)
         self._wrap_quartiles = (0.0, 0.0)
-        self._on_call_rows: dict[int, tuple[list[float], list[float]]] = {}
-        self._wrap_rows: dict[int, tuple[list[float], list[float]]] = {}
+        self._on_call_rows: dict[int, Row] = {}
+        self._wrap_rows: dict[int, Row] = {}
 
     @property
     def ready(self) -> bool:
@@ -89,7 +94,7 @@ class HandleModel:
         return [max(0.0, (lognormal_cdf(e + x, mu, sigma) - base) / survive) if x > 0 else 0.0
                 for x in xs]
 
-    def on_call_row(self, elapsed_s: float) -> tuple[list[float], list[float]]:
+    def on_call_row(self, elapsed_s: float) -> Row:
         """P(free by each grid point) and its Bernoulli variance, talking for elapsed_s."""
         e = int(elapsed_s)
         row = self._on_call_rows.get(e)
@@ -99,19 +104,32 @@ class HandleModel:
             lo = self._conditional(e, [g - w1 for g in self.grid_s], mu, sigma)
             hi = self._conditional(e, [g - w2 for g in self.grid_s], mu, sigma)
             probs = [(a + b) / 2.0 for a, b in zip(lo, hi, strict=True)]
-            row = (probs, [p * (1.0 - p) for p in probs])
+            row = (*probs, *(p * (1.0 - p) for p in probs))
             self._on_call_rows[e] = row
         return row
 
-    def wrap_row(self, elapsed_s: float) -> tuple[list[float], list[float]]:
+    def wrap_row(self, elapsed_s: float) -> Row:
         e = int(elapsed_s)
         row = self._wrap_rows.get(e)
         if row is None:
             mu, sigma = self._wrap_p
             probs = self._conditional(e, self.grid_s, mu, sigma)
-            row = (probs, [p * (1.0 - p) for p in probs])
+            row = (*probs, *(p * (1.0 - p) for p in probs))
             self._wrap_rows[e] = row
         return row
+
+    def rows(self, on_call_s: Iterable[float], wrap_up_s: Iterable[float]) -> list[Row]:
+        """One row per busy agent: the talking ones, then those in wrap-up."""
+        get, make = self._on_call_rows.get, self.on_call_row
+        rows = [get(e) or make(e) for e in map(int, on_call_s)]
+        get, make = self._wrap_rows.get, self.wrap_row
+        rows += [get(e) or make(e) for e in map(int, wrap_up_s)]
+        return rows
+
+
+def column_sums(rows: list[Row]) -> list[float]:
+    """Each column's sum (rows summed in order)."""
+    return list(map(sum, zip(*rows, strict=True)))
 
 
 LIVE, MACHINE, OTHER = 0, 1, 2
@@ -129,7 +147,7 @@ class DialModel:
         self.seen = 0
         self.live_seen = 0
         self._since_fit = 0
-        self.in_flight_rows: list[tuple[list[float], list[float]]] = []
+        self.in_flight_rows: list[Row] = []  # by whole seconds rung so far, 0..bins
         self.new_dial: list[float] = []  # P(a new dial is a live answer by each grid point)
         self.p_live = 0.0
 
@@ -178,5 +196,10 @@ class DialModel:
                 row = [0.0 for _ in self.grid_s]
             else:
                 row = [probs[LIVE] * live_by(r, g) / alive for g in self.grid_s]
-            rows.append((row, [q * (1.0 - q) for q in row]))
+            rows.append((*row, *(q * (1.0 - q) for q in row)))
         self.in_flight_rows = rows
+
+    def flight_rows(self, ringing_s: Iterable[float]) -> list[Row]:
+        """One row per call in flight, by how long it has rung."""
+        table, last = self.in_flight_rows, self.bins
+        return [table[r] if r <= last else table[last] for r in map(int, ringing_s)]

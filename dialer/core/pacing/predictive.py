@@ -20,7 +20,15 @@ from __future__ import annotations
 import math
 
 from dialer.core.pacing.base import Outcome, OutcomeKind, PacingSettings, PacingStrategy, Snapshot
-from dialer.core.pacing.model import LIVE, MACHINE, OTHER, DialModel, HandleModel
+from dialer.core.pacing.model import (
+    LIVE,
+    MACHINE,
+    OTHER,
+    DialModel,
+    HandleModel,
+    Row,
+    column_sums,
+)
 
 SQRT2 = math.sqrt(2.0)
 HORIZON_STEP_S = 2.0
@@ -44,10 +52,6 @@ _CLASS_OF = {
     OutcomeKind.FAILED: OTHER,
     OutcomeKind.NO_ANSWER: OTHER,
 }
-
-
-def _normal_sf(z: float) -> float:
-    return 0.5 * math.erfc(z / SQRT2)
 
 
 class Predictive(PacingStrategy):
@@ -129,9 +133,7 @@ class Predictive(PacingStrategy):
         return [float(sum(1 for leave in ready_leave if leave > g)
                       + sum(1 for r in back if r <= g + window)) for g in grid]
 
-    def _cut_at_departures(
-        self, snapshot: Snapshot, rows: list[tuple[list[float], list[float]]]
-    ) -> list[tuple[list[float], list[float]]]:
+    def _cut_at_departures(self, snapshot: Snapshot, rows: list[Row]) -> list[Row]:
         """A busy agent scheduled to leave is free for an answer at t only if it frees by
         t + window, before it leaves, and t comes before it leaves."""
         leaves = snapshot.on_call_leave_s or (math.inf,) * len(snapshot.on_call_s)
@@ -139,15 +141,15 @@ class Predictive(PacingStrategy):
         grid, window = self.grid_s, self.settings.connect_window_s
         last = grid[-1]
         cut = []
-        for (probs, variances), leave in zip(rows, leaves, strict=True):
+        for row, leave in zip(rows, leaves, strict=True):
             if leave > last + window:
-                cut.append((probs, variances))
+                cut.append(row)
                 continue
             # the latest grid point whose t + window is still before the departure
             j = max((k for k, g in enumerate(grid) if g + window <= leave), default=-1)
-            new = [0.0 if g >= leave else (probs[min(k, j)] if j >= 0 else 0.0)
-                   for k, g in enumerate(grid)]
-            cut.append((new, [p * (1.0 - p) for p in new]))
+            probs = [0.0 if g >= leave else (row[min(k, j)] if j >= 0 else 0.0)
+                     for k, g in enumerate(grid)]
+            cut.append((*probs, *(p * (1.0 - p) for p in probs)))
         return cut
 
     # -- deciding -------------------------------------------------------------------------
@@ -165,24 +167,21 @@ class Predictive(PacingStrategy):
         # agents free by t + window: mean and variance at each grid point
         supply = self._present(snapshot)
         supply_var = [0.0] * k_count
-        rows = [self.handle.on_call_row(e) for e in snapshot.on_call_s]
-        rows += [self.handle.wrap_row(e) for e in snapshot.wrap_up_s]
+        rows = self.handle.rows(snapshot.on_call_s, snapshot.wrap_up_s)
         if snapshot.on_call_leave_s or snapshot.wrap_up_leave_s:
             rows = self._cut_at_departures(snapshot, rows)
         if rows:
-            means = [sum(col) for col in zip(*(r[0] for r in rows), strict=True)]
-            supply_var = [sum(col) for col in zip(*(r[1] for r in rows), strict=True)]
-            supply = [s + m for s, m in zip(supply, means, strict=True)]
+            sums = column_sums(rows)
+            supply = [s + m for s, m in zip(supply, sums[:k_count], strict=True)]
+            supply_var = sums[k_count:]
         # live answers by t from calls already placed
         waiting = float(len(snapshot.waiting_s))
         demand = [waiting] * k_count
         demand_var = [0.0] * k_count
         if snapshot.ringing_s:
-            table, last = self.dials.in_flight_rows, self.dials.bins
-            flight = [table[min(last, int(r))] for r in snapshot.ringing_s]
-            demand = [waiting + sum(col)
-                      for col in zip(*(f[0] for f in flight), strict=True)]
-            demand_var = [sum(col) for col in zip(*(f[1] for f in flight), strict=True)]
+            sums = column_sums(self.dials.flight_rows(snapshot.ringing_s))
+            demand = [waiting + m for m in sums[:k_count]]
+            demand_var = sums[k_count:]
         new = self.dials.new_dial
         if not new or new[-1] <= 0.0:
             return floor
@@ -194,15 +193,19 @@ class Predictive(PacingStrategy):
         base_var = [a + b for a, b in zip(demand_var, supply_var, strict=True)]
         lines_left = int(self.settings.max_dial_level * snapshot.staying) - len(
             snapshot.ringing_s)
+        terms = list(zip(weights, new, base, base_var, strict=True))
+        erfc, sqrt = math.erfc, math.sqrt
         n = 0
         while n < lines_left:
-            # the (n+1)-th dial is lost if live answers ahead of it >= agents free by then
+            # the (n+1)-th dial is lost if live answers ahead of it >= agents free by then;
+            # every term is >= 0, so the sum may stop as soon as it passes tau
             risk = 0.0
-            for k in range(k_count):
-                q = new[k]
-                mean = base[k] + n * q
-                var = base_var[k] + n * q * (1.0 - q) + 0.25
-                risk += weights[k] * _normal_sf((-0.5 - mean) / math.sqrt(var))
+            for w, q, b, bv in terms:
+                mean = b + n * q
+                var = bv + n * q * (1.0 - q) + 0.25
+                risk += w * (0.5 * erfc(((-0.5 - mean) / sqrt(var)) / SQRT2))
+                if risk > tau:
+                    break
             if risk > tau:
                 break
             n += 1

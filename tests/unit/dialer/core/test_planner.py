@@ -21,6 +21,7 @@ from dialer.core.pacing.simple import Preview, Progressive
 from dialer.core.planner import (
     MAX_LINES_PER_AGENT,
     REFUSAL_EVERY_S,
+    Floor,
     FloorAgent,
     Limit,
     Planner,
@@ -74,8 +75,8 @@ def agent(state: AgentState, *, since: float = 0.0, leaves: float | None = None,
 
 def snapshot_of(agents: list[Agent], *, now: float = 100.0, dialed: tuple[float, ...] = (),
                 answered: tuple[float, ...] = ()) -> Snapshot:
-    return build_snapshot(now_s=now, agents=agents, dialed_at_s=dialed, answered_at_s=answered,
-                          stats=OutcomeStats(), settings=SETTINGS)
+    return build_snapshot(now_s=now, floor=Floor.of(agents), dialed_at_s=dialed,
+                          answered_at_s=answered, stats=OutcomeStats(), settings=SETTINGS)
 
 
 def test_snapshot_sorts_the_floor_by_state_and_keeps_the_schedule() -> None:
@@ -123,7 +124,7 @@ def test_a_ready_agent_that_cannot_take_calls_is_left_out() -> None:
         returns_at_s = None
 
     floor: list[FloorAgent] = [Unreachable(), agent(AgentState.READY)]
-    snap = build_snapshot(now_s=1.0, agents=floor, dialed_at_s=(), answered_at_s=(),
+    snap = build_snapshot(now_s=1.0, floor=Floor.of(floor), dialed_at_s=(), answered_at_s=(),
                           stats=OutcomeStats(), settings=SETTINGS)
     assert snap.ready_s == (1.0,)
     assert snap.logged_in == 1
@@ -188,7 +189,7 @@ def test_the_planner_feeds_outcomes_and_records_decisions() -> None:
     assert (stats.dials, stats.live_answers, stats.abandoned, stats.machines) == (3, 1, 1, 1)
     assert rate == 1.0  # one abandon in one live answer
     floor = [agent(AgentState.READY, agent_id=i) for i in range(2)]
-    d = planner.plan(agents=floor, dialed_at_s=(), answered_at_s=(), capacity=None)
+    d = planner.plan(floor=Floor.of(floor), dialed_at_s=(), answered_at_s=(), capacity=None)
     assert (d.count, d.limited_by) == (2, Limit.ABANDON_CAP)  # only the free lines
     assert asks.seen[-1].stats == stats
     refusal = planner.tally.take_refusal()
@@ -196,10 +197,10 @@ def test_the_planner_feeds_outcomes_and_records_decisions() -> None:
     assert refusal.rule is Rule.ABANDON_CAP
     assert planner.tally.take_refusal() is None
     now[0] = 5.0 + REFUSAL_EVERY_S / 2
-    planner.plan(agents=floor, dialed_at_s=(), answered_at_s=(), capacity=None)
+    planner.plan(floor=Floor.of(floor), dialed_at_s=(), answered_at_s=(), capacity=None)
     assert planner.tally.take_refusal() is None  # written down at most once a minute
     now[0] = 5.0 + REFUSAL_EVERY_S
-    planner.plan(agents=floor, dialed_at_s=(), answered_at_s=(), capacity=None)
+    planner.plan(floor=Floor.of(floor), dialed_at_s=(), answered_at_s=(), capacity=None)
     assert planner.tally.take_refusal() is not None
     tally = planner.tally
     assert (tally.ticks, tally.wanted, tally.planned) == (3, 90, 6)
@@ -228,7 +229,7 @@ def test_ratio_leaves_out_agents_about_to_leave_and_their_calls(leave: float) ->
 
 def test_the_caller_may_say_who_is_routable() -> None:
     floor = [agent(AgentState.READY, agent_id=i) for i in range(3)]
-    snap = build_snapshot(now_s=1.0, agents=floor, dialed_at_s=(), answered_at_s=(),
-                          stats=OutcomeStats(), settings=SETTINGS,
-                          routable=lambda a: a.agent_id != 1)
+    snap = build_snapshot(now_s=1.0, floor=Floor.of(floor, routable=lambda a: a.agent_id != 1),
+                          dialed_at_s=(), answered_at_s=(), stats=OutcomeStats(),
+                          settings=SETTINGS)
     assert len(snap.ready_s) == 2
