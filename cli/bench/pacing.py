@@ -7,7 +7,9 @@ works on its own. The last line printed is always one JSON document.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
 import statistics
 import sys
 from collections.abc import Sequence
@@ -119,14 +121,36 @@ def run_pacing(args: argparse.Namespace) -> int:
                     print(_row(result))
             print(json.dumps([r.as_json() for r in results]))
             return 0
-        result = run_one(args.scenario, args.strategy, args.seed)
+        runs = [run_one(args.scenario, args.strategy, args.seed) for _ in range(args.runs)]
     except DialerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    result = runs[0]
+    out = result.as_json()
+    if args.runs > 1:  # the same shift again: only the wall time differs
+        walls = [r.wall_seconds for r in runs]
+        out["wall_seconds"] = round(statistics.median(walls), 5)
+        out["wall_seconds_runs"] = [round(w, 5) for w in walls]
+        result = dataclasses.replace(result, wall_seconds=statistics.median(walls))
+    load = [round(x, 2) for x in os.getloadavg()]
+    out["load_average"] = load
     if not args.json:
         print(_summary(result))
-    print(json.dumps(result.as_json()))
+        if args.runs > 1:
+            print(f"  median wall time of {args.runs} runs; load average "
+                  f"{' '.join(str(x) for x in load)}")
+    print(json.dumps(out))
     return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"a whole number >= 1, not {text!r}")
+    return value
 
 
 def register(bench_subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -141,6 +165,8 @@ def register(bench_subparsers: argparse._SubParsersAction[argparse.ArgumentParse
                         help="random seed (default: the scenario's own)")
     parser.add_argument("--seeds", type=parse_seeds, default=None,
                         help="several seeds, e.g. 1-5: prints medians and the worst run")
+    parser.add_argument("--runs", type=_positive, default=1,
+                        help="run the same shift N times and report the median wall time")
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     parser.add_argument("--compare", action="store_true",
                         help="run every built-in strategy and print a table")

@@ -281,3 +281,21 @@ def test_the_planner_knowing_the_shift_end_winds_down_and_keeps_the_cap() -> Non
                 dropped += next_hour.abandoned
     assert in_flight["known"] < in_flight["surprise"] / 2
     assert dropped / live <= known.abandon_cap
+
+
+def test_cli_runs_the_same_shift_again_for_a_median_wall_time(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "tiny.toml"
+    source = Path(__file__).parents[4] / "dialer" / "sim" / "scenarios" / "small-team-6.toml"
+    path.write_text(source.read_text(encoding="utf-8").replace("14400", "600"),
+                    encoding="utf-8")
+    assert main(["pacing", "--scenario", str(path), "--strategy", "ratio", "--runs", "3",
+                 "--json"]) == 0
+    data = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    runs = data["wall_seconds_runs"]
+    assert len(runs) == 3
+    assert data["wall_seconds"] == sorted(runs)[1]
+    assert len(data["load_average"]) == 3
+    assert [h["from_s"] for h in data["hours"]] == []  # 600 s: no full hour
+    with pytest.raises(SystemExit):
+        main(["pacing", "--scenario", str(path), "--runs", "0"])
