@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import math
 
 import pytest
 
@@ -115,3 +117,59 @@ def test_over_seeds_reports_medians_and_the_worst_run() -> None:
     assert isinstance(median, dict)
     assert median["abandon_rate"] == round(rates[1], 5)
     assert summary["max_abandon_rate"] == rates[-1]
+
+
+def trained_predictive() -> PacingStrategy:
+    from dialer.core.pacing.base import Outcome, OutcomeKind
+
+    strategy = load_strategy("predictive", SETTINGS)
+    at = 0.0
+    for _ in range(60):
+        for kind, duration in ((OutcomeKind.ANSWERED_LIVE, 8.0), (OutcomeKind.NO_ANSWER, 20.0),
+                               (OutcomeKind.ANSWERED_MACHINE, 10.0), (OutcomeKind.BUSY, 2.0),
+                               (OutcomeKind.CONNECTED, 0.0), (OutcomeKind.TALK_ENDED, 60.0),
+                               (OutcomeKind.WRAP_ENDED, 2.0)):
+            at += 1.0
+            strategy.observe(Outcome(kind=kind, at_s=at, duration_s=duration))
+    return strategy
+
+
+def busy_floor(*, on_call_leave: tuple[float, ...] = (), back: tuple[float, ...] = (),
+               ready_leave: tuple[float, ...] = ()) -> Snapshot:
+    on_call = (57.0,) * 10  # 3 s before the end of a 60 s talk (+ 2 s wrap): soon free
+    return Snapshot(now_s=500.0, ready_s=(1.0,) * 2, reserved=0, on_call_s=on_call,
+                    wrap_up_s=(), paused=len(back), ringing_s=(), waiting_s=(),
+                    stats=OutcomeStats(), settings=SETTINGS,
+                    ready_leave_s=ready_leave or ((math.inf,) * 2 if on_call_leave else ()),
+                    on_call_leave_s=on_call_leave or ((math.inf,) * 10 if ready_leave else ()),
+                    paused_return_s=back)
+
+
+def test_predictive_does_not_count_busy_agents_about_to_leave_as_soon_free() -> None:
+    strategy = trained_predictive()
+    staying = copy.deepcopy(strategy).calls_to_place(busy_floor())
+    assert staying > 2  # overdials for the agents about to finish their calls
+    leaving = copy.deepcopy(strategy).calls_to_place(busy_floor(on_call_leave=(0.0,) * 10))
+    assert leaving == 2  # only the two ready agents: the talkers go home after their call
+    later = copy.deepcopy(strategy).calls_to_place(busy_floor(on_call_leave=(600.0,) * 10))
+    assert later == staying  # leaving long after the horizon changes nothing
+
+
+def test_predictive_counts_paused_agents_from_their_return() -> None:
+    strategy = trained_predictive()
+    base = copy.deepcopy(strategy).calls_to_place(busy_floor(on_call_leave=(0.0,) * 10))
+    returning = copy.deepcopy(strategy).calls_to_place(
+        busy_floor(on_call_leave=(0.0,) * 10, back=(4.0,) * 5))
+    assert returning > base
+    far = copy.deepcopy(strategy).calls_to_place(
+        busy_floor(on_call_leave=(0.0,) * 10, back=(900.0,) * 5))
+    assert far == base
+
+
+def test_every_strategy_leaves_out_ready_agents_about_to_leave() -> None:
+    ready_leaving = busy_floor(ready_leave=(3.0, 3.0))
+    assert ready_leaving.ready_staying == 0
+    assert ready_leaving.free_lines == 0
+    for name in ("progressive", "ratio", "adaptive"):
+        strategy = load_strategy(name, SETTINGS)
+        assert strategy.calls_to_place(ready_leaving) <= strategy.calls_to_place(busy_floor())
