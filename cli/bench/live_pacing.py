@@ -294,7 +294,7 @@ async def _measure(url: str, scenario: Scenario, scale: float, bots: list[Scenar
         "scenario": scenario.name, "agents": scenario.agents, "dials": len(rows),
         "live_answers": live, "connected": connected, "abandoned": abandoned,
         "abandon_rate": round(abandoned / live, 5) if live else 0.0,
-        "worst_hour_abandon_rate": worst_hour_rate(sorted(answers)),
+        "worst_hour_abandon_rate": worst_hour_rate(sorted(answers), duration_s=end_s),
         "occupancy": round((talk + wrap) / logged, 5) if logged else 0.0,
         "talk_occupancy": round(talk / logged, 5) if logged else 0.0,
         "contacts_per_agent_hour": round(per_hour, 5),
