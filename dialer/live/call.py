@@ -14,14 +14,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-import asyncpg
-
 from crm import contacts, dnc
 from dialer.core.calls import CallState
 from dialer.core.pacing.base import OutcomeKind
 from dialer.core.routing import LiveAgent
 from dialer.live.campaign import LiveCampaign
-from dialer.live.deps import Deps
+from dialer.live.deps import DB_DOWN, Deps
 from dialer.live.inbox import AgentFound, AgentHungUp, AgentLost, DeskEvent, Disposed
 from dialer.live.outcomes import (
     DispositionEntry,
@@ -73,7 +71,7 @@ async def retrying(what: str, fn: Callable[[], Awaitable[T]], tries: int = CLOSE
     for i in range(tries):
         try:
             return await fn()
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+        except DB_DOWN:
             if i == tries - 1:
                 raise
             log.warning("%s: database unreachable, retrying in %.1f s", what, delay_s)

@@ -23,7 +23,7 @@ from dialer.core.compliance import Refusal, Rule, cap_dials
 from dialer.core.pacing.base import Outcome, OutcomeKind, OutcomeStats, Snapshot
 from dialer.core.pacing.registry import load_strategy
 from dialer.live.campaign import LiveCampaign, load_live_campaign
-from dialer.live.deps import Deps
+from dialer.live.deps import DB_DOWN, Deps
 from dialer.live.throttle import LogThrottle
 from dialer.store import hopper
 from dialer.store.hopper import LeasedLead
@@ -34,8 +34,6 @@ log = logging.getLogger(__name__)
 MAX_LINES_PER_AGENT = 10  # trunk ceiling, whatever a strategy asks (as in the simulator)
 RELOAD_S = 2.0  # re-read the campaign's status and settings this often
 CAP_REFUSAL_EVERY_S = 60.0  # record an abandon-cap hold-back at most this often
-DB_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-           asyncpg.CannotConnectNowError)
 
 StartCall = Callable[[LiveCampaign, LeasedLead, int, "CampaignLoop"], None]
 

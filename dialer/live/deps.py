@@ -18,6 +18,13 @@ PopBuilder = Callable[[LiveCampaign, LeasedLead, int], Coroutine[Any, Any, dict[
 Observe = Callable[[str, float], None]  # a latency by name, in seconds
 
 MAX_CALL_S = 3600.0  # a call with no disposition after this is closed without one
+# What a database outage looks like: a restart terminates the connections with 57P01,
+# and a connection cut in the middle of an operation can come back from the pool saying
+# another operation is in progress (asyncpg's InternalClientError); a retry gets another.
+DB_DOWN: tuple[type[BaseException], ...] = (
+    OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.InternalClientError,
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)

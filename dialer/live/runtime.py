@@ -39,7 +39,7 @@ from dialer.live.bus import DESK_ANY, Bus, LocalBus, agent_subject, desk_subject
 from dialer.live.call import CallTask
 from dialer.live.campaign import LiveCampaign, load_live_campaign
 from dialer.live.campaign_loop import CampaignLoop
-from dialer.live.deps import Deps, Observe, PopBuilder
+from dialer.live.deps import DB_DOWN, Deps, Observe, PopBuilder
 from dialer.live.desk import DeskCall, LiveDesk, scaled_clock
 from dialer.live.inbox import DeskEvent
 from dialer.live.outcomes import DispositionEntry
@@ -219,8 +219,11 @@ class DialerRuntime:
                 await self._release_if_bus_down()
                 await self._scan()
                 self._throttle.clear("scan")
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, DialerError) as exc:
+            except (*DB_DOWN, asyncpg.PostgresError, DialerError) as exc:
                 self._throttle.warning("scan", "dialer scan failed (%s); retrying", exc)
+            except Exception:  # never let the supervisor die: it is what restarts the rest
+                self._throttle.warning("scan-bug", "dialer scan failed; retrying",
+                                       exc_info=True)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.scan_s):
                     await self.stopping.wait()
