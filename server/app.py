@@ -38,6 +38,7 @@ from server.errors import Handler, error_middleware
 from server.jobs import scheduler_ctx
 from server.keys import DATABASE_URL, LIVE, POOL, SETTINGS
 from server.metrics import http_request_seconds, http_requests
+from server.middlewares import DEFAULT_BODY_BYTES, limits_middleware, security_headers
 from server.ws import live_ctx, live_services
 
 HERE = Path(__file__).parent
@@ -110,9 +111,12 @@ def create_app(
     """Build the app. `url` skips the settings' database lookup (tests pass one);
     `background=False` leaves out the scheduler and dialer (tests, benches)."""
     app = web.Application(
-        middlewares=[metrics_middleware, error_middleware, auth_middleware],
-        client_max_size=512 * 1024 * 1024,  # customer files are uploaded whole
+        middlewares=[metrics_middleware, error_middleware, limits_middleware, auth_middleware],
+        # What a handler may read whole; routes say otherwise with @body_limit, and
+        # customer files are streamed to disk (server/views_crm.py).
+        client_max_size=DEFAULT_BODY_BYTES,
     )
+    app.on_response_prepare.append(security_headers)
     app[SETTINGS] = settings
     app[LIVE] = live_services(settings)
     aiohttp_jinja2.setup(

@@ -15,13 +15,13 @@ from pydantic import BaseModel, Field, ValidationError
 from config.sql import load_queries
 from crm import dnc
 from crm.customers import MAX_PAGE, get_customer, list_customers
-from crm.errors import CustomerNotFound, ImportFailed
 from crm.importer import import_file
 from crm.parse import ImportKind
 from crm.phones import normalize
 from server.auth import Role, allow, current_user, page_user
-from server.errors import ApiError, read_json
+from server.errors import INT64_MAX, ApiError, read_json
 from server.keys import POOL, SETTINGS
+from server.params import Text, path_id
 
 routes = web.RouteTableDef()
 IMPORT_Q = load_queries("crm", "import.sql")
@@ -32,8 +32,8 @@ UPLOAD_CHUNK_BYTES = 1 << 20
 
 class CustomerQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
-    cursor: int | None = Field(default=None, ge=0)
-    q: str | None = Field(default=None, max_length=200)
+    cursor: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    q: Text | None = Field(default=None, max_length=200)
 
 
 class DncRequest(BaseModel):
@@ -104,8 +104,6 @@ async def _import(request: web.Request, kind: ImportKind) -> web.Response:
                 actor=_actor(request), report_dir=settings.home / "reports",
                 dnc_kind=dnc_kind, filename=filename, second=second,
             )  # fmt: skip
-    except ImportFailed as exc:
-        raise ApiError(422, "unreadable_file", str(exc), field="file") from exc
     finally:
         path.unlink(missing_ok=True)
     error_rows, truncated = _read_report(Path(summary.error_report), INLINE_REPORT_ROWS)
@@ -132,12 +130,12 @@ async def import_dnc(request: web.Request) -> web.Response:
     return await _import(request, ImportKind.DNC)
 
 
-@routes.get("/api/v1/imports/{run_id:\\d+}/report")
+@routes.get("/api/v1/imports/{run_id:[0-9]+}/report")
 @allow(Role.MARKETER)
 async def import_report(request: web.Request) -> web.StreamResponse:
     """The error report CSV of an import run."""
     async with request.app[POOL].acquire() as conn:
-        run = await conn.fetchrow(IMPORT_Q["import_run"], int(request.match_info["run_id"]))
+        run = await conn.fetchrow(IMPORT_Q["import_run"], path_id(request, "run_id"))
     report = (run["summary"] or {}).get("error_report") if run else None
     if not report or not _is_file(report):
         raise ApiError(404, "not_found", "no report for that import")
@@ -160,15 +158,12 @@ async def customers(request: web.Request) -> web.Response:
     return web.json_response({"items": [c.as_json() for c in page.items], "next": page.next})
 
 
-@routes.get("/api/v1/customers/{customer_id:\\d+}")
+@routes.get("/api/v1/customers/{customer_id:[0-9]+}")
 @allow(Role.AGENT, Role.SUPERVISOR, Role.MARKETER)
 async def customer(request: web.Request) -> web.Response:
     """One customer, with consent history and do-not-call status."""
     async with request.app[POOL].acquire() as conn:
-        try:
-            found = await get_customer(conn, customer_id=int(request.match_info["customer_id"]))
-        except CustomerNotFound as exc:
-            raise ApiError(404, "not_found", str(exc)) from exc
+        found = await get_customer(conn, customer_id=path_id(request, "customer_id"))
     return web.json_response(found)
 
 

@@ -25,6 +25,7 @@ from dialer.store import agents
 from server.auth import Role, allow, current_user
 from server.errors import ApiError, validation_error
 from server.keys import LIVE, POOL
+from server.params import query_int
 from server.ws import LiveServices
 from server.ws_wallboard import journeys_json, wallboard_json
 
@@ -269,10 +270,7 @@ async def wallboard(request: web.Request) -> web.Response:
 @routes.get("/api/v1/dialer/journeys")
 @allow(Role.SUPERVISOR)
 async def journeys(request: web.Request) -> web.Response:
-    try:
-        limit = min(200, max(1, int(request.query.get("limit", "30"))))
-    except ValueError:
-        raise ApiError(422, "invalid", "limit must be a number", field="limit") from None
+    limit = query_int(request, "limit", default=30, low=1, high=200) or 30
     async with request.app[POOL].acquire() as conn:
         return web.json_response({"journeys": await journeys_json(conn, limit=limit)})
 

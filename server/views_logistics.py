@@ -6,37 +6,29 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from pydantic import BaseModel, Field
 
-from logistics.carriers import BadTrackingNumber, UnknownCarrier
-from logistics.errors import LogisticsError
 from logistics.exceptions import list_exceptions
 from logistics.returns import (
     Reason,
-    ReturnNotFound,
     ReturnStatus,
-    WindowClosed,
     list_returns,
     request_return,
     set_return_status,
 )
 from logistics.shipments import (
-    BadLines,
-    ShipmentConflict,
-    ShipmentNotFound,
     checkpoints,
     dispatch,
     get_shipment,
     list_shipments,
     split,
 )
-from logistics.shipments_csv import BadCsv, dispatch_csv
+from logistics.shipments_csv import dispatch_csv
 from logistics.tracking import (
     AFTERSHIP_SIGNATURE_HEADER,
     PARSERS,
     SIGNATURE_HEADER,
-    BadPayload,
     ShipmentStatus,
     aftership_signature_ok,
     parse_payload,
@@ -44,43 +36,17 @@ from logistics.tracking import (
 )
 from logistics.tracking_ingest import ingest
 from server.auth import PUBLIC, allow, current_user
-from server.errors import ApiError, read_json
+from server.errors import ApiError, check_json, read_json
 from server.keys import POOL, SETTINGS
+from server.middlewares import body_limit, too_large
+from server.params import Id, path_id, query_int, query_text
 
 routes = web.RouteTableDef()
 STAFF = ("logistics", "supervisor")
 MAX_LIMIT = 200
-
-
-def api_error(exc: LogisticsError) -> ApiError:
-    """A logistics refusal as the JSON error a client can act on."""
-    if isinstance(exc, ShipmentNotFound | ReturnNotFound):
-        return ApiError(404, "not_found", str(exc))
-    if isinstance(exc, WindowClosed):
-        return ApiError(
-            422, "cancellation_window_closed", str(exc), field="order_id",
-            deadline=exc.deadline.isoformat(),
-        )  # fmt: skip
-    if isinstance(exc, UnknownCarrier):
-        return ApiError(422, "unknown_carrier", str(exc), field="carrier")
-    if isinstance(exc, BadTrackingNumber):
-        return ApiError(422, "bad_tracking_number", str(exc), field="tracking_number")
-    if isinstance(exc, BadLines):
-        return ApiError(422, "bad_lines", str(exc), field="lines")
-    if isinstance(exc, BadCsv | BadPayload):
-        return ApiError(422, "bad_payload", str(exc))
-    if isinstance(exc, ShipmentConflict):
-        return ApiError(409, "conflict", str(exc))
-    return ApiError(409, "refused", str(exc), field=getattr(exc, "field", None))
-
-
-def _int_param(request: web.Request, name: str, default: int | None, hi: int) -> int | None:
-    raw = request.query.get(name)
-    if raw in (None, ""):
-        return default
-    if not raw.isdigit():
-        raise ApiError(422, "invalid", f"{name} must be a whole number", field=name)
-    return min(int(raw), hi)
+DISPATCH_CSV_MAX_BYTES = 4 << 20
+# A webhook is read whole before its signature can be checked: keep it small.
+WEBHOOK_MAX_BYTES = 2 << 20
 
 
 # --- shipments ------------------------------------------------------------------
@@ -92,12 +58,11 @@ async def shipments_index(request: web.Request) -> web.Response:
     status = request.query.get("status") or None
     if status is not None and status not in set(ShipmentStatus):
         raise ApiError(422, "invalid", f"unknown status {status!r}", field="status")
-    limit = _int_param(request, "limit", 50, MAX_LIMIT) or 50
+    limit = query_int(request, "limit", default=50, low=1, high=MAX_LIMIT) or 50
     async with request.app[POOL].acquire() as conn:
         items, nxt = await list_shipments(
-            conn, status=status, carrier_code=request.query.get("carrier") or None,
-            q=request.query.get("q") or None,
-            before_id=_int_param(request, "cursor", None, 2**62), limit=limit,
+            conn, status=status, carrier_code=query_text(request, "carrier"),
+            q=query_text(request, "q"), before_id=query_int(request, "cursor"), limit=limit,
         )  # fmt: skip
     return web.json_response(
         {"items": [s.as_json() for s in items], "next": str(nxt) if nxt else None}
@@ -107,22 +72,19 @@ async def shipments_index(request: web.Request) -> web.Response:
 @routes.get("/api/v1/shipments/exceptions")
 @allow(*STAFF)
 async def shipments_exceptions(request: web.Request) -> web.Response:
-    days = _int_param(request, "stale_days", 3, 365) or 3
-    limit = _int_param(request, "limit", 100, 1000) or 100
+    days = query_int(request, "stale_days", default=3, low=1, high=365) or 3
+    limit = query_int(request, "limit", default=100, low=1, high=1000) or 100
     async with request.app[POOL].acquire() as conn:
         items = await list_exceptions(conn, stale_after=timedelta(days=days), limit=limit)
     return web.json_response({"items": [e.as_json() for e in items], "stale_days": days})
 
 
-@routes.get(r"/api/v1/shipments/{id:\d+}")
+@routes.get(r"/api/v1/shipments/{id:[0-9]+}")
 @allow(*STAFF)
 async def shipment_detail(request: web.Request) -> web.Response:
-    shipment_id = int(request.match_info["id"])
+    shipment_id = path_id(request)
     async with request.app[POOL].acquire() as conn:
-        try:
-            shipment = await get_shipment(conn, shipment_id=shipment_id)
-        except LogisticsError as exc:
-            raise api_error(exc) from None
+        shipment = await get_shipment(conn, shipment_id=shipment_id)
         points = await checkpoints(conn, shipment_id=shipment_id)
     return web.json_response(
         {**shipment.as_json(), "checkpoints": [p.as_json() for p in points]}
@@ -134,64 +96,69 @@ class DispatchBody(BaseModel):
     tracking_number: str = Field(min_length=1, max_length=40)
 
 
-@routes.post(r"/api/v1/shipments/{id:\d+}/dispatch")
+@routes.post(r"/api/v1/shipments/{id:[0-9]+}/dispatch")
 @allow("logistics")
 async def shipment_dispatch(request: web.Request) -> web.Response:
     body = DispatchBody.model_validate(await read_json(request))
     user = current_user(request)
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        try:
-            shipment = await dispatch(
-                conn, shipment_id=int(request.match_info["id"]), carrier_code=body.carrier,
-                tracking_number=body.tracking_number, actor=user.username,
-            )  # fmt: skip
-        except LogisticsError as exc:
-            raise api_error(exc) from None
+        shipment = await dispatch(
+            conn, shipment_id=path_id(request), carrier_code=body.carrier,
+            tracking_number=body.tracking_number, actor=user.username,
+        )  # fmt: skip
     return web.json_response(shipment.as_json())
 
 
 class Line(BaseModel):
-    sku_id: int = Field(gt=0)
-    qty: int = Field(gt=0)
+    sku_id: Id
+    qty: int = Field(gt=0, le=1_000_000)
 
 
 class SplitBody(BaseModel):
     lines: list[Line] = Field(min_length=1)
 
 
-@routes.post(r"/api/v1/shipments/{id:\d+}/split")
+@routes.post(r"/api/v1/shipments/{id:[0-9]+}/split")
 @allow("logistics")
 async def shipment_split(request: web.Request) -> web.Response:
     body = SplitBody.model_validate(await read_json(request))
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        try:
-            shipment = await split(
-                conn, shipment_id=int(request.match_info["id"]),
-                lines=[line.model_dump() for line in body.lines],
-            )  # fmt: skip
-        except LogisticsError as exc:
-            raise api_error(exc) from None
+        shipment = await split(
+            conn, shipment_id=path_id(request),
+            lines=[line.model_dump() for line in body.lines],
+        )  # fmt: skip
     return web.json_response(shipment.as_json(), status=201)
+
+
+async def _read_part(part: BodyPartReader, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await part.read_chunk(64 << 10):
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @routes.post("/api/v1/shipments/dispatch.csv")
 @allow("logistics")
+@body_limit(DISPATCH_CSV_MAX_BYTES)
 async def shipments_dispatch_csv(request: web.Request) -> web.Response:
     """A CSV body, or a multipart form with the file in any field."""
     if request.content_type.startswith("multipart/"):
         data = b""
         reader = await request.multipart()
         async for part in reader:
-            if getattr(part, "filename", None) is not None or not data:
-                data = await part.read()  # type: ignore[union-attr]
+            if not isinstance(part, BodyPartReader):
+                continue
+            if part.filename is not None or not data:
+                data = await _read_part(part, DISPATCH_CSV_MAX_BYTES)
     else:
         data = await request.read()
     user = current_user(request)
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        try:
-            reports = await dispatch_csv(conn, data=data, actor=user.username)
-        except LogisticsError as exc:
-            raise api_error(exc) from None
+        reports = await dispatch_csv(conn, data=data, actor=user.username)
     ok = sum(r.ok for r in reports)
     return web.json_response(
         {"rows": len(reports), "ok": ok, "failed": len(reports) - ok,
@@ -204,6 +171,7 @@ async def shipments_dispatch_csv(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/tracking/webhook/{provider}")
 @allow(PUBLIC)
+@body_limit(WEBHOOK_MAX_BYTES)
 async def tracking_webhook(request: web.Request) -> web.Response:
     """Signed with HMAC-SHA256 of the raw body: `X-Telemart-Signature: sha256=<hex>`."""
     provider = request.match_info["provider"]
@@ -221,11 +189,11 @@ async def tracking_webhook(request: web.Request) -> web.Response:
     if not good:
         raise ApiError(401, "bad_signature", f"missing or wrong {SIGNATURE_HEADER}")
     try:
-        events = parse_payload(provider, json.loads(body))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "bad_json", f"request body is not valid JSON: {exc}") from None
-    except BadPayload as exc:
-        raise api_error(exc) from None
+        document = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ApiError(400, "bad_json", "request body is not valid JSON") from exc
+    check_json(document)
+    events = parse_payload(provider, document)
     async with request.app[POOL].acquire() as conn, conn.transaction():
         result = await ingest(conn, provider=provider, events=events, actor=f"webhook:{provider}")
     return web.json_response(result.as_json())
@@ -235,8 +203,8 @@ async def tracking_webhook(request: web.Request) -> web.Response:
 
 
 class ReturnBody(BaseModel):
-    order_id: int = Field(gt=0)
-    shipment_id: int | None = Field(default=None, gt=0)
+    order_id: Id
+    shipment_id: Id | None = None
     kind: Literal["return", "exchange"] = "return"
     reason: Reason
     lines: list[Line] | None = None
@@ -253,11 +221,13 @@ class ReturnStatusBody(BaseModel):
 @routes.get("/api/v1/returns")
 @allow(*STAFF)
 async def returns_index(request: web.Request) -> web.Response:
+    status = query_text(request, "status")
+    if status is not None and status not in set(ReturnStatus):
+        raise ApiError(422, "invalid", f"unknown status {status!r}", field="status")
     async with request.app[POOL].acquire() as conn:
         items, nxt = await list_returns(
-            conn, status=request.query.get("status") or None,
-            before_id=_int_param(request, "cursor", None, 2**62),
-            limit=_int_param(request, "limit", 50, MAX_LIMIT) or 50,
+            conn, status=status, before_id=query_int(request, "cursor"),
+            limit=query_int(request, "limit", default=50, low=1, high=MAX_LIMIT) or 50,
         )  # fmt: skip
     return web.json_response(
         {"items": [r.as_json() for r in items], "next": str(nxt) if nxt else None}
@@ -270,32 +240,26 @@ async def returns_create(request: web.Request) -> web.Response:
     body = ReturnBody.model_validate(await read_json(request))
     user = current_user(request)
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        try:
-            ret = await request_return(
-                conn, order_id=body.order_id, shipment_id=body.shipment_id, kind=body.kind,
-                reason=body.reason, actor=user.username, note=body.note,
-                lines=[x.model_dump() for x in body.lines] if body.lines else None,
-                now=datetime.now(UTC),
-            )  # fmt: skip
-        except LogisticsError as exc:
-            raise api_error(exc) from None
+        ret = await request_return(
+            conn, order_id=body.order_id, shipment_id=body.shipment_id, kind=body.kind,
+            reason=body.reason, actor=user.username, note=body.note,
+            lines=[x.model_dump() for x in body.lines] if body.lines else None,
+            now=datetime.now(UTC),
+        )  # fmt: skip
     return web.json_response(ret.as_json(), status=201)
 
 
-@routes.post(r"/api/v1/returns/{id:\d+}/status")
+@routes.post(r"/api/v1/returns/{id:[0-9]+}/status")
 @allow("logistics")
 async def returns_status(request: web.Request) -> web.Response:
     body = ReturnStatusBody.model_validate(await read_json(request))
     user = current_user(request)
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        try:
-            ret = await set_return_status(
-                conn, return_id=int(request.match_info["id"]), status=body.status,
-                actor=user.username, pickup_carrier=body.pickup_carrier,
-                pickup_tracking_number=body.pickup_tracking_number, note=body.note,
-            )  # fmt: skip
-        except LogisticsError as exc:
-            raise api_error(exc) from None
+        ret = await set_return_status(
+            conn, return_id=path_id(request), status=body.status,
+            actor=user.username, pickup_carrier=body.pickup_carrier,
+            pickup_tracking_number=body.pickup_tracking_number, note=body.note,
+        )  # fmt: skip
     return web.json_response(ret.as_json())
 
 

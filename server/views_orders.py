@@ -11,16 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from orders import catalog, idempotency, lifecycle, reads
 from orders.batcher import ReservationBatcher
-from orders.errors import (
-    AlreadyAnswered,
-    CatalogConflict,
-    InvalidTransition,
-    OrderNotFound,
-    OrdersError,
-    OutOfStock,
-    ProductNotFound,
-    RequestInProgress,
-)
+from orders.errors import AlreadyAnswered
 from orders.models import (
     IdempotencyRef,
     LineRequest,
@@ -33,6 +24,7 @@ from orders.schemas import ProductIn
 from server.auth import allow, current_user
 from server.errors import ApiError, read_json
 from server.keys import POOL
+from server.params import Id, path_id, query_int, query_text, query_time
 
 routes = web.RouteTableDef()
 
@@ -53,18 +45,6 @@ def batcher_for(app: web.Application) -> ReservationBatcher:
     return found
 
 
-def api_error(exc: OrdersError) -> ApiError:
-    status = {
-        OutOfStock: 409,
-        RequestInProgress: 409,
-        InvalidTransition: 409,
-        CatalogConflict: 409,
-        OrderNotFound: 404,
-        ProductNotFound: 404,
-    }.get(type(exc), 422)
-    return ApiError(status, exc.code, exc.message, field=exc.field, **exc.extra)
-
-
 # --- request models -----------------------------------------------------------------
 
 
@@ -73,7 +53,7 @@ class Strict(BaseModel):
 
 
 class LineIn(Strict):
-    sku_id: int = Field(gt=0)
+    sku_id: Id
     qty: int = Field(gt=0, le=MAX_LINE_QTY)
 
 
@@ -118,16 +98,16 @@ Payment = Annotated[CardIn | VirtualAccountIn | CodIn | MobileIn, Field(discrimi
 
 
 class OrderIn(Strict):
-    customer_id: int = Field(gt=0)
+    customer_id: Id
     lines: list[LineIn] = Field(min_length=1, max_length=50)
     delivery: DeliveryIn
     payment: Payment
-    attempt_id: int | None = Field(default=None, gt=0, description="the call attempt it came from")
+    attempt_id: Id | None = Field(default=None, description="the call attempt it came from")
 
 
 class CancelLineIn(Strict):
-    line_id: int = Field(gt=0)
-    qty: int = Field(gt=0)
+    line_id: Id
+    qty: int = Field(gt=0, le=1_000_000)
 
 
 class CancelIn(Strict):
@@ -190,8 +170,6 @@ async def create_order(request: web.Request) -> web.Response:
         return web.json_response(
             exc.body, status=exc.status, headers={"Idempotent-Replayed": "true"}
         )
-    except OrdersError as exc:
-        raise api_error(exc) from exc
     return web.json_response(order_json(order), status=201)
 
 
@@ -207,33 +185,30 @@ async def list_orders(request: web.Request) -> web.Response:
         ) from None
     where = reads.OrderFilter(
         status=status,
-        customer_id=_int_param(query, "customer_id"),
-        agent_id=_int_param(query, "agent_id"),
-        placed_from=_time_param(query, "from"),
-        placed_until=_time_param(query, "until"),
+        customer_id=query_int(request, "customer_id"),
+        agent_id=query_int(request, "agent_id"),
+        placed_from=query_time(request, "from"),
+        placed_until=query_time(request, "until"),
     )
-    limit = _int_param(query, "limit", default=50, high=200) or 50
-    cursor = _int_param(query, "cursor", default=0) or 0
+    limit = query_int(request, "limit", default=50, low=1, high=200) or 50
+    cursor = query_int(request, "cursor", default=0) or 0
     async with request.app[POOL].acquire() as conn:
         page = await reads.list_orders(conn, where=where, before_id=cursor, limit=limit)
     nxt = str(page[-1].id) if len(page) == limit else None
     return web.json_response({"items": [order_json(o) for o in page], "next": nxt})
 
 
-@routes.get("/api/v1/orders/{id}")
+@routes.get("/api/v1/orders/{id:[0-9]+}")
 @allow("agent", "supervisor", "logistics", "marketer")
 async def get_order(request: web.Request) -> web.Response:
-    order_id = _path_id(request)
+    order_id = path_id(request)
     async with request.app[POOL].acquire() as conn:
-        try:
-            order = await reads.get_order(conn, order_id=order_id)
-        except OrdersError as exc:
-            raise api_error(exc) from exc
+        order = await reads.get_order(conn, order_id=order_id)
         events = await reads.order_events(conn, order_id=order_id)
     return web.json_response(order_json(order, events))
 
 
-@routes.post("/api/v1/orders/{id}/pay")
+@routes.post("/api/v1/orders/{id:[0-9]+}/pay")
 @allow("supervisor")
 async def pay_order(request: web.Request) -> web.Response:
     """Confirm a virtual-account deposit."""
@@ -243,7 +218,7 @@ async def pay_order(request: web.Request) -> web.Response:
     )
 
 
-@routes.post("/api/v1/orders/{id}/cancel")
+@routes.post("/api/v1/orders/{id:[0-9]+}/cancel")
 @allow("agent", "supervisor")
 async def cancel_order(request: web.Request) -> web.Response:
     body = CancelIn.model_validate(await read_json(request) if request.can_read_body else {})
@@ -263,7 +238,7 @@ async def cancel_order(request: web.Request) -> web.Response:
     )
 
 
-@routes.post("/api/v1/orders/{id}/status")
+@routes.post("/api/v1/orders/{id:[0-9]+}/status")
 @allow("logistics", "supervisor")
 async def set_status(request: web.Request) -> web.Response:
     body = StatusIn.model_validate(await read_json(request))
@@ -277,12 +252,9 @@ async def set_status(request: web.Request) -> web.Response:
 
 
 async def _change(request: web.Request, action: Any) -> web.Response:
-    order_id = _path_id(request)
+    order_id = path_id(request)
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        try:
-            order = await action(conn, order_id)
-        except OrdersError as exc:
-            raise api_error(exc) from exc
+        order = await action(conn, order_id)
     return web.json_response(order_json(order))
 
 
@@ -292,14 +264,13 @@ async def _change(request: web.Request, action: Any) -> web.Response:
 @routes.get("/api/v1/catalog/products")
 @allow("agent", "supervisor", "marketer", "logistics")
 async def search_products(request: web.Request) -> web.Response:
-    query = request.query
-    limit = _int_param(query, "limit", default=20, high=100) or 20
-    cursor = _int_param(query, "cursor", default=0) or 0
+    limit = query_int(request, "limit", default=20, low=1, high=100) or 20
+    cursor = query_int(request, "cursor", default=0) or 0
     async with request.app[POOL].acquire() as conn:
         page = await catalog.search_products(
             conn,
-            q=query.get("q") or None,
-            category=query.get("category") or None,
+            q=query_text(request, "q"),
+            category=query_text(request, "category"),
             after_id=cursor,
             limit=limit,
         )
@@ -307,14 +278,11 @@ async def search_products(request: web.Request) -> web.Response:
     return web.json_response({"items": [catalog.product_json(p) for p in page], "next": nxt})
 
 
-@routes.get("/api/v1/catalog/products/{id}")
+@routes.get("/api/v1/catalog/products/{id:[0-9]+}")
 @allow("agent", "supervisor", "marketer", "logistics")
 async def get_product(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
-        try:
-            product = await catalog.get_product(conn, product_id=_path_id(request))
-        except OrdersError as exc:
-            raise api_error(exc) from exc
+        product = await catalog.get_product(conn, product_id=path_id(request))
     return web.json_response(catalog.product_json(product))
 
 
@@ -323,50 +291,5 @@ async def get_product(request: web.Request) -> web.Response:
 async def create_product(request: web.Request) -> web.Response:
     body = ProductIn.model_validate(await read_json(request))
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        try:
-            product = await catalog.create_product(conn, spec=body.spec())
-        except OrdersError as exc:
-            raise api_error(exc) from exc
+        product = await catalog.create_product(conn, spec=body.spec())
     return web.json_response(catalog.product_json(product), status=201)
-
-
-# --- parameters -----------------------------------------------------------------------
-
-
-def _path_id(request: web.Request) -> int:
-    try:
-        value = int(request.match_info["id"])
-    except ValueError:
-        raise ApiError(404, "not_found", "no such id", field="id") from None
-    if value <= 0:
-        raise ApiError(404, "not_found", "no such id", field="id")
-    return value
-
-
-def _int_param(
-    query: Any, name: str, *, default: int | None = None, high: int | None = None
-) -> int | None:
-    raw = query.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(422, "invalid", f"{name} must be a whole number", field=name) from None
-    if value < 0 or (high is not None and not 1 <= value <= high):
-        limits = f"1-{high}" if high else ">= 0"
-        raise ApiError(422, "invalid", f"{name} must be {limits}", field=name)
-    return value
-
-
-def _time_param(query: Any, name: str) -> datetime | None:
-    raw = query.get(name)
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ApiError(422, "invalid", f"{name} must be an ISO 8601 time", field=name) from None
-    if value.tzinfo is None:
-        raise ApiError(422, "invalid", f"{name} needs a time zone offset", field=name)
-    return value

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from crm.errors import SegmentFilterError, SegmentNotFound
 from crm.rfm import last_run, refresh_rfm
 from crm.segments import (
     SegmentKind,
@@ -19,7 +16,6 @@ from crm.segments import (
     preview,
     save_segment,
 )
-from dialer.errors import CampaignClosed, CampaignNotFound, CampaignNotReady, IllegalTransition
 from dialer.store.campaigns import (
     Action,
     change_status,
@@ -32,8 +28,9 @@ from dialer.store.campaigns import (
 from dialer.store.campaigns_config import CampaignConfig, CampaignPatch
 from dialer.store.lists import build_list, campaign_lists
 from server.auth import Role, allow, current_user
-from server.errors import ApiError, read_json
+from server.errors import read_json
 from server.keys import POOL
+from server.params import Id, path_id
 
 routes = web.RouteTableDef()
 
@@ -55,33 +52,9 @@ class SegmentRequest(BaseModel):
 
 class ListRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    segment_id: int
+    segment_id: Id
     exclude_contacted_days: int | None = Field(default=None, ge=1, le=3650)
     priority: int = Field(default=100, ge=0, le=1000)
-
-
-@contextmanager
-def domain_errors() -> Iterator[None]:
-    """Domain exceptions as API errors."""
-    try:
-        yield
-    except SegmentFilterError as exc:
-        raise ApiError(422, "invalid", str(exc), field=exc.path) from exc
-    except (SegmentNotFound, CampaignNotFound) as exc:
-        raise ApiError(404, "not_found", str(exc)) from exc
-    except IllegalTransition as exc:
-        raise ApiError(409, "illegal_transition", str(exc)) from exc
-    except CampaignNotReady as exc:
-        raise ApiError(409, "not_ready", str(exc)) from exc
-    except CampaignClosed as exc:
-        raise ApiError(409, "closed", str(exc)) from exc
-
-
-def _id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise ApiError(404, "not_found", f"no such id {raw!r}")
-    return int(raw)
 
 
 # --- segments ----------------------------------------------------------------------------
@@ -91,9 +64,8 @@ def _id(request: web.Request) -> int:
 @allow(*SEGMENT_READERS)
 async def segment_preview(request: web.Request) -> web.Response:
     body = PreviewRequest.model_validate(await read_json(request))
-    with domain_errors():
-        async with request.app[POOL].acquire() as conn:
-            result = await preview(conn, filter_doc=body.filter)
+    async with request.app[POOL].acquire() as conn:
+        result = await preview(conn, filter_doc=body.filter)
     sample = [
         {"id": s.id, "name": s.name, "phone": s.phone_masked, "region": s.region,
          "gender": s.gender, "age": s.age, "consent_marketing": s.consent_marketing,
@@ -118,29 +90,26 @@ async def segments_index(request: web.Request) -> web.Response:
 async def segments_create(request: web.Request) -> web.Response:
     body = SegmentRequest.model_validate(await read_json(request))
     user = current_user(request)
-    with domain_errors():
-        async with request.app[POOL].acquire() as conn:
-            segment = await save_segment(
-                conn, name=body.name, kind=body.kind, filter_doc=body.filter, actor=user.username
-            )
+    async with request.app[POOL].acquire() as conn:
+        segment = await save_segment(
+            conn, name=body.name, kind=body.kind, filter_doc=body.filter, actor=user.username
+        )
     return web.json_response(segment.as_json(), status=201)
 
 
-@routes.get("/api/v1/segments/{id}")
+@routes.get("/api/v1/segments/{id:[0-9]+}")
 @allow(*SEGMENT_READERS)
 async def segments_show(request: web.Request) -> web.Response:
-    with domain_errors():
-        async with request.app[POOL].acquire() as conn:
-            segment = await get_segment(conn, segment_id=_id(request))
+    async with request.app[POOL].acquire() as conn:
+        segment = await get_segment(conn, segment_id=path_id(request))
     return web.json_response(segment.as_json())
 
 
-@routes.delete("/api/v1/segments/{id}")
+@routes.delete("/api/v1/segments/{id:[0-9]+}")
 @allow(Role.MARKETER)
 async def segments_delete(request: web.Request) -> web.Response:
-    with domain_errors():
-        async with request.app[POOL].acquire() as conn:
-            await delete_segment(conn, segment_id=_id(request))
+    async with request.app[POOL].acquire() as conn:
+        await delete_segment(conn, segment_id=path_id(request))
     return web.json_response({"deleted": True})
 
 
@@ -183,81 +152,76 @@ async def campaigns_create(request: web.Request) -> web.Response:
     return web.json_response(campaign.as_json(), status=201)
 
 
-@routes.get("/api/v1/campaigns/{id}")
+@routes.get("/api/v1/campaigns/{id:[0-9]+}")
 @allow(*CAMPAIGN_ROLES)
 async def campaigns_show(request: web.Request) -> web.Response:
-    campaign_id = _id(request)
-    with domain_errors():
-        async with request.app[POOL].acquire() as conn:
-            campaign = await get_campaign(conn, campaign_id=campaign_id)
-            lists = await campaign_lists(conn, campaign_id=campaign_id)
-            history = await status_history(conn, campaign_id=campaign_id)
+    campaign_id = path_id(request)
+    async with request.app[POOL].acquire() as conn:
+        campaign = await get_campaign(conn, campaign_id=campaign_id)
+        lists = await campaign_lists(conn, campaign_id=campaign_id)
+        history = await status_history(conn, campaign_id=campaign_id)
     return web.json_response(
         {**campaign.as_json(), "lists": [x.as_json() for x in lists], "history": history}
     )
 
 
-@routes.patch("/api/v1/campaigns/{id}")
+@routes.patch("/api/v1/campaigns/{id:[0-9]+}")
 @allow(*CAMPAIGN_ROLES)
 async def campaigns_patch(request: web.Request) -> web.Response:
-    campaign_id = _id(request)
+    campaign_id = path_id(request)
     patch = CampaignPatch.model_validate(await read_json(request))
-    with domain_errors():
-        async with request.app[POOL].acquire() as conn:
-            campaign = await update_campaign(conn, campaign_id=campaign_id, patch=patch)
+    async with request.app[POOL].acquire() as conn:
+        campaign = await update_campaign(conn, campaign_id=campaign_id, patch=patch)
     return web.json_response(campaign.as_json())
 
 
-@routes.post("/api/v1/campaigns/{id}/lists")
+@routes.post("/api/v1/campaigns/{id:[0-9]+}/lists")
 @allow(*CAMPAIGN_ROLES)
 async def campaigns_add_list(request: web.Request) -> web.Response:
-    campaign_id = _id(request)
+    campaign_id = path_id(request)
     body = ListRequest.model_validate(await read_json(request))
-    with domain_errors():
-        async with request.app[POOL].acquire() as conn:
-            segment = await get_segment(conn, segment_id=body.segment_id)
-            built = await build_list(
-                conn, campaign_id=campaign_id, segment=segment,
-                exclude_contacted_days=body.exclude_contacted_days, priority=body.priority,
-                actor=current_user(request).username,
-            )  # fmt: skip
+    async with request.app[POOL].acquire() as conn:
+        segment = await get_segment(conn, segment_id=body.segment_id)
+        built = await build_list(
+            conn, campaign_id=campaign_id, segment=segment,
+            exclude_contacted_days=body.exclude_contacted_days, priority=body.priority,
+            actor=current_user(request).username,
+        )  # fmt: skip
     return web.json_response(built.as_json(), status=201)
 
 
-@routes.get("/api/v1/campaigns/{id}/lists")
+@routes.get("/api/v1/campaigns/{id:[0-9]+}/lists")
 @allow(*CAMPAIGN_ROLES)
 async def campaigns_lists(request: web.Request) -> web.Response:
-    campaign_id = _id(request)
-    with domain_errors():
-        async with request.app[POOL].acquire() as conn:
-            await get_campaign(conn, campaign_id=campaign_id)
-            lists = await campaign_lists(conn, campaign_id=campaign_id)
+    campaign_id = path_id(request)
+    async with request.app[POOL].acquire() as conn:
+        await get_campaign(conn, campaign_id=campaign_id)
+        lists = await campaign_lists(conn, campaign_id=campaign_id)
     return web.json_response({"lists": [x.as_json() for x in lists]})
 
 
 async def _transition(request: web.Request, action: Action) -> web.Response:
-    campaign_id = _id(request)
-    with domain_errors():
-        async with request.app[POOL].acquire() as conn:
-            campaign = await change_status(
-                conn, campaign_id=campaign_id, action=action, actor=current_user(request).username
-            )
+    campaign_id = path_id(request)
+    async with request.app[POOL].acquire() as conn:
+        campaign = await change_status(
+            conn, campaign_id=campaign_id, action=action, actor=current_user(request).username
+        )
     return web.json_response(campaign.as_json())
 
 
-@routes.post("/api/v1/campaigns/{id}/start")
+@routes.post("/api/v1/campaigns/{id:[0-9]+}/start")
 @allow(*CAMPAIGN_ROLES)
 async def campaigns_start(request: web.Request) -> web.Response:
     return await _transition(request, Action.START)
 
 
-@routes.post("/api/v1/campaigns/{id}/pause")
+@routes.post("/api/v1/campaigns/{id:[0-9]+}/pause")
 @allow(*CAMPAIGN_ROLES)
 async def campaigns_pause(request: web.Request) -> web.Response:
     return await _transition(request, Action.PAUSE)
 
 
-@routes.post("/api/v1/campaigns/{id}/stop")
+@routes.post("/api/v1/campaigns/{id:[0-9]+}/stop")
 @allow(*CAMPAIGN_ROLES)
 async def campaigns_stop(request: web.Request) -> web.Response:
     return await _transition(request, Action.STOP)

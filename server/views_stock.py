@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from logistics import stock
-from logistics.errors import InsufficientStock, LogisticsError
 from server.auth import allow, current_user
-from server.errors import ApiError, read_json
+from server.errors import read_json
 from server.keys import POOL
+from server.params import Id, query_int
 
 routes = web.RouteTableDef()
 
@@ -22,23 +22,19 @@ class Strict(BaseModel):
 
 
 class ReceiptIn(Strict):
-    sku: int | str = Field(description="SKU id or code")
+    sku: Id | Annotated[str, Field(min_length=1, max_length=64)] = Field(
+        description="SKU id or code"
+    )
     qty: int = Field(gt=0, le=1_000_000)
     warehouse: str | None = Field(default=None, max_length=64, description="code; default MAIN")
     reason: str | None = Field(default=None, max_length=500)
 
 
 class AdjustmentIn(Strict):
-    sku: int | str
+    sku: Id | Annotated[str, Field(min_length=1, max_length=64)]
     delta: int = Field(ge=-1_000_000, le=1_000_000)
     reason: str = Field(min_length=1, max_length=500)
     warehouse: str | None = Field(default=None, max_length=64)
-
-
-def stock_error(exc: LogisticsError) -> ApiError:
-    status = 409 if isinstance(exc, InsufficientStock) else 422
-    code = "insufficient_stock" if status == 409 else "invalid"
-    return ApiError(status, code, str(exc), field=exc.field)
 
 
 def row_json(row: stock.StockRow, **extra: Any) -> dict[str, Any]:
@@ -60,17 +56,10 @@ async def receive(request: web.Request) -> web.Response:
     body = ReceiptIn.model_validate(await read_json(request))
     actor = current_user(request).username
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        try:
-            row = await stock.receive(
-                conn,
-                sku=body.sku,
-                qty=body.qty,
-                actor=actor,
-                warehouse_code=body.warehouse,
-                reason=body.reason,
-            )
-        except LogisticsError as exc:
-            raise stock_error(exc) from exc
+        row = await stock.receive(
+            conn, sku=body.sku, qty=body.qty, actor=actor, warehouse_code=body.warehouse,
+            reason=body.reason,
+        )  # fmt: skip
     return web.json_response(row_json(row), status=201)
 
 
@@ -80,17 +69,10 @@ async def adjust(request: web.Request) -> web.Response:
     body = AdjustmentIn.model_validate(await read_json(request))
     actor = current_user(request).username
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        try:
-            row = await stock.adjust(
-                conn,
-                sku=body.sku,
-                delta=body.delta,
-                reason=body.reason,
-                actor=actor,
-                warehouse_code=body.warehouse,
-            )
-        except LogisticsError as exc:
-            raise stock_error(exc) from exc
+        row = await stock.adjust(
+            conn, sku=body.sku, delta=body.delta, reason=body.reason, actor=actor,
+            warehouse_code=body.warehouse,
+        )  # fmt: skip
     return web.json_response(row_json(row), status=201)
 
 
@@ -98,17 +80,9 @@ async def adjust(request: web.Request) -> web.Response:
 @allow("logistics", "supervisor", "agent")
 async def levels(request: web.Request) -> web.Response:
     """Stock rows; `?low=1` lists only those at or under their low-stock threshold."""
-    query = request.query
-    low = query.get("low", "0").lower() in ("1", "true", "yes")
-    try:
-        limit = int(query.get("limit", "100"))
-        cursor = int(query.get("cursor") or 0)
-    except ValueError:
-        raise ApiError(
-            422, "invalid", "limit and cursor must be whole numbers", field="limit"
-        ) from None
-    if not 1 <= limit <= 500:
-        raise ApiError(422, "invalid", "limit must be 1-500", field="limit")
+    low = request.query.get("low", "0").lower() in ("1", "true", "yes")
+    limit = query_int(request, "limit", default=100, low=1, high=500) or 100
+    cursor = query_int(request, "cursor", default=0) or 0
     async with request.app[POOL].acquire() as conn:
         page = await stock.levels(conn, low_only=low, after_id=cursor, limit=limit)
     items = [

@@ -43,7 +43,9 @@ async def test_missing_field_is_422_naming_the_field(client: TestClient) -> None
 
 
 async def test_bad_json_is_400(client: TestClient) -> None:  # type: ignore[type-arg]
-    resp = await client.post("/api/v1/auth/token", data=b"{nope")
+    resp = await client.post(
+        "/api/v1/auth/token", data=b"{nope", headers={"Content-Type": "application/json"}
+    )
     assert resp.status == 400
     assert (await resp.json())["error"] == "bad_json"
 
