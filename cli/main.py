@@ -10,13 +10,25 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from config.db import open_database
 from config.logging import setup_logging
 from config.settings import Settings, load_settings
-from server.auth import Role, UserExists, create_user
+from server.auth import (
+    Role,
+    UserExists,
+    UserNotFound,
+    create_user,
+    list_users,
+    revoke_user,
+    set_disabled,
+    set_password,
+    set_role,
+)
 
 log = logging.getLogger(__name__)
+MIN_PASSWORD = 8
 
 # Each module has `register(subparsers)` adding its commands; handlers are
 # `func(args) -> int` set with set_defaults.
@@ -73,8 +85,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_user_add(args: argparse.Namespace) -> int:
     password = _read_password()
-    if len(password) < 8:
-        print("error: password must have at least 8 characters", file=sys.stderr)
+    if len(password) < MIN_PASSWORD:
+        print(f"error: password must have at least {MIN_PASSWORD} characters", file=sys.stderr)
         return 2
 
     async def run() -> int:
@@ -92,6 +104,76 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(run())
+
+
+def _user_change(args: argparse.Namespace, change: Any) -> int:
+    """Run `change(conn)` on the database; a missing user is exit code 1."""
+
+    async def run() -> int:
+        async with open_database(settings_from(args)) as (_, pool):
+            async with pool.acquire() as conn:
+                try:
+                    message = await change(conn)
+                except UserNotFound as exc:
+                    print(f"error: {exc}", file=sys.stderr)
+                    return 1
+        print(message)
+        return 0
+
+    return asyncio.run(run())
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    async def change(conn: Any) -> str:
+        rows = await list_users(conn)
+        lines = [f"{'user':<20} {'role':<11} {'state':<9} {'tokens':>6}  last seen"]
+        for r in rows:
+            seen = r["last_seen_at"].isoformat(timespec="seconds") if r["last_seen_at"] else "-"
+            state = "disabled" if r["disabled"] else "active"
+            lines.append(f"{r['username']:<20} {r['role']:<11} {state:<9} {r['tokens']:>6}  {seen}")
+        return "\n".join(lines)
+
+    return _user_change(args, change)
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    disabled = args.user_cmd == "disable"
+
+    async def change(conn: Any) -> str:
+        user = await set_disabled(conn, username=args.name, disabled=disabled)
+        what = "disabled, its sessions and tokens revoked" if disabled else "enabled"
+        return f"user {user.username} {what}"
+
+    return _user_change(args, change)
+
+
+def cmd_user_set_password(args: argparse.Namespace) -> int:
+    password = _read_password()
+    if len(password) < MIN_PASSWORD:
+        print(f"error: password must have at least {MIN_PASSWORD} characters", file=sys.stderr)
+        return 2
+
+    async def change(conn: Any) -> str:
+        user = await set_password(conn, username=args.name, password=password)
+        return f"user {user.username}: password changed, its sessions and tokens revoked"
+
+    return _user_change(args, change)
+
+
+def cmd_user_set_role(args: argparse.Namespace) -> int:
+    async def change(conn: Any) -> str:
+        user = await set_role(conn, username=args.name, role=Role(args.role))
+        return f"user {user.username} is now {user.role.value}, its sessions and tokens revoked"
+
+    return _user_change(args, change)
+
+
+def cmd_user_revoke(args: argparse.Namespace) -> int:
+    async def change(conn: Any) -> str:
+        user = await revoke_user(conn, username=args.name)
+        return f"user {user.username}: every session and API token revoked"
+
+    return _user_change(args, change)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,6 +194,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", required=True, choices=[r.value for r in Role])
     p.add_argument("--update", action="store_true", help="change an existing user's password/role")
     p.set_defaults(func=cmd_user_add)
+    p = user.add_parser("list", help="users, their roles, live tokens and last use")
+    p.set_defaults(func=cmd_user_list)
+    for name, text in (("disable", "disable a user and revoke its sessions and tokens"),
+                       ("enable", "enable a disabled user")):
+        p = user.add_parser(name, help=text)
+        p.add_argument("name")
+        p.set_defaults(func=cmd_user_disable)
+    p = user.add_parser("set-password", help="change a password (revokes sessions and tokens)")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_user_set_password)
+    p = user.add_parser("set-role", help="change a role (revokes sessions and tokens)")
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=[r.value for r in Role])
+    p.set_defaults(func=cmd_user_set_role)
+    p = user.add_parser("revoke", help="end every session and API token of a user now")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_user_revoke)
 
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)

@@ -31,8 +31,27 @@ class Settings(BaseSettings):
     pool_min_size: int = Field(default=2, ge=1)
     pool_max_size: int = Field(default=20, ge=1)
     session_hours: float = Field(default=12.0, gt=0, description="page session cookie lifetime")
-    token_hours: float = Field(default=24.0 * 30, gt=0, description="API token lifetime")
-    cookie_secure: bool = Field(default=False, description="set the Secure flag (behind HTTPS)")
+    session_idle_minutes: float = Field(
+        default=60.0, gt=0, description="a page session unused this long is logged out"
+    )
+    token_hours: float = Field(default=24.0, gt=0, description="API token lifetime")
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Secure flag on the session cookie; unset: on unless the page is served "
+        "from localhost (set false to serve plain HTTP on a network, which you should not)",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="origins (scheme://host:port) besides the server's own host that may "
+        "send cookie-authenticated writes, e.g. the public name behind a proxy",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="bearer token Prometheus sends for /metrics"
+    )
+    metrics_listen: str | None = Field(
+        default=None,
+        description="host:port serving /metrics alone, without login (then not on the main port)",
+    )
     telephony: str = Field(default="sim", description="telephony port: sim | ari")
     # telephony = "ari": Asterisk's REST interface (docs/telephony.md)
     ari_url: str = Field(default="http://127.0.0.1:8088/ari", description="ARI base URL")

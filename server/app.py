@@ -32,7 +32,7 @@ from server import (
     views_stock,
     views_system,
 )
-from server.auth import auth_middleware
+from server.auth import auth_ctx, auth_middleware
 from server.dialer_runtime import dialer_ctx
 from server.errors import Handler, error_middleware
 from server.jobs import scheduler_ctx
@@ -126,6 +126,8 @@ def create_app(
         context_processors=[pages.context],
     )
     app.cleanup_ctx.append(_db_ctx(url))
+    app.cleanup_ctx.append(auth_ctx)
+    app.cleanup_ctx.append(views_system.metrics_listener_ctx)
     app.cleanup_ctx.append(live_ctx(LIVE, POOL))  # the agents' websockets and their bus
     if background:
         app.cleanup_ctx.append(scheduler_ctx)

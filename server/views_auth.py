@@ -11,15 +11,19 @@ from pydantic import BaseModel, Field
 from server.auth import (
     PUBLIC,
     SESSION_COOKIE,
+    TooManyAttempts,
+    User,
     allow,
-    authenticate,
+    client_address,
     current_user,
     issue_token,
+    login,
     revoke_token,
     session_cookie_kwargs,
 )
 from server.errors import ApiError, read_json
 from server.keys import POOL, SETTINGS
+from server.login_guard import Busy
 from server.openapi import api
 
 routes = web.RouteTableDef()
@@ -50,6 +54,26 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
+async def _login(
+    request: web.Request, conn: Any, username: str, password: str, *, via: str
+) -> User | None:
+    """Check a login; throttled or busy logins are a 429 with Retry-After."""
+    try:
+        return await login(conn, username=username, password=password,
+                           address=client_address(request), via=via)  # fmt: skip
+    except TooManyAttempts as exc:
+        raise ApiError(
+            429, "too_many_attempts",
+            f"Too many failed logins. Try again in {exc.retry_after_s} seconds.",
+            headers={"Retry-After": str(exc.retry_after_s)}, retry_after=exc.retry_after_s,
+        ) from None
+    except Busy:
+        raise ApiError(
+            429, "busy", "Too many logins at once. Try again in a second.",
+            headers={"Retry-After": "1"}, retry_after=1,
+        ) from None
+
+
 @routes.post("/api/v1/auth/token")
 @allow(PUBLIC)
 @api("Exchange a username and password for an API token", body=TokenRequest,
@@ -57,7 +81,7 @@ def _safe_next(target: str | None) -> str:
 async def create_token(request: web.Request) -> web.Response:
     body = TokenRequest.model_validate(await read_json(request))
     async with request.app[POOL].acquire() as conn:
-        user = await authenticate(conn, body.username, body.password)
+        user = await _login(request, conn, body.username, body.password, via="api")
         if user is None:
             raise ApiError(401, "bad_credentials", "wrong username or password")
         hours = request.app[SETTINGS].token_hours
@@ -107,7 +131,16 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     password = str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "/")))
     async with request.app[POOL].acquire() as conn:
-        user = await authenticate(conn, username, password) if username and password else None
+        try:
+            user = (
+                await _login(request, conn, username, password, via="page")
+                if username and password else None
+            )  # fmt: skip
+        except ApiError as exc:
+            context = {"next": target, "error": exc.message, "username": username}
+            response = aiohttp_jinja2.render_template("login.html", request, context, status=429)
+            response.headers.update(exc.headers)
+            return response
         if user is None:
             context = {"next": target, "error": "Wrong username or password.", "username": username}
             return aiohttp_jinja2.render_template("login.html", request, context, status=401)

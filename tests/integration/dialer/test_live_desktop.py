@@ -54,7 +54,8 @@ async def test_answer_pops_on_agent_desktop_and_disposition_lands_in_history(
     assert paused["attempt_id"] is None
     await calls_settled(live_client, [attempt_id])
     await ws.close()
-    metrics = await (await live_client.get("/metrics")).text()
+    supervisor = await token_for(live_client, db_url, Role.SUPERVISOR)  # /metrics needs one
+    metrics = await (await live_client.get("/metrics", headers=supervisor)).text()
     for name in ("answer_to_agent", "answer_to_screen_pop", "dial_to_answer"):
         count = next(line for line in metrics.splitlines()
                      if line.startswith(f"telemart_{name}_seconds_count"))

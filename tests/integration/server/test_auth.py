@@ -14,9 +14,9 @@ async def test_healthz_checks_the_database(client: TestClient) -> None:  # type:
     assert (await resp.json()) == {"status": "ok", "database": "ok"}
 
 
-async def test_metrics_are_prometheus_text(client: TestClient) -> None:  # type: ignore[type-arg]
+async def test_metrics_are_prometheus_text(client: TestClient, auth_headers) -> None:  # type: ignore[no-untyped-def,type-arg]
     await client.get("/healthz")
-    resp = await client.get("/metrics")
+    resp = await client.get("/metrics", headers=await auth_headers(Role.ADMIN))
     assert resp.status == 200
     assert "telemart_http_requests_total" in await resp.text()
 
