@@ -18,6 +18,7 @@ from crm.customers import MAX_PAGE, get_customer, list_customers
 from crm.importer import import_file
 from crm.parse import ImportKind
 from crm.phones import normalize
+from server.access import audit_read, check_customer
 from server.auth import Role, allow, current_user, page_user
 from server.errors import INT64_MAX, ApiError, read_json
 from server.keys import POOL, SETTINGS
@@ -155,6 +156,8 @@ async def customers(request: web.Request) -> web.Response:
     query = CustomerQuery.model_validate(dict(request.query))
     async with request.app[POOL].acquire() as conn:
         page = await list_customers(conn, limit=query.limit, cursor=query.cursor, q=query.q)
+        await audit_read(conn, current_user(request), "customers", [c.id for c in page.items],
+                         q=query.q)  # fmt: skip
     return web.json_response({"items": [c.as_json() for c in page.items], "next": page.next})
 
 
@@ -162,8 +165,12 @@ async def customers(request: web.Request) -> web.Response:
 @allow(Role.AGENT, Role.SUPERVISOR, Role.MARKETER)
 async def customer(request: web.Request) -> web.Response:
     """One customer, with consent history and do-not-call status."""
+    user = current_user(request)
+    customer_id = path_id(request, "customer_id")
     async with request.app[POOL].acquire() as conn:
-        found = await get_customer(conn, customer_id=path_id(request, "customer_id"))
+        await check_customer(conn, user, customer_id)
+        found = await get_customer(conn, customer_id=customer_id)
+        await audit_read(conn, user, "customer", [customer_id])
     return web.json_response(found)
 
 
@@ -199,6 +206,8 @@ async def customers_page(request: web.Request) -> dict[str, Any]:
         query = CustomerQuery()
     async with request.app[POOL].acquire() as conn:
         page = await list_customers(conn, limit=query.limit, cursor=query.cursor, q=query.q)
+        await audit_read(conn, user, "customers", [c.id for c in page.items], q=query.q,
+                         page=True)  # fmt: skip
     return {
         "customers": page.items,
         "next": page.next,

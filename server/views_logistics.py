@@ -35,7 +35,9 @@ from logistics.tracking import (
     signature_ok,
 )
 from logistics.tracking_ingest import ingest
-from server.auth import PUBLIC, allow, current_user
+from orders import reads
+from server.access import audit_read, check_order
+from server.auth import PUBLIC, Role, allow, current_user
 from server.errors import ApiError, check_json, read_json
 from server.keys import POOL, SETTINGS
 from server.middlewares import body_limit, too_large
@@ -64,6 +66,7 @@ async def shipments_index(request: web.Request) -> web.Response:
             conn, status=status, carrier_code=query_text(request, "carrier"),
             q=query_text(request, "q"), before_id=query_int(request, "cursor"), limit=limit,
         )  # fmt: skip
+        await audit_read(conn, current_user(request), "shipments", [s.id for s in items])
     return web.json_response(
         {"items": [s.as_json() for s in items], "next": str(nxt) if nxt else None}
     )
@@ -86,6 +89,7 @@ async def shipment_detail(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         shipment = await get_shipment(conn, shipment_id=shipment_id)
         points = await checkpoints(conn, shipment_id=shipment_id)
+        await audit_read(conn, current_user(request), "shipment", [shipment_id])
     return web.json_response(
         {**shipment.as_json(), "checkpoints": [p.as_json() for p in points]}
     )
@@ -229,6 +233,7 @@ async def returns_index(request: web.Request) -> web.Response:
             conn, status=status, before_id=query_int(request, "cursor"),
             limit=query_int(request, "limit", default=50, low=1, high=MAX_LIMIT) or 50,
         )  # fmt: skip
+        await audit_read(conn, current_user(request), "returns", [r.id for r in items])
     return web.json_response(
         {"items": [r.as_json() for r in items], "next": str(nxt) if nxt else None}
     )
@@ -240,6 +245,9 @@ async def returns_create(request: web.Request) -> web.Response:
     body = ReturnBody.model_validate(await read_json(request))
     user = current_user(request)
     async with request.app[POOL].acquire() as conn, conn.transaction():
+        if user.role is Role.AGENT:  # an agent takes returns of its own orders only
+            order = await reads.get_order(conn, order_id=body.order_id)
+            check_order(user, body.order_id, order.agent_id)
         ret = await request_return(
             conn, order_id=body.order_id, shipment_id=body.shipment_id, kind=body.kind,
             reason=body.reason, actor=user.username, note=body.note,

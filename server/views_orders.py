@@ -21,7 +21,8 @@ from orders.models import (
     order_json,
 )
 from orders.schemas import ProductIn
-from server.auth import allow, current_user
+from server.access import audit_read, check_order, orders_scope
+from server.auth import Role, allow, current_user
 from server.errors import ApiError, read_json
 from server.keys import POOL
 from server.params import Id, path_id, query_int, query_text, query_time
@@ -183,10 +184,11 @@ async def list_orders(request: web.Request) -> web.Response:
         raise ApiError(
             422, "invalid", f"unknown status {query['status']!r}", field="status"
         ) from None
+    user = current_user(request)
     where = reads.OrderFilter(
         status=status,
         customer_id=query_int(request, "customer_id"),
-        agent_id=query_int(request, "agent_id"),
+        agent_id=orders_scope(user, query_int(request, "agent_id")),
         placed_from=query_time(request, "from"),
         placed_until=query_time(request, "until"),
     )
@@ -194,6 +196,7 @@ async def list_orders(request: web.Request) -> web.Response:
     cursor = query_int(request, "cursor", default=0) or 0
     async with request.app[POOL].acquire() as conn:
         page = await reads.list_orders(conn, where=where, before_id=cursor, limit=limit)
+        await audit_read(conn, user, "orders", [o.id for o in page])
     nxt = str(page[-1].id) if len(page) == limit else None
     return web.json_response({"items": [order_json(o) for o in page], "next": nxt})
 
@@ -204,7 +207,9 @@ async def get_order(request: web.Request) -> web.Response:
     order_id = path_id(request)
     async with request.app[POOL].acquire() as conn:
         order = await reads.get_order(conn, order_id=order_id)
+        check_order(current_user(request), order_id, order.agent_id)
         events = await reads.order_events(conn, order_id=order_id)
+        await audit_read(conn, current_user(request), "order", [order_id])
     return web.json_response(order_json(order, events))
 
 
@@ -253,7 +258,11 @@ async def set_status(request: web.Request) -> web.Response:
 
 async def _change(request: web.Request, action: Any) -> web.Response:
     order_id = path_id(request)
+    user = current_user(request)
     async with request.app[POOL].acquire() as conn, conn.transaction():
+        if user.role is Role.AGENT:
+            placed = await reads.get_order(conn, order_id=order_id)
+            check_order(user, order_id, placed.agent_id)
         order = await action(conn, order_id)
     return web.json_response(order_json(order))
 
