@@ -33,6 +33,7 @@ from server import (
     views_system,
 )
 from server.auth import auth_ctx, auth_middleware
+from server.csrf import csrf_context, csrf_middleware
 from server.dialer_runtime import dialer_ctx
 from server.errors import Handler, error_middleware
 from server.jobs import scheduler_ctx
@@ -111,7 +112,10 @@ def create_app(
     """Build the app. `url` skips the settings' database lookup (tests pass one);
     `background=False` leaves out the scheduler and dialer (tests, benches)."""
     app = web.Application(
-        middlewares=[metrics_middleware, error_middleware, limits_middleware, auth_middleware],
+        middlewares=[
+            metrics_middleware, error_middleware, limits_middleware, auth_middleware,
+            csrf_middleware,
+        ],
         # What a handler may read whole; routes say otherwise with @body_limit, and
         # customer files are streamed to disk (server/views_crm.py).
         client_max_size=DEFAULT_BODY_BYTES,
@@ -123,7 +127,7 @@ def create_app(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
-        context_processors=[pages.context],
+        context_processors=[pages.context, csrf_context],
     )
     app.cleanup_ctx.append(_db_ctx(url))
     app.cleanup_ctx.append(auth_ctx)

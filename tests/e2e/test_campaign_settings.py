@@ -189,7 +189,10 @@ async def test_stopped_campaign_refuses_edits(live_app: LiveApp, page: Page) -> 
     await page.click("#edit-settings")
     await page.fill("#set-name", "새 이름")
     # Someone stops the campaign meanwhile: the API's refusal is shown, nothing changes.
-    resp = await page.request.post(live_app.url(f"/api/v1/campaigns/{campaign_id}/stop"))
+    # As the page's own scripts would send it: our Origin and the page's CSRF token.
+    token = await page.get_attribute('meta[name="csrf-token"]', "content") or ""
+    resp = await page.request.post(live_app.url(f"/api/v1/campaigns/{campaign_id}/stop"),
+                                   headers={"Origin": live_app.base_url, "X-CSRF-Token": token})
     assert resp.ok, await resp.text()
     await page.click("#save-settings")
     await expect(page.locator("#settings-error")).to_contain_text("is stopped")

@@ -112,9 +112,11 @@ async def marketer_starts_campaign(browser: Browser, app: JourneyApp, seeded: Se
 
         # The page has no editor for these yet; the marketer sets them through the API the
         # page uses: calls all day (the test must not depend on the hour) and a script.
+        token = await page.get_attribute('meta[name="csrf-token"]', "content") or ""
         resp = await page.request.patch(
             app.url(f"/api/v1/campaigns/{campaign_id}"),
             data={"script": SCRIPT, "calling_window": {"start": "00:00", "end": "00:00"}},
+            headers={"Origin": app.base_url, "X-CSRF-Token": token},  # as the page sends it
         )  # fmt: skip
         assert resp.ok, await resp.text()
         await page.reload()
