@@ -169,11 +169,15 @@ WHERE id = $1
 
 -- finish_import_run --
 -- The final summary of an import. $1 id, $2 summary
-UPDATE import_runs SET summary = $2, finished_at = now() WHERE id = $1;
+UPDATE import_runs SET summary = $2, finished_at = now(), status = 'finished' WHERE id = $1;
+
+-- fail_import_run --
+-- An import that stopped on an error: what it committed and the error. $1 id, $2 summary
+UPDATE import_runs SET summary = $2, finished_at = now(), status = 'failed' WHERE id = $1;
 
 -- import_run --
 -- One import run. $1 id
-SELECT id, kind, filename, source, actor, started_at, finished_at, summary
+SELECT id, kind, filename, source, actor, started_at, finished_at, status, summary
 FROM import_runs WHERE id = $1;
 
 -- insert_audit --

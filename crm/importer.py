@@ -117,6 +117,10 @@ def _produce(path: str, kind: str, batch_rows: int, out: Any) -> None:
         for batch in batches(table, columns, ImportKind(kind), batch_rows):
             send(batch)
         send(None)
+    except ImportFailed as exc:
+        send(("error", exc.detail or str(exc)))
+    except MemoryError:
+        send(("error", "the file needs more memory than the parser has"))
     finally:
         table.close()
 
@@ -162,8 +166,10 @@ class _BatchSource:
                     return self._pipe.recv()
             except (EOFError, OSError):
                 self._process.join(timeout=POLL_S)
+                code = self._process.exitcode
                 raise ImportFailed(
-                    f"the parser process died (exit code {self._process.exitcode})"
+                    "the file could not be parsed: the parser stopped"
+                    + (" (out of memory?)" if code in (-9, 137) else f" (exit code {code})")
                 ) from None
         raise ImportFailed("stopped")
 
@@ -171,6 +177,8 @@ class _BatchSource:
         if self._local is not None:
             return await asyncio.to_thread(next, self._local, None)
         item = await asyncio.to_thread(self._get)
+        if isinstance(item, tuple):
+            raise ImportFailed(item[1])
         assert item is None or isinstance(item, Batch)
         return item
 
@@ -337,6 +345,11 @@ async def import_file(
             while (batch := await source_of_batches.next()) is not None:
                 await pipeline.submit(batch)
             await pipeline.drain()
+        except Exception as exc:
+            await pipeline.cancel()
+            error = exc.detail or str(exc) if isinstance(exc, ImportFailed) else repr(exc)[:200]
+            await _failed(conn, summary, actor=actor, filename=filename or path.name, error=error)
+            raise
         finally:
             await pipeline.cancel()
             source_of_batches.close()
@@ -348,6 +361,17 @@ async def import_file(
             summary.details(),
         )  # fmt: skip
     return summary
+
+
+async def _failed(
+    conn: asyncpg.Connection, summary: ImportSummary, *, actor: str, filename: str, error: str
+) -> None:
+    """The run ends as failed, with what was committed before and why it stopped."""
+    details = summary.details() | {"failed": True, "error": error}
+    async with conn.transaction():
+        await conn.execute(Q["fail_import_run"], summary.run_id, details)
+        await conn.execute(Q["insert_audit"], actor, f"import.{summary.kind}.failed", filename,
+                           details)  # fmt: skip
 
 
 async def _write_batch(

@@ -14,9 +14,9 @@ import enum
 import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import compress, repeat
-from operator import and_, is_, itemgetter, ne, truth
+from operator import and_, is_, itemgetter, ne, not_, truth
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -260,7 +260,19 @@ def _customer_batches(
         if not all(filled):
             lines, rows = list(compress(lines, filled)), list(compress(rows, filled))
         if rows:
-            yield _customer_batch(state, lines, rows, position=table.position)
+            yield _with_notes(table, _customer_batch(state, lines, rows,
+                                                     position=table.position))  # fmt: skip
+
+
+def _with_notes(table: TableFile, batch: Batch) -> Batch:
+    """The batch with the reader's notes on its lines (text in another encoding)."""
+    notes = table.notes
+    if not notes:
+        return batch
+    issues = sorted([*batch.issues, *notes], key=itemgetter(0))
+    found = len(notes)
+    notes.clear()
+    return replace(batch, issues=issues, warned=batch.warned + found)
 
 
 def _iso(value: dt.date | None) -> str | None:
@@ -280,7 +292,8 @@ class _CustomerState:
     dates: _Column[str]
     genders: _Column[str]
     consents: _Column[str]
-    seen: set[str] = field(default_factory=set)  # every valid phone of the file so far
+    # Every valid phone of the file so far, and the line it was first on.
+    seen: dict[str, int] = field(default_factory=dict)
     previous_refs: set[str] = field(default_factory=set)  # the previous batch's external ids
     previous_phones: set[str] = field(default_factory=set)  # and its phones
 
@@ -367,13 +380,32 @@ def _customer_batch(
                 ("external id already used by another phone in this file", refs[i])
             )
             refs[i] = ""
+    warned = len(reasons)  # rows with a warning; the notes below are not warnings
+    # A phone repeated in the batch: fold later rows into the first, non-empty cells win.
+    first = dict(zip(reversed(e164s), reversed(range(len(e164s))), strict=True))
+    seen = state.seen
+    raw_kept = column(Field.PHONE)
+    if len(first) < len(e164s):
+        for j in [j for j, e164 in enumerate(e164s) if first[e164] != j]:
+            reasons.setdefault(j, []).append(
+                (f"duplicate phone: merged into line {lines[first[e164s[j]]]}", raw_kept[j]))
+    if not seen.keys().isdisjoint(first):
+        for e164 in seen.keys() & first.keys():
+            j = first[e164]
+            reasons.setdefault(j, []).append(
+                (f"duplicate phone: merged into line {seen[e164]}", raw_kept[j]))
+    names = cells["name"]
+    if not all(names):
+        named = set(compress(e164s, names))  # a later row of the phone may bring the name
+        for j in set(compress(first.values(), map(not_, map(names.__getitem__,
+                                                            first.values())))):  # fmt: skip
+            if e164s[j] not in named and e164s[j] not in seen:
+                reasons.setdefault(j, []).append(("name missing", ""))
     for i in sorted(reasons):
         found = reasons[i]
         issues.append((lines[i], "; ".join(r for r, _ in found), "; ".join(v for _, v in found)))
     issues.sort(key=itemgetter(0))
 
-    # A phone repeated in the batch: fold later rows into the first, non-empty cells win.
-    first = dict(zip(reversed(e164s), reversed(range(len(e164s))), strict=True))
     if len(first) < len(e164s):
         for j in [j for j, e164 in enumerate(e164s) if first[e164] != j]:
             _merge_row(cells, lines, first[e164s[j]], j)
@@ -383,10 +415,13 @@ def _customer_batch(
         staged = list(range(len(e164s)))
         duplicates = 0
     phones_out = [e164s[i] for i in staged] if duplicates else e164s
-    seen = state.seen
-    old = seen.intersection(phones_out)  # phones first seen in an earlier batch
+    old = seen.keys() & set(phones_out)  # phones first seen in an earlier batch
     known = list(compress(range(len(phones_out)), map(old.__contains__, phones_out)))
-    seen.update(phones_out)
+    lines_out = [lines[i] for i in staged] if duplicates else lines
+    fresh = dict(zip(phones_out, lines_out, strict=True))  # C-level; the earliest line stays
+    for e164 in old:
+        del fresh[e164]
+    seen.update(fresh)
     # New phones are written at once, so only their external ids can clash with the batch
     # before's; phones that exist are merged at once too unless the batch before has one of
     # them or of their external ids. (Each external id left in `refs` now belongs to its
@@ -415,7 +450,7 @@ def _customer_batch(
         refs = [refs[i] for i in staged]
     return Batch(
         staged=len(staged), repeats=len(known), rows=rows_read, invalid=len(rejected),
-        duplicates=duplicates + len(known), warned=len(reasons), issues=issues,
+        duplicates=duplicates + len(known), warned=warned, issues=issues,
         has_refs=any(refs), position=position, lines=copy_lines, phones=phones_out,
         line_numbers=lines, consents=_nulls(consents), known=known, overlaps_previous=overlaps,
         touches_previous=touches,
@@ -498,16 +533,16 @@ def _dnc_batches(table: TableFile, columns: dict[Field, int], batch_rows: int) -
                 seen.add(e164)
             records[e164] = [str(line), e164, registered]
         if rows >= batch_rows:
-            yield Batch(
+            yield _with_notes(table, Batch(
                 data=_serialise(records), staged=len(records), repeats=repeats, rows=rows,
                 duplicates=duplicates, invalid=invalid, warned=warned, issues=issues,
                 has_refs=False, position=table.position,
-            )  # fmt: skip
+            ))  # fmt: skip
             records, issues = {}, []
             rows = duplicates = invalid = warned = repeats = 0
     if rows:
-        yield Batch(
+        yield _with_notes(table, Batch(
             data=_serialise(records), staged=len(records), repeats=repeats, rows=rows,
             duplicates=duplicates, invalid=invalid, warned=warned, issues=issues,
             has_refs=False, position=table.position,
-        )  # fmt: skip
+        ))  # fmt: skip

@@ -20,8 +20,9 @@ from crm.parse import ImportKind
 from crm.phones import normalize
 from server.access import audit_read, check_customer
 from server.auth import Role, allow, current_user, page_user
-from server.errors import INT64_MAX, ApiError, read_json
+from server.errors import INT64_MAX, ApiError, check_text, read_json
 from server.keys import POOL, SETTINGS
+from server.middlewares import body_limit, too_large
 from server.params import Text, path_id
 
 routes = web.RouteTableDef()
@@ -29,6 +30,8 @@ IMPORT_Q = load_queries("crm", "import.sql")
 # Report rows returned inline by the import endpoint; the whole report is a download.
 INLINE_REPORT_ROWS = 100
 UPLOAD_CHUNK_BYTES = 1 << 20
+IMPORT_MAX_BYTES = 2 << 30  # an upload is streamed to disk; this bounds the disk it takes
+FIELD_MAX_BYTES = 1000  # the form's other fields: source, kind
 
 
 class CustomerQuery(BaseModel):
@@ -76,14 +79,23 @@ async def _save_upload(request: web.Request) -> tuple[Path, str, dict[str, str]]
         if not isinstance(part, BodyPartReader):
             continue
         if part.name == "file" and saved is None:
-            filename = Path(part.filename or "upload.csv").name
+            filename = check_text(Path(part.filename or "upload.csv").name, "file")[:200]
             path, fh = _open_upload(uploads, Path(filename).suffix[:10])
+            size = 0
             with fh:
                 while chunk := await part.read_chunk(UPLOAD_CHUNK_BYTES):
+                    size += len(chunk)
+                    if size > IMPORT_MAX_BYTES:
+                        fh.close()
+                        path.unlink(missing_ok=True)
+                        raise too_large(IMPORT_MAX_BYTES)
                     fh.write(chunk)
             saved = (path, filename)
         elif part.name:
-            fields[part.name] = (await part.text())[:200]
+            value = await part.read_chunk(FIELD_MAX_BYTES)
+            if await part.read_chunk(1):
+                raise ApiError(422, "invalid", f"{part.name}: too long", field=part.name)
+            fields[part.name] = check_text(value.decode("utf-8", errors="replace"), part.name)
     if saved is None:
         raise ApiError(400, "no_file", "the form has no `file` field", field="file")
     return saved[0], saved[1], fields
@@ -108,7 +120,8 @@ async def _import(request: web.Request, kind: ImportKind) -> web.Response:
     finally:
         path.unlink(missing_ok=True)
     error_rows, truncated = _read_report(Path(summary.error_report), INLINE_REPORT_ROWS)
-    body = summary.as_json() | {
+    # No server paths in answers: the report is downloaded from error_report_url.
+    body = {k: v for k, v in summary.as_json().items() if k != "error_report"} | {
         "run_id": summary.run_id,
         "error_report_url": f"/api/v1/imports/{summary.run_id}/report",
         "error_rows": error_rows,
@@ -119,6 +132,7 @@ async def _import(request: web.Request, kind: ImportKind) -> web.Response:
 
 @routes.post("/api/v1/imports/customers")
 @allow(Role.MARKETER)
+@body_limit(IMPORT_MAX_BYTES)
 async def import_customers(request: web.Request) -> web.Response:
     """Import a customer CSV (multipart `file`, optional `source`)."""
     return await _import(request, ImportKind.CUSTOMERS)
@@ -126,6 +140,7 @@ async def import_customers(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/imports/dnc")
 @allow(Role.MARKETER)
+@body_limit(IMPORT_MAX_BYTES)
 async def import_dnc(request: web.Request) -> web.Response:
     """Import a do-not-call register (multipart `file`, optional `source` and `kind`)."""
     return await _import(request, ImportKind.DNC)

@@ -89,7 +89,10 @@ async def test_customer_detail_with_consents_and_dnc(client: TestClient, auth_he
     items = (await (await client.get("/api/v1/customers", headers=marketer)).json())["items"]
     a1 = items[0]["id"]
     agent = await auth_headers(Role.AGENT)
-    detail = await (await client.get(f"/api/v1/customers/{a1}", headers=agent)).json()
+    # An agent reads only the customer of its own call (tests/security/test_access_matrix.py).
+    assert (await client.get(f"/api/v1/customers/{a1}", headers=agent)).status == 403
+    supervisor = await auth_headers(Role.SUPERVISOR)
+    detail = await (await client.get(f"/api/v1/customers/{a1}", headers=supervisor)).json()
     assert detail["phone_e164"] == "+821012345678"
     assert detail["consents"][0]["granted"] is True
     assert detail["consents"][0]["source"] == "fair"
@@ -101,11 +104,11 @@ async def test_customer_detail_with_consents_and_dnc(client: TestClient, auth_he
     again = await client.post("/api/v1/dnc", json={"phone": "01012345678"}, headers=agent)
     assert again.status == 200
     assert (await again.json())["added"] is False
-    detail = await (await client.get(f"/api/v1/customers/{a1}", headers=agent)).json()
+    detail = await (await client.get(f"/api/v1/customers/{a1}", headers=supervisor)).json()
     assert detail["do_not_call"]["listed"] is True
     assert detail["do_not_call"]["entries"][0]["kind"] == "internal"
 
-    missing = await client.get("/api/v1/customers/999999", headers=agent)
+    missing = await client.get("/api/v1/customers/999999", headers=supervisor)
     assert missing.status == 404
     invalid = await client.post("/api/v1/dnc", json={"phone": "12"}, headers=agent)
     assert invalid.status == 422

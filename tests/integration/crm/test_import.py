@@ -62,8 +62,8 @@ async def test_import_counts_fields_consent_and_bookkeeping(
     assert report_rows(s) == [
         ["line", "reason", "value"],
         ["4", "invalid phone number", "12345"],
-        ["5", "birth date unreadable; gender unreadable; marketing consent unreadable",
-         "1990-13-01; X; maybe"],
+        ["5", "birth date unreadable; gender unreadable; marketing consent unreadable; "
+         "duplicate phone: merged into line 2", "1990-13-01; X; maybe; 010 1234 5678"],
     ]  # fmt: skip
     async with pool.acquire() as conn:
         rows = await conn.fetch(

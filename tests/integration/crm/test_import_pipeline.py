@@ -166,5 +166,6 @@ async def test_a_shared_external_id_waits_even_for_a_known_phone(
         ("+821077770001", None, "병"), ("+821077770002", "R9", "을"),
     ]  # fmt: skip
     assert report(summary)[1:] == [
-        ["4", "external id belongs to a customer with another phone", "R9"],
+        ["4", "duplicate phone: merged into line 2; external id belongs to a customer "
+         "with another phone", "010-7777-0001; R9"],
     ]
