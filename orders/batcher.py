@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from config.errors import DatabaseUnavailable
 from orders.capture import place_orders
 from orders.errors import OrdersError
 from orders.models import Order, OrderRequest
@@ -28,6 +29,11 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 128  # orders per transaction
 MAX_WORKERS = 2  # batches in flight
+# After the database could not be reached, orders are refused at once (DatabaseUnavailable)
+# for a while that doubles with each failure in a row, instead of a worker restarting in a
+# loop; the first order after the wait tries again.
+FIRST_BACKOFF_S = 0.1
+MAX_BACKOFF_S = 5.0
 
 
 class ReservationBatcher:
@@ -41,16 +47,24 @@ class ReservationBatcher:
         self._workers: set[asyncio.Task[None]] = set()
         self.batches = 0  # for tests and benchmarks
         self.largest_batch = 0
+        self.workers_started = 0
+        self._failures = 0  # connection failures in a row
+        self._retry_at = 0.0  # loop time before which orders are refused
 
     async def submit(self, request: OrderRequest) -> Order:
-        """Place the order; raises the OrdersError that refused it."""
-        future: asyncio.Future[Order] = asyncio.get_running_loop().create_future()
+        """Place the order; raises the OrdersError that refused it, or DatabaseUnavailable
+        while the database is out of reach."""
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._retry_at:
+            raise DatabaseUnavailable("the database is out of reach; retry shortly")
+        future: asyncio.Future[Order] = loop.create_future()
         self._queue.append((request, future))
         self._kick()
         return await future
 
     def _kick(self) -> None:
         if self._queue and len(self._workers) < self._max_workers:
+            self.workers_started += 1
             task = asyncio.create_task(self._work(), name="orders.reservation-batch")
             self._workers.add(task)
             task.add_done_callback(self._done)
@@ -59,24 +73,45 @@ class ReservationBatcher:
         self._workers.discard(task)
         self._kick()
 
+    def _unreachable(self, exc: BaseException) -> None:
+        """No connection: refuse what is queued and what comes during the back-off."""
+        self._failures += 1
+        wait = min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2 ** (self._failures - 1))
+        self._retry_at = asyncio.get_running_loop().time() + wait
+        log.warning("orders: the database is out of reach (%s); refusing orders for %.1f s",
+                    type(exc).__name__, wait)  # fmt: skip
+        queued, self._queue = self._queue, []
+        for _, future in queued:
+            if not future.done():
+                future.set_exception(DatabaseUnavailable(f"the database is out of reach: {exc}"))
+
     async def _work(self) -> None:
         # Workers exist only while there is work, so nothing lingers at shutdown.
-        async with self._pool.acquire() as conn:
-            while self._queue:
-                batch = self._queue[: self._max_batch]
-                del self._queue[: self._max_batch]
-                self.batches += 1
-                self.largest_batch = max(self.largest_batch, len(batch))
-                try:
-                    await self._run(conn, batch)
-                except BaseException as exc:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    if not isinstance(exc, Exception):
-                        raise
-                    if conn.is_closed():
-                        return  # _done starts a fresh worker for what is left
+        try:
+            async with self._pool.acquire() as conn:
+                self._failures = 0
+                await self._drain(conn)
+        except (OSError, TimeoutError, asyncpg.PostgresConnectionError,
+                asyncpg.InterfaceError, asyncpg.CannotConnectNowError) as exc:  # fmt: skip
+            self._unreachable(exc)
+
+    async def _drain(self, conn: asyncpg.Connection) -> None:
+        while self._queue:
+            batch = self._queue[: self._max_batch]
+            del self._queue[: self._max_batch]
+            self.batches += 1
+            self.largest_batch = max(self.largest_batch, len(batch))
+            try:
+                await self._run(conn, batch)
+            except BaseException as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                if conn.is_closed():
+                    self._unreachable(exc)
+                    return
 
     async def _run(
         self,

@@ -43,6 +43,7 @@ from server.middlewares import DEFAULT_BODY_BYTES, limits_middleware, security_h
 from server.ws import live_ctx, live_services
 
 HERE = Path(__file__).parent
+DB_CONNECT_TIMEOUT_S = 1.0
 CleanupCtx = Callable[[web.Application], AsyncIterator[None]]
 ROUTE_MODULES = (
     views_system,
@@ -77,9 +78,12 @@ def _db_ctx(url: str | None) -> CleanupCtx:
                 await conn.close()
             settings = app[SETTINGS]
             app[DATABASE_URL] = found
+            # A new connection that takes over a second means the database is out of reach:
+            # the request gets 503 + Retry-After instead of hanging (server/errors.py).
             app[POOL] = await create_pool(
-                found, min_size=settings.pool_min_size, max_size=settings.pool_max_size
-            )
+                found, min_size=settings.pool_min_size, max_size=settings.pool_max_size,
+                timeout=DB_CONNECT_TIMEOUT_S,
+            )  # fmt: skip
             stack.push_async_callback(app[POOL].close)
             yield
 
