@@ -15,6 +15,7 @@ import base64
 import enum
 import hashlib
 import hmac
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,7 @@ from logistics.errors import LogisticsError
 
 KST = ZoneInfo("Asia/Seoul")
 SIGNATURE_HEADER = "X-Telemart-Signature"
+SIGNATURE_TOLERANCE_S = 300.0  # a signed request older or newer than this is refused
 MAX_BATCH = 5000  # events in one webhook request
 
 
@@ -113,15 +115,30 @@ class TrackingEvent:
 # --- signatures ------------------------------------------------------------------
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The signature header value for `body`: `sha256=<hex>`."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(secret: str, body: bytes, *, at: float | None = None) -> str:
+    """The signature header value for `body` sent at `at` (Unix seconds, default now):
+    `t=<seconds>,v1=<hex HMAC-SHA256 of "<seconds>." + body>`. The time is signed with the
+    body, so a captured request cannot be replayed after the tolerance (Stripe's scheme)."""
+    stamp = int(time.time() if at is None else at)
+    mac = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={stamp},v1={mac}"
 
 
-def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
+def signature_ok(
+    secret: str, body: bytes, header: str | None, *, now: float | None = None,
+    tolerance_s: float = SIGNATURE_TOLERANCE_S,
+) -> bool:  # fmt: skip
+    """True if `header` signs `body` with `secret` at a time within `tolerance_s` of now."""
     if not header:
         return False
-    return hmac.compare_digest(sign(secret, body), header.strip())
+    parts = dict(p.split("=", 1) for p in header.strip().split(",") if "=" in p)
+    stamp, given = parts.get("t", ""), parts.get("v1", "")
+    if not stamp.isascii() or not stamp.isdigit() or len(stamp) > 12:
+        return False
+    if abs((time.time() if now is None else now) - int(stamp)) > tolerance_s:
+        return False
+    mac = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(mac, given)
 
 
 AFTERSHIP_SIGNATURE_HEADER = "aftership-hmac-sha256"

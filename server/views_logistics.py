@@ -177,7 +177,9 @@ async def shipments_dispatch_csv(request: web.Request) -> web.Response:
 @allow(PUBLIC)
 @body_limit(WEBHOOK_MAX_BYTES)
 async def tracking_webhook(request: web.Request) -> web.Response:
-    """Signed with HMAC-SHA256 of the raw body: `X-Telemart-Signature: sha256=<hex>`."""
+    """Signed with the time: `X-Telemart-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of
+    "<t>." + raw body>`, refused more than 5 minutes away from now (AfterShip's own
+    body-only header is also taken for that provider). Events are de-duplicated by id."""
     provider = request.match_info["provider"]
     if provider not in PARSERS:
         raise ApiError(404, "unknown_provider", f"no tracking provider {provider!r}")
@@ -191,7 +193,8 @@ async def tracking_webhook(request: web.Request) -> web.Response:
         and aftership_signature_ok(key, body, request.headers.get(AFTERSHIP_SIGNATURE_HEADER))
     )
     if not good:
-        raise ApiError(401, "bad_signature", f"missing or wrong {SIGNATURE_HEADER}")
+        raise ApiError(401, "bad_signature",
+                       f"missing, wrong or expired {SIGNATURE_HEADER} (t=<unix s>,v1=<hex>)")
     try:
         document = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:

@@ -6,11 +6,14 @@ Each case here answered 500 (or hung, or read the whole body) on commit 1a94a10.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
+from config.settings import Settings
+from server.app import create_app
 from server.auth import Role
 
 HUGE = 2**70  # beyond 64 bits
@@ -164,3 +167,23 @@ async def test_a_chunked_body_over_the_limit_stops_at_the_limit(
         headers=headers | {"Content-Type": "application/json"},
     )  # fmt: skip
     assert resp.status == 413, await resp.text()
+
+
+async def test_a_captured_webhook_cannot_be_replayed_later(
+    client: Client, db_url: str, settings: Settings
+) -> None:
+    from pydantic import SecretStr
+
+    from logistics.tracking import SIGNATURE_HEADER, sign
+
+    configured = settings.model_copy(update={"tracking_secrets": {"telemart": SecretStr("s")}})
+    body = b'{"events": []}'
+    async with TestClient(TestServer(create_app(configured, url=db_url, background=False))) as c:
+        fresh = await c.post("/api/v1/tracking/webhook/telemart", data=body, headers={
+            SIGNATURE_HEADER: sign("s", body), "Content-Type": "application/json"})
+        assert fresh.status != 401, await fresh.text()
+        stale = await c.post("/api/v1/tracking/webhook/telemart", data=body, headers={
+            SIGNATURE_HEADER: sign("s", body, at=time.time() - 3600),
+            "Content-Type": "application/json"})  # fmt: skip
+        assert stale.status == 401
+        assert (await stale.json())["error"] == "bad_signature"

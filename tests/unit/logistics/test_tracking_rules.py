@@ -63,7 +63,13 @@ def test_signatures() -> None:
     assert signature_ok("k", body, sign("k", body))
     assert not signature_ok("k", body + b" ", sign("k", body))
     assert not signature_ok("k", body, None)
-    assert sign("k", body).startswith("sha256=")
+    assert sign("k", body).startswith("t=")
+    # The time is signed: a captured request is refused once 5 minutes have passed.
+    old = sign("k", body, at=1_000_000)
+    assert signature_ok("k", body, old, now=1_000_000 + 299)
+    assert not signature_ok("k", body, old, now=1_000_000 + 301)
+    assert not signature_ok("k", body, old.replace("t=1000000", "t=1000100"), now=1_000_100)
+    assert not signature_ok("k", body, "sha256=" + old.split("v1=")[1], now=1_000_000)
 
 
 def test_shapes_and_batches() -> None:
