@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import ValidationError
 
 from config.errors import DatabaseUnavailable
@@ -289,6 +290,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         )  # fmt: skip
     except UnicodeDecodeError:
         return ApiError(400, "bad_encoding", "the request is not valid UTF-8").response()
+    except HttpProcessingError as exc:  # a malformed multipart part, a bad header in it
+        return ApiError(400, "bad_request", f"malformed request: {exc.message}"[:200]).response()
     except asyncpg.DataError as exc:
         # A value the database cannot take (a number out of range, a malformed one) that
         # got past the checks above: the client's mistake, but say which check we lacked.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from aiohttp import hdrs, web
+from aiohttp import MultipartReader, hdrs, web
 
 from server.errors import ApiError, Handler
 from server.params import check_query
@@ -37,6 +37,15 @@ def limit_for(handler: Any) -> int:
     if roles is not None and "public" in roles:
         return PUBLIC_BODY_BYTES
     return DEFAULT_BODY_BYTES
+
+
+async def open_multipart(request: web.Request) -> MultipartReader:
+    """The multipart reader; a malformed Content-Type (no boundary) is a 400."""
+    try:
+        return await request.multipart()
+    except (KeyError, ValueError, AssertionError):
+        raise ApiError(400, "bad_multipart", "multipart/form-data needs a boundary",
+                       field="Content-Type") from None
 
 
 def too_large(limit: int) -> ApiError:

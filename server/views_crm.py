@@ -22,7 +22,7 @@ from server.access import audit_read, check_customer
 from server.auth import Role, allow, current_user, page_user
 from server.errors import INT64_MAX, ApiError, check_text, read_json
 from server.keys import POOL, SETTINGS
-from server.middlewares import body_limit, too_large
+from server.middlewares import body_limit, open_multipart, too_large
 from server.params import Text, path_id
 
 routes = web.RouteTableDef()
@@ -71,7 +71,7 @@ async def _save_upload(request: web.Request) -> tuple[Path, str, dict[str, str]]
     """Stream the multipart `file` field to disk; other fields come back as text."""
     if not request.content_type.startswith("multipart/"):
         raise ApiError(415, "not_multipart", "send the file as multipart/form-data", field="file")
-    reader = await request.multipart()
+    reader = await open_multipart(request)
     fields: dict[str, str] = {}
     saved: tuple[Path, str] | None = None
     uploads = request.app[SETTINGS].home / "uploads"

@@ -40,7 +40,7 @@ from server.access import audit_read, check_order
 from server.auth import PUBLIC, Role, allow, current_user
 from server.errors import ApiError, check_json, read_json
 from server.keys import POOL, SETTINGS
-from server.middlewares import body_limit, too_large
+from server.middlewares import body_limit, open_multipart, too_large
 from server.params import Id, path_id, query_int, query_text
 
 routes = web.RouteTableDef()
@@ -152,7 +152,7 @@ async def shipments_dispatch_csv(request: web.Request) -> web.Response:
     """A CSV body, or a multipart form with the file in any field."""
     if request.content_type.startswith("multipart/"):
         data = b""
-        reader = await request.multipart()
+        reader = await open_multipart(request)
         async for part in reader:
             if not isinstance(part, BodyPartReader):
                 continue
