@@ -51,6 +51,7 @@ BENCH_MODULES = (
     "cli.bench.telephony",
     "cli.bench.amd",
     "cli.bench.blended",
+    "cli.bench.login_storm",
 )
 
 
