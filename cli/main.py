@@ -52,6 +52,7 @@ BENCH_MODULES = (
     "cli.bench.amd",
     "cli.bench.blended",
     "cli.bench.login_storm",
+    "cli.bench.oversized",
 )
 
 
