@@ -92,9 +92,11 @@ async def _save_upload(request: web.Request) -> tuple[Path, str, dict[str, str]]
                     fh.write(chunk)
             saved = (path, filename)
         elif part.name:
-            value = await part.read_chunk(FIELD_MAX_BYTES)
-            if await part.read_chunk(1):
-                raise ApiError(422, "invalid", f"{part.name}: too long", field=part.name)
+            value = b""
+            while not part.at_eof():  # (a chunk may not be smaller than the boundary)
+                value += await part.read_chunk(FIELD_MAX_BYTES)
+                if len(value) > FIELD_MAX_BYTES:
+                    raise ApiError(422, "invalid", f"{part.name}: too long", field=part.name)
             fields[part.name] = check_text(value.decode("utf-8", errors="replace"), part.name)
     if saved is None:
         raise ApiError(400, "no_file", "the form has no `file` field", field="file")
