@@ -43,7 +43,9 @@ from server.middlewares import DEFAULT_BODY_BYTES, limits_middleware, security_h
 from server.ws import live_ctx, live_services
 
 HERE = Path(__file__).parent
-DB_CONNECT_TIMEOUT_S = 1.0
+# A database that refuses connections (down, restarting) fails a request at once; one that
+# does not answer at all, after this. Shorter made a loaded but healthy server shed load.
+DB_CONNECT_TIMEOUT_S = 5.0
 CleanupCtx = Callable[[web.Application], AsyncIterator[None]]
 ROUTE_MODULES = (
     views_system,
@@ -78,8 +80,8 @@ def _db_ctx(url: str | None) -> CleanupCtx:
                 await conn.close()
             settings = app[SETTINGS]
             app[DATABASE_URL] = found
-            # A new connection that takes over a second means the database is out of reach:
-            # the request gets 503 + Retry-After instead of hanging (server/errors.py).
+            # A new connection that cannot be made in time means the database is out of
+            # reach: the request gets 503 + Retry-After instead of hanging (server/errors.py).
             app[POOL] = await create_pool(
                 found, min_size=settings.pool_min_size, max_size=settings.pool_max_size,
                 timeout=DB_CONNECT_TIMEOUT_S,
