@@ -49,6 +49,14 @@ class ReadyMsg(_Msg):
 class PauseMsg(_Msg):
     type: Literal["pause"]
     reason: str = Field(pattern="^(" + "|".join(PAUSE_REASONS) + ")$")
+    back_in_s: float | None = Field(default=None, ge=0, le=12 * 3600)  # a scheduled return
+
+
+class ScheduleMsg(_Msg):
+    """The agent's next break or logout, as far as it is known (null: none)."""
+
+    type: Literal["schedule"]
+    leaves_in_s: float | None = Field(default=None, ge=0, le=12 * 3600)
 
 
 class CallMsg(_Msg):
@@ -86,7 +94,7 @@ MESSAGES: dict[str, type[_Msg]] = {
     "ready": ReadyMsg, "pause": PauseMsg, "ack": CallMsg, "hangup": CallMsg,
     "disposition": DispositionMsg, "order": OrderMsg, "preview_next": PreviewMsg,
     "preview_dial": PreviewMsg, "preview_skip": PreviewMsg, "logout": BareMsg,
-    "state": BareMsg,
+    "state": BareMsg, "schedule": ScheduleMsg,
 }
 
 

@@ -114,6 +114,11 @@ class ScenarioAgent:
         elif not wanted and not self._busy and self._in_since is not None:
             await self._leave()
 
+    async def announce(self, leaves_in_s: float) -> None:
+        """The agent's logout becomes known ahead (scenario seconds, the desk's clock)."""
+        if self._ws is not None and self._in_since is not None:
+            await self._ws.send_json({"type": "schedule", "leaves_in_s": leaves_in_s})
+
     async def _leave(self) -> None:
         assert self._ws is not None
         await self._ws.send_json({"type": "logout"})
@@ -143,6 +148,16 @@ class ScenarioAgent:
         self.times.talk_s += talk_s
         self.times.wrap_s += wrap_s
         self.times.calls += 1
+
+
+async def _notice(bots: list[ScenarioAgent], scenario: Scenario, change: Any, before: int,
+                  started: float, scale: float) -> None:
+    """The agents who will log out at `change` say so when it becomes known, as the
+    simulator's planner learns it (`notice_s` ahead; none: from the start)."""
+    known_s = 0.0 if change.notice_s is None else max(0.0, change.at_s - change.notice_s)
+    await asyncio.sleep(max(0.0, started + known_s * scale - time.monotonic()))
+    for bot in bots[change.agents:before]:
+        await bot.announce(change.at_s - known_s)
 
 
 def _cut(scenario: Scenario, hours: float | None) -> Scenario:
@@ -230,10 +245,17 @@ async def _live_once(args: argparse.Namespace, scenario: Scenario, seed: int,
             finally:
                 await conn.close()
             started = time.monotonic()
+            notices = [asyncio.create_task(_notice(bots, scenario, change, before, started,
+                                                   scale))
+                       for change, before in zip(scenario.staffing_changes,
+                                                 [scenario.agents, *(c.agents for c in
+                                                  scenario.staffing_changes)], strict=False)
+                       if change.agents < before]
             for change in scenario.staffing_changes:
                 await asyncio.sleep(max(0.0, started + change.at_s * scale - time.monotonic()))
                 for i, bot in enumerate(bots):
                     await bot.staff(i < change.agents)
+            await asyncio.gather(*notices)
             await asyncio.sleep(max(0.0, started + scenario.duration_s * scale
                                     - time.monotonic()))
             wall_s = time.monotonic() - started

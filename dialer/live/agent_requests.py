@@ -53,7 +53,12 @@ async def apply(desk: LiveDesk, actions: AgentActions, m: dict[str, Any]) -> dic
     if kind == "ready":
         desk.ready(agent_id, campaign_id=int(m["campaign_id"]), preview=bool(m.get("preview")))
     elif kind == "pause":
-        desk.pause(agent_id, reason=str(m["reason"]))
+        back = m.get("back_in_s")
+        desk.pause(agent_id, reason=str(m["reason"]),
+                   back_in_s=float(back) if back is not None else None)
+    elif kind == "schedule":
+        leaves = m.get("leaves_in_s")
+        desk.schedule(agent_id, leaves_in_s=float(leaves) if leaves is not None else None)
     elif kind == "logout":
         desk.logout(agent_id)
     elif kind == "ack":

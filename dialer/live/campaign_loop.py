@@ -1,9 +1,11 @@
 """One campaign's pacing loop, run only while its process holds the campaign's advisory
 lock (on `lock_conn`; closing that connection, or the process dying, frees it).
 
-Each tick: the snapshot from the desk, the planner (strategy, trunk ceiling, abandon cap),
-then lease, screen and dial. Calls report their outcomes back (`observe`), exactly as the
-simulator's calls do.
+Each tick: the desk's floor (`Floor.of`: routable = desktop and phone leg), the calls in
+flight and the live answers waiting go to the one planner (`dialer.core.planner`, the
+simulator's: strategy → lines per agent and the port's capacity → abandon cap), then
+lease, screen and dial. Calls report their outcomes back (`observe`) to the planner,
+exactly as the simulator's calls do.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import asyncpg
 
 from crm import contacts
 from dialer.core.abandon import AbandonWindow, AnswerKind
-from dialer.core.agents import AgentState
-from dialer.core.compliance import Refusal, Rule, cap_dials
-from dialer.core.pacing.base import Outcome, OutcomeKind, OutcomeStats, Snapshot
+from dialer.core.compliance import Refusal, Rule
+from dialer.core.pacing.base import OutcomeKind, Snapshot
 from dialer.core.pacing.registry import load_strategy
+from dialer.core.planner import Floor, Planner
 from dialer.live.campaign import LiveCampaign, load_live_campaign
 from dialer.live.deps import DB_DOWN, Deps
 from dialer.live.throttle import LogThrottle
@@ -31,9 +33,7 @@ from dialer.store.journeys import utcnow
 
 log = logging.getLogger(__name__)
 
-MAX_LINES_PER_AGENT = 10  # trunk ceiling, whatever a strategy asks (as in the simulator)
 RELOAD_S = 2.0  # re-read the campaign's status and settings this often
-CAP_REFUSAL_EVERY_S = 60.0  # record an abandon-cap hold-back at most this often
 
 StartCall = Callable[[LiveCampaign, LeasedLead, int, "CampaignLoop"], None]
 
@@ -57,13 +57,14 @@ class CampaignLoop:
         self.stopping = stopping
         self.tick_s = tick_s
         self.idle_release_s = idle_release_s  # give the campaign up with no agents reachable
-        self.strategy = load_strategy(campaign.strategy, campaign.pacing)
-        self.window = AbandonWindow(window_s=campaign.compliance.window_s,
-                                    uk_mode=campaign.compliance.uk_mode)
+        self.planner = Planner(
+            load_strategy(campaign.strategy, campaign.pacing), settings=campaign.pacing,
+            window=AbandonWindow(window_s=campaign.compliance.window_s,
+                                 uk_mode=campaign.compliance.uk_mode),
+            clock=deps.desk.clock, window_clock=time.time,
+        )  # fmt: skip
         self.in_flight: dict[int, float] = {}  # attempt id -> dial time (clock)
-        self.dials = 0
         self.paused_for: str | None = None  # why no dials go out now (outage)
-        self._last_cap_refusal_s = -CAP_REFUSAL_EVERY_S
         self._throttle = LogThrottle(log)
 
     @property
@@ -78,13 +79,7 @@ class CampaignLoop:
         self.in_flight.pop(attempt_id, None)
 
     def observe(self, kind: OutcomeKind, duration_s: float) -> None:
-        self.strategy.observe(Outcome(kind=kind, at_s=self.deps.desk.clock(),
-                                      duration_s=duration_s))
-        answer = {OutcomeKind.CONNECTED: AnswerKind.CONNECTED,
-                  OutcomeKind.ABANDONED: AnswerKind.ABANDONED,
-                  OutcomeKind.ANSWERED_MACHINE: AnswerKind.MACHINE}.get(kind)
-        if answer is not None:
-            self.window.record(answer, at_s=time.time())
+        self.planner.observe(kind, duration_s)
 
     # -- the loop --------------------------------------------------------------------------
     async def run(self) -> None:
@@ -148,14 +143,14 @@ class CampaignLoop:
             self.deps.desk.notice(agent.agent_id, code, text)
 
     async def _seed_window(self) -> None:
-        since = utcnow() - dt.timedelta(seconds=self.window.window_s)
+        since = utcnow() - dt.timedelta(seconds=self.planner.window.window_s)
         async with self.deps.pool.acquire() as conn:
             answers = await contacts.campaign_answers_since(conn, campaign_id=self.campaign_id,
                                                             since=since)
         kinds = {"answered_live": AnswerKind.CONNECTED, "abandoned": AnswerKind.ABANDONED,
                  "answered_machine": AnswerKind.MACHINE}
         for at_s, outcome in answers:
-            self.window.record(kinds[outcome], at_s=at_s)
+            self.planner.window.record(kinds[outcome], at_s=at_s)
 
     async def _reload(self) -> bool:
         async with self.deps.pool.acquire() as conn:
@@ -163,67 +158,47 @@ class CampaignLoop:
         if fresh.status != "running":
             return False
         if fresh.strategy != self.campaign.strategy or fresh.pacing != self.campaign.pacing:
-            self.strategy = load_strategy(fresh.strategy, fresh.pacing)
+            self.planner.use(load_strategy(fresh.strategy, fresh.pacing), fresh.pacing)
         self.campaign = fresh
         return True
 
-    def snapshot(self) -> Snapshot:
+    def floor(self) -> Floor:
         desk = self.deps.desk
-        now = desk.clock()
-        agents = desk.agents_on(self.campaign_id)
-        counts = self.window.counts(time.time())
+        return Floor.of(desk.agents_on(self.campaign_id), routable=desk.routable)
 
-        def since(state: AgentState) -> tuple[float, ...]:
-            return tuple(now - a.core.since_s for a in agents if a.state is state)
-
-        return Snapshot(
-            now_s=now,
-            ready_s=tuple(now - a.core.ready_since_s for a in agents if desk.routable(a)),
-            reserved=sum(1 for a in agents if a.state is AgentState.RESERVED),
-            on_call_s=since(AgentState.ON_CALL),
-            wrap_up_s=since(AgentState.WRAP_UP),
-            paused=sum(1 for a in agents if a.state is AgentState.PAUSED),
-            ringing_s=tuple(now - t for t in self.in_flight.values()),
-            waiting_s=desk.waiting_s(self.campaign_id),
-            stats=OutcomeStats(dials=self.dials, live_answers=counts.live_answers,
-                               machines=counts.machines, abandoned=counts.abandoned),
-            settings=self.campaign.pacing,
-        )
+    def snapshot(self) -> Snapshot:
+        return self.planner.snapshot(floor=self.floor(), dialed_at_s=self.in_flight.values(),
+                                     answered_at_s=self.deps.desk.waiting_since(
+                                         self.campaign_id))
 
     async def tick(self) -> None:
-        if self.strategy.dedicated_agent:
+        if self.planner.strategy.dedicated_agent:
             return  # preview campaigns: agents ask for each lead from their desktop
-        snap = self.snapshot()
-        wanted = self.strategy.calls_to_place(snap)
-        ceiling = min(MAX_LINES_PER_AGENT * snap.logged_in - len(self.in_flight),
-                      self.deps.port.capacity())
-        wanted = max(0, min(wanted, ceiling))
-        rate = self.window.rate(time.time())
-        count, capped = cap_dials(wanted, free_lines=snap.free_lines, abandon_rate=rate,
-                                  cap=self.campaign.compliance.abandon_cap)
         d = self.deps
+        decision = self.planner.plan(
+            floor=self.floor(), dialed_at_s=self.in_flight.values(),
+            answered_at_s=d.desk.waiting_since(self.campaign_id), capacity=d.port.capacity(),
+        )  # fmt: skip
+        refusal = self.planner.tally.take_refusal()  # one hold-back a minute is written
+        if refusal is None and decision.count <= 0:
+            return
         async with d.pool.acquire() as conn:
-            if capped is not None:
-                await self._record_cap(conn, capped)
-            if count <= 0:
+            if refusal is not None:
+                await self._record_cap(conn, refusal)
+            if decision.count <= 0:
                 return
             now = utcnow()
             leased = await hopper.lease_leads(conn, campaign_id=self.campaign_id,
-                                              owner=d.owner, count=count, now=now,
+                                              owner=d.owner, count=decision.count, now=now,
                                               lease_s=d.lease_s)
             allowed = await hopper.screen(conn, leads=leased, settings=self.campaign.compliance,
                                           owner=d.owner, now=now,
                                           campaign_window=self.campaign.window)
             ids = await contacts.reserve_attempt_ids(conn, count=len(allowed))
+        self.planner.dialed(len(allowed))
         for lead, attempt_id in zip(allowed, ids, strict=True):
-            self.dials += 1
             self.start_call(self.campaign, lead, attempt_id, self)
 
     async def _record_cap(self, conn: asyncpg.Connection, refusal: Refusal) -> None:
-        now_s = time.monotonic()
-        if now_s - self._last_cap_refusal_s < CAP_REFUSAL_EVERY_S:
-            return
-        self._last_cap_refusal_s = now_s
         await conn.execute(hopper.Q["insert_refusal"], self.campaign_id, None,
                            Rule.ABANDON_CAP.value, refusal.detail)
-

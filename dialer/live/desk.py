@@ -41,6 +41,10 @@ class DeskCall:
     recovered: bool = False  # its process died: only the disposition is left to do
 
 
+def _in(at_s: float | None, now_s: float) -> float | None:
+    return None if at_s is None else round(max(0.0, at_s - now_s), 1)
+
+
 def scaled_clock(time_scale: float) -> Callable[[], float]:
     """Monotonic seconds divided by `time_scale`: scenario seconds under a scaled sim."""
     if time_scale == 1.0:
@@ -144,6 +148,7 @@ class LiveDesk:
             raise IllegalTransition("a call is being connected to you")
         if agent.state is not AgentState.READY:
             agent.core.transition(AgentState.READY, at_s=self.clock())
+        agent.core.returns_at_s = None
         agent.campaign_id = campaign_id
         agent.preview = preview
         agent.preview_lead = None
@@ -153,7 +158,16 @@ class LiveDesk:
         self.push_state(agent)
         return agent
 
-    def pause(self, agent_id: int, *, reason: str) -> LiveAgent:
+    def schedule(self, agent_id: int, *, leaves_in_s: float | None) -> LiveAgent:
+        """The agent's next break or logout is known (in clock seconds from now; None: no
+        longer): the planner stops counting on them from then (`Agent.leaves_at_s`)."""
+        agent = self.agent(agent_id)
+        agent.core.leaves_at_s = None if leaves_in_s is None else self.clock() + leaves_in_s
+        self.push_state(agent)
+        return agent
+
+    def pause(self, agent_id: int, *, reason: str,
+              back_in_s: float | None = None) -> LiveAgent:
         agent = self.agent(agent_id)
         if reason not in PAUSE_REASONS:
             raise IllegalTransition(f"unknown pause reason {reason!r}")
@@ -165,6 +179,9 @@ class LiveDesk:
             agent.core.pause_reason = reason
         else:
             agent.core.transition(AgentState.PAUSED, at_s=self.clock(), reason=reason)
+        # the departure happened; a known return lets the planner count on them again
+        agent.core.leaves_at_s = None
+        agent.core.returns_at_s = None if back_in_s is None else self.clock() + back_in_s
         agent.preview_lead = None
         self.push_state(agent)
         return agent
@@ -175,6 +192,7 @@ class LiveDesk:
             raise IllegalTransition("finish the call first")
         if agent.state is not AgentState.OFFLINE:
             agent.core.transition(AgentState.OFFLINE, at_s=self.clock())
+        agent.core.leaves_at_s = agent.core.returns_at_s = None
         if agent_id in self.legs:
             self.drop_leg(agent_id)
         self.push_state(agent)
@@ -280,9 +298,9 @@ class LiveDesk:
         """Agents of this campaign with a desktop connected."""
         return sum(1 for a in self.agents_on(campaign_id) if a.connections > 0)
 
-    def waiting_s(self, campaign_id: int) -> tuple[float, ...]:
-        now = self.clock()
-        return tuple(now - since for since in self._waiting.get(campaign_id, {}).values())
+    def waiting_since(self, campaign_id: int) -> tuple[float, ...]:
+        """When each live answer waiting for an agent came in (clock seconds)."""
+        return tuple(self._waiting.get(campaign_id, {}).values())
 
     def route(self, campaign_id: int, attempt_id: int) -> LiveAgent | None:
         """A live answer: the longest-idle routable agent, reserved now; or None, and the
@@ -425,6 +443,8 @@ class LiveDesk:
             "pop": agent.pop,
             "preview_lead": agent.preview_lead,
             "phone": agent.agent_id in self.legs,
+            "leaves_in_s": _in(agent.core.leaves_at_s, self.clock()),
+            "back_in_s": _in(agent.core.returns_at_s, self.clock()),
         }
 
     def notice(self, agent_id: int, code: str, text: str) -> None:

@@ -1,8 +1,11 @@
-"""The `sim` carrier: the simulator's seeded callee model in real time, behind the event
-port. Every delay is multiplied by `time_scale` (tests and benchmarks run a shift fast).
+"""The `sim` carrier: the simulator's callee model (`dialer.sim.carrier.CarrierModel`, the
+same code and seeded stream as `bench pacing`) in real time, behind the event port. Every
+delay is multiplied by `time_scale` (tests and benchmarks run a shift fast); the model is
+asked on scenario time (real time since `open()` divided by the scale).
 
 What it models, besides the callee mix and ring times of the scenario:
-- capacity: `lines` trunk lines; a dial beyond them fails with CONGESTION;
+- capacity: `lines` trunk lines (default: the scenario's `trunk_lines`, else unlimited in
+  practice); a dial beyond them fails with CONGESTION;
 - agents' phone legs (attach/detach, `drop_agent_leg` for a leg that drops);
 - customers who hang up mid-call (`customer_hangup`: talk seconds after the bridge);
 - bridge failures (`bridge_failure_rate`, or an agent without a phone leg);
@@ -20,7 +23,8 @@ import random
 import time
 
 from dialer.core.calls import CallState
-from dialer.sim.scenario import CalleeMix, Dist, Scenario, load_scenario
+from dialer.sim.carrier import CarrierModel
+from dialer.sim.scenario import Dist, Scenario, load_scenario
 from dialer.telephony.events import (
     AgentLegDown,
     AgentLegUp,
@@ -41,29 +45,8 @@ from dialer.telephony.port import AmdMode, Originate
 log = logging.getLogger(__name__)
 
 DEFAULT_SCENARIO = "steady-50"
-RING_AFTER_S = 0.5  # carrier progress: ringing reported half a second after the dial
 PROMPT_S = 4.0  # the safe-harbor message's length
 DEFAULT_LINES = 10_000
-
-
-def draw_outcome(
-    sc: Scenario, mix: CalleeMix, rng: random.Random, max_ring_s: float
-) -> tuple[CallState, float]:
-    """One dial's fate and when the carrier reports it (seconds after the dial): the same
-    draw, in the same order of random numbers, as the simulator's."""
-    u = rng.random()
-    if u < mix.live + mix.machine:
-        delay = sc.answer_after.sample(rng)
-        if delay > max_ring_s:
-            return CallState.NO_ANSWER, max_ring_s
-        if u < mix.live:
-            return CallState.ANSWERED_LIVE, delay
-        return CallState.ANSWERED_MACHINE, delay + sc.amd_s
-    if u < mix.live + mix.machine + mix.busy:
-        return CallState.BUSY, min(sc.busy_after.sample(rng), max_ring_s)
-    if u < mix.live + mix.machine + mix.busy + mix.failed:
-        return CallState.FAILED, min(sc.failed_after.sample(rng), max_ring_s)
-    return CallState.NO_ANSWER, max_ring_s
 
 
 @dataclasses.dataclass(slots=True)
@@ -90,15 +73,16 @@ class SimCarrier:
         seed: int = 1,
         time_scale: float = 1.0,
         scenario: Scenario | None = None,
-        lines: int = DEFAULT_LINES,
+        lines: int | None = None,
         customer_hangup: Dist | None = None,
         bridge_failure_rate: float = 0.0,
         prompt_s: float = PROMPT_S,
     ) -> None:
         self.scenario = scenario or load_scenario(DEFAULT_SCENARIO)
-        self.rng = random.Random(f"{seed}:sim-carrier")
+        self.model = CarrierModel.seeded(self.scenario, seed=seed)  # the simulator's stream
+        self.rng = random.Random(f"{seed}:sim-carrier")  # bridge failures, hang-ups
         self.time_scale = time_scale
-        self.lines = lines
+        self.lines = lines or self.model.lines or DEFAULT_LINES
         self.customer_hangup = customer_hangup
         self.bridge_failure_rate = bridge_failure_rate
         self.prompt_s = prompt_s
@@ -140,14 +124,9 @@ class SimCarrier:
         assert self._loop is not None, "open() the port first"
         call.timers.append(self._loop.call_later(delay_s * self.time_scale, fn, *args))  # type: ignore[arg-type]
 
-    def _mix(self) -> CalleeMix:
-        """The callee mix now: drift applies by scenario time since the port opened."""
-        elapsed_s = (time.monotonic() - self._started) / self.time_scale
-        mix = self.scenario.mix
-        for drift in self.scenario.drift:
-            if drift.at_s <= elapsed_s:
-                mix = drift.mix
-        return mix
+    def _scenario_s(self) -> float:
+        """Scenario seconds since the port opened (the model's drift runs on them)."""
+        return (time.monotonic() - self._started) / self.time_scale
 
     # -- calls -----------------------------------------------------------------------------
     async def originate(self, request: Originate) -> None:
@@ -158,9 +137,10 @@ class SimCarrier:
                               side=Side.NETWORK, at=utcnow()))
             return
         self.calls[call.call_id] = call
-        state, delay_s = draw_outcome(self.scenario, self._mix(), self.rng, request.max_ring_s)
-        if state not in (CallState.BUSY, CallState.FAILED):
-            self._later(call, min(RING_AFTER_S, delay_s), self._ringing, call)
+        draw = self.model.draw(at_s=self._scenario_s(), max_ring_s=request.max_ring_s)
+        state, delay_s = draw.outcome, draw.after_s
+        if draw.ringing_after_s is not None:
+            self._later(call, draw.ringing_after_s, self._ringing, call)
         if state is CallState.ANSWERED_LIVE:
             kind = AnswerKind.UNKNOWN if request.amd is AmdMode.OFF else AnswerKind.LIVE
             self._later(call, delay_s, self._answer, call, kind)

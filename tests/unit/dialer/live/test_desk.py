@@ -101,14 +101,14 @@ def test_a_waiting_answer_gets_the_first_agent_to_become_ready() -> None:
     desk.attach(7, "late")
     desk.leg_up(7)
     assert desk.route(1, attempt_id=10) is None
-    assert len(desk.waiting_s(1)) == 1
+    assert len(desk.waiting_since(1)) == 1
     desk.ready(7, campaign_id=1)
     assert [(a, type(e)) for a, e in posted] == [(10, AgentFound)]
     found = posted[0][1]
     assert isinstance(found, AgentFound)
     assert found.agent.agent_id == 7
     assert found.agent.state is AgentState.RESERVED
-    assert desk.waiting_s(1) == ()
+    assert desk.waiting_since(1) == ()
 
 
 def test_an_answer_that_stopped_waiting_gets_no_agent() -> None:
@@ -220,3 +220,25 @@ def test_journey_latencies() -> None:
     assert got["dial_to_answer"] == pytest.approx(8.0)
     assert got["answer_to_agent"] == pytest.approx(0.004)
     assert got["answer_to_screen_pop"] == pytest.approx(0.02)
+
+
+def test_scheduled_departures_reach_the_planners_snapshot() -> None:
+    from dialer.core.pacing.base import OutcomeStats, PacingSettings
+    from dialer.core.planner import Floor, build_snapshot
+
+    clock = Clock()
+    desk = desk_with([1, 2, 3], clock)
+    desk.schedule(1, leaves_in_s=30.0)  # a break in half a minute
+    desk.pause(3, reason="break", back_in_s=600.0)
+    assert desk.state_message(desk.agent(1))["leaves_in_s"] == 30.0
+    assert desk.state_message(desk.agent(3))["back_in_s"] == 600.0
+    snap = build_snapshot(now_s=clock(), floor=Floor.of(desk.agents_on(1),
+                                                        routable=desk.routable),
+                          dialed_at_s=(), answered_at_s=(), stats=OutcomeStats(),
+                          settings=PacingSettings())
+    assert sorted(snap.ready_leave_s) == [30.0, float("inf")]
+    assert snap.paused_return_s == (600.0,)
+    desk.ready(3, campaign_id=1)  # back from the break: no return pending
+    desk.schedule(1, leaves_in_s=None)  # the break was called off
+    assert desk.agent(3).core.returns_at_s is None
+    assert desk.agent(1).core.leaves_at_s is None
