@@ -13,7 +13,6 @@ import contextlib
 import json
 import logging
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import asyncpg
 from aiohttp import WSMsgType, web
@@ -23,6 +22,7 @@ from dialer.live.bus import BusDown, NoDesk, desk_subject
 from dialer.live.desk import PAUSE_REASONS
 from dialer.store import agents
 from server.auth import Role, allow, current_user
+from server.csrf import same_origin
 from server.errors import ApiError, validation_error
 from server.keys import LIVE, POOL
 from server.params import query_int
@@ -127,16 +127,6 @@ def _parse(data: str) -> dict[str, Any]:
         raise _Refused("message nested too deeply") from None
 
 
-def _same_origin(request: web.Request) -> bool:
-    """Browsers send Origin on a websocket handshake: only our own pages may connect.
-    (Clients that are not browsers send none; they hold a token.)"""
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return True
-    parts = urlsplit(origin)
-    return parts.scheme in ("http", "https") and parts.netloc == request.host
-
-
 async def _forward(services: LiveServices, agent_id: int, username: str,
                    campaign_id: int, message: dict[str, Any]) -> None:
     """One message to the desk of the agent's campaign, wherever it runs; its error (or
@@ -179,7 +169,9 @@ def _offline_state() -> dict[str, Any]:
 async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     """The agent desktop's websocket. JSON messages both ways (docs/live-dialer.md)."""
     user = current_user(request)
-    if not _same_origin(request):
+    # Browsers send Origin on the handshake: only our own pages (or the allowed origins)
+    # may open it, whatever the credentials; clients that are not browsers send none.
+    if same_origin(request) is False:
         raise ApiError(403, "forbidden", "websocket from another origin")
     services = request.app[LIVE]
     hub = services.hub
