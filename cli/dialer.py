@@ -11,7 +11,9 @@ import sys
 from typing import Any
 
 from dialer.live.desk import LiveDesk
+from dialer.recordings.files import sim_folder
 from dialer.telephony import open_port
+from dialer.telephony.port import AmdMode
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ def register(sub: Any) -> None:
 
 def cmd_dialer(args: argparse.Namespace) -> int:
     from cli.main import settings_from
+    from cli.serve import check_telephony
     from config.db import open_database
     from dialer.live.bus import Bus, LocalBus
     from dialer.live.nats_bus import NatsBus, NatsUnreachable
@@ -50,6 +53,7 @@ def cmd_dialer(args: argparse.Namespace) -> int:
     if args.sim_agents and not args.campaign:
         raise SystemExit("--sim-agents needs --campaign")
     settings = settings_from(args)
+    check_telephony(settings)  # a wrong ARI URL or password: say which setting
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -61,7 +65,7 @@ def cmd_dialer(args: argparse.Namespace) -> int:
         async with open_database(settings) as (url, pool):
             seed = settings.sim_seed if args.seed is None else args.seed
             scale = settings.sim_time_scale if args.time_scale is None else args.time_scale
-            sim = {"seed": seed, "time_scale": scale}
+            sim = {"seed": seed, "time_scale": scale, "recordings_dir": sim_folder(settings)}
             port = open_port(settings, **(sim if settings.telephony == "sim" else {}))
             bus: Bus = NatsBus(settings.nats_url) if settings.nats_url else LocalBus()
             try:
@@ -78,6 +82,7 @@ def cmd_dialer(args: argparse.Namespace) -> int:
                 scan_s=args.scan or settings.dialer_scan_s,
                 lease_s=args.lease_seconds or settings.dialer_lease_s, owner=args.owner,
                 time_scale=scale if settings.telephony == "sim" else 1.0,
+                **({} if settings.telephony == "sim" else {"amd": AmdMode.OFF}),
             )  # fmt: skip
             agents = None
             if args.sim_agents:

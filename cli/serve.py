@@ -49,6 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     check_bus(settings)
+    check_telephony(settings)
     app = create_app(settings, background=not args.no_background)
     stop_patiently(app)
     web.run_app(
@@ -68,6 +69,19 @@ def check_bus(settings: Settings) -> None:
     except NatsUnreachable as exc:
         raise SystemExit(f"error: the NATS bus (TELEMART_NATS_URL) does not answer: {exc}"
                          ) from None
+
+
+def check_telephony(settings: Settings) -> None:
+    """A wrong ARI URL or password stops the start, naming the setting (issue 14)."""
+    if settings.telephony != "ari" or not settings.dialer_enabled:
+        return
+    from dialer.errors import TelephonyConfigError
+    from dialer.telephony.ari import probe
+
+    try:
+        asyncio.run(probe(settings))
+    except TelephonyConfigError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def demo_users(agents: int) -> list[tuple[str, Role]]:

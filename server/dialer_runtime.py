@@ -11,9 +11,11 @@ from aiohttp import web
 from dialer.live.campaign import LiveCampaign
 from dialer.live.desk import LiveDesk
 from dialer.live.runtime import DialerRuntime
+from dialer.recordings.files import sim_folder
 from dialer.sim.scenario import Scenario, load_scenario
 from dialer.store.hopper import LeasedLead
 from dialer.telephony import TelephonyPort, open_port
+from dialer.telephony.port import AmdMode
 from server.keys import DATABASE_URL, LIVE, POOL, SETTINGS
 from server.metrics import observe_journey
 from server.ws import runtime_time_scale
@@ -63,8 +65,11 @@ def make_dialer_ctx(
         settings = app[SETTINGS]
         chosen = port
         if chosen is None:
-            sim = {"seed": seed, "time_scale": time_scale, "scenario": scenario}
+            sim = {"seed": seed, "time_scale": time_scale, "scenario": scenario,
+                   "recordings_dir": sim_folder(settings)}
             chosen = open_port(settings, **(sim if settings.telephony == "sim" else {}))
+        if settings.telephony != "sim":  # on real lines AMD is off unless a campaign asks
+            options.setdefault("amd", AmdMode.OFF)
         runtime = make_runtime(pool=app[POOL], url=app[DATABASE_URL], desk=services.desk,
                                port=chosen, tick_s=tick_s, scan_s=scan_s, lease_s=lease_s,
                                bus=services.bus, owner=services.node,

@@ -90,11 +90,20 @@ class BareMsg(_Msg):
     type: Literal["logout", "state"]
 
 
+class ControlMsg(_Msg):
+    """Call controls on the agent's own call (issue 14)."""
+
+    type: Literal["control"]
+    attempt_id: int
+    action: Literal["hold", "resume", "mute", "unmute", "transfer"]
+    to_agent_id: int | None = Field(default=None, gt=0)
+
+
 MESSAGES: dict[str, type[_Msg]] = {
     "ready": ReadyMsg, "pause": PauseMsg, "ack": CallMsg, "hangup": CallMsg,
     "disposition": DispositionMsg, "order": OrderMsg, "preview_next": PreviewMsg,
     "preview_dial": PreviewMsg, "preview_skip": PreviewMsg, "logout": BareMsg,
-    "state": BareMsg, "schedule": ScheduleMsg,
+    "state": BareMsg, "schedule": ScheduleMsg, "control": ControlMsg,
 }
 
 

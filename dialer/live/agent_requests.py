@@ -34,6 +34,8 @@ class AgentActions:
     preview_dial: Callable[[int], int]
     preview_skip: Callable[[int], Awaitable[None]]
     order: Callable[[int, int, int, float], Awaitable[None]]  # agent, attempt, order, submit s
+    # agent, attempt, action (hold/resume/mute/unmute/transfer), the agent to transfer to
+    control: Callable[[int, int, str, int | None], Awaitable[None]] | None = None
 
 
 def _when(raw: Any) -> dt.datetime | None:
@@ -87,6 +89,10 @@ async def apply(desk: LiveDesk, actions: AgentActions, m: dict[str, Any]) -> dic
         await actions.preview_skip(agent_id)
     elif kind == "state":
         desk.push_state(desk.agent(agent_id))
+    elif kind == "control" and actions.control is not None:
+        to = m.get("to_agent_id")
+        await actions.control(agent_id, int(m["attempt_id"]), str(m["action"]),
+                              int(to) if to is not None else None)
     else:
         raise DialerError(f"unknown message type {kind!r}")
     return {"ok": True}

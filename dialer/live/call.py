@@ -33,6 +33,7 @@ from dialer.store.hopper import LeadStatus, LeasedLead
 from dialer.store.journeys import Journey, utcnow
 from dialer.telephony.causes import unanswered_outcome
 from dialer.telephony.events import (
+    AmdDecided,
     Answered,
     AnswerKind,
     BridgeFailed,
@@ -41,7 +42,7 @@ from dialer.telephony.events import (
     PromptDone,
     Ringing,
 )
-from dialer.telephony.port import SAFE_HARBOR, Originate
+from dialer.telephony.port import MACHINE_MESSAGE, SAFE_HARBOR, Originate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -248,6 +249,7 @@ class CallTask:
             return
         if answer.kind is AnswerKind.MACHINE:
             self._observe(OutcomeKind.ANSWERED_MACHINE, clock() - dialed_s)
+            await self._machine_message()
             await self._hangup()
             await self._no_agent(CallState.ANSWERED_MACHINE, "an answering machine answered")
             return
@@ -351,6 +353,10 @@ class CallTask:
             if event is None:
                 entry = DispositionEntry(code="no_disposition", agent_id=agent.agent_id)
                 d.desk.drop_call(self.attempt_id)
+            elif isinstance(event, AmdDecided) and event.kind is AnswerKind.MACHINE \
+                    and hung_s is None:
+                await self._machine_after_connect(agent, event.detail)
+                return
             elif isinstance(event, BridgeFailed):
                 await self._bridge_failed(agent, event.reason, answered_s)
                 return
@@ -371,6 +377,31 @@ class CallTask:
         self._observe(OutcomeKind.WRAP_ENDED, ended_s - hung_s)
         step = after_disposition(self.campaign, self.lead, entry, utcnow())
         await self._close(CallState.ANSWERED_LIVE.value, step, entry=entry)
+
+    async def _machine_message(self) -> None:
+        """A machine answered: the campaign's message when it wants one (amd_machine)."""
+        d = self.deps
+        if self.campaign.amd_machine != "message" or not self.trunk_up:
+            return
+        await d.port.play(self.call_id, MACHINE_MESSAGE)
+        started = d.desk.clock()
+        while self.trunk_up:
+            event = await self._next(PROMPT_MAX_S - (d.desk.clock() - started))
+            if event is None or isinstance(event, PromptDone | HungUp):
+                break
+
+    async def _machine_after_connect(self, agent: LiveAgent, detail: str) -> None:
+        """AMD vad: the call went to the agent at once and turned out to be a machine. The
+        agent is free again; the machine is dropped (or hears the message first)."""
+        d = self.deps
+        d.desk.notice(agent.agent_id, "machine", "An answering machine: the call was taken away")
+        d.desk.drop_call(self.attempt_id)
+        await self._machine_message()
+        await self._hangup()
+        await self._close(CallState.ANSWERED_MACHINE.value,
+                          after_dial(self.campaign, self.lead.attempts,
+                                     CallState.ANSWERED_MACHINE, utcnow()),
+                          details={"amd": detail})
 
     async def _bridge_failed(self, agent: LiveAgent, reason: str, answered_s: float) -> None:
         """The agent got the pop but the call could not be joined to their phone: the

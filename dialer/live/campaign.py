@@ -30,6 +30,7 @@ class LiveCampaign:
     caller_id: str | None = None  # the registered number shown (None: the site's)
     amd: AmdMode | None = None  # None: the telephony's default
     record: bool = False
+    amd_machine: str = "hangup"  # what a machine gets: "hangup" or "message" first
 
 
 def live_campaign(campaign: Campaign) -> LiveCampaign:
@@ -55,7 +56,7 @@ def live_campaign(campaign: Campaign) -> LiveCampaign:
         dispositions={d.code: d for d in cfg.dispositions}, callbacks=cfg.callbacks,
         caller_id=cfg.telephony.caller_number,
         amd=AmdMode(cfg.telephony.amd) if cfg.telephony.amd else None,
-        record=cfg.telephony.record,
+        record=cfg.telephony.record, amd_machine=cfg.telephony.amd_machine,
     )  # fmt: skip
 
 

@@ -342,6 +342,26 @@ class LiveDesk:
         self.send(agent.agent_id, {"type": "pop", "attempt_id": attempt_id, "pop": pop})
         self.push_state(agent)
 
+    def transfer(self, attempt_id: int, *, to: LiveAgent) -> None:
+        """Telephony moved the call to another agent (issue 14): they are on it with the
+        same screen pop and will dispose it; the first agent is free again."""
+        call = self._calls.get(attempt_id)
+        if call is None:
+            raise NoSuchCall(str(attempt_id))
+        old = self.agents.get(call.agent_id)
+        pop = old.pop if old is not None else None
+        if old is not None:
+            old.attempt_id, old.pop = None, None
+            if old.state is AgentState.ON_CALL:
+                old.core.transition(AgentState.WRAP_UP, at_s=self.clock())
+            if old.state is AgentState.WRAP_UP:
+                old.core.transition(AgentState.READY, at_s=self.clock())
+            self.notice(old.agent_id, "transferred", "The call was transferred")
+            self.push_state(old)
+            self._offer(old)
+        to.core.transition(AgentState.RESERVED, at_s=self.clock())
+        self.connect(to, attempt_id=attempt_id, campaign_id=call.campaign_id, pop=pop or {})
+
     def talk_ended(self, attempt_id: int, *, code: str, text: str) -> None:
         """The line went down from the far side (the customer hung up, the bridge
         failed): the agent goes to wrap-up and sees why."""

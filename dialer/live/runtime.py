@@ -44,12 +44,19 @@ from dialer.live.desk import DeskCall, LiveDesk, scaled_clock
 from dialer.live.inbox import DeskEvent
 from dialer.live.outcomes import DispositionEntry
 from dialer.live.throttle import LogThrottle
+from dialer.recordings import store as recordings
 from dialer.store import agents, calls, hopper, journeys
 from dialer.store.calls import LiveCallRow
 from dialer.store.hopper import LeasedLead
 from dialer.store.journeys import utcnow
-from dialer.telephony.events import AgentLegDown, AgentLegUp, InboundCall, PortEvent
-from dialer.telephony.port import AmdMode, TelephonyPort
+from dialer.telephony.events import (
+    AgentLegDown,
+    AgentLegUp,
+    InboundCall,
+    PortEvent,
+    RecordingDone,
+)
+from dialer.telephony.port import AmdMode, CallControls, MonitorMode, TelephonyPort
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +251,7 @@ class DialerRuntime:
             hello=self._hello, dispose=lambda e, a, p: self.dispose(e, attempt_id=a,
                                                                     pause_reason=p),
             preview_next=self.preview_next, preview_dial=self.preview_dial,
-            preview_skip=self.preview_skip, order=self._order,
+            preview_skip=self.preview_skip, order=self._order, control=self.control,
         ))  # fmt: skip
 
     def _bus_state(self, up: bool) -> None:
@@ -457,6 +464,8 @@ class DialerRuntime:
             self.desk.leg_up(event.agent_id)
         elif isinstance(event, AgentLegDown):
             self.desk.leg_down(event.agent_id, event.reason)
+        elif isinstance(event, RecordingDone):  # often after the call's task is over
+            self._aside_task(self._keep_recording(event), f"recording-{event.name}")
         elif isinstance(event, InboundCall):
             if self.on_inbound is not None:
                 self.on_inbound(event)
@@ -466,6 +475,11 @@ class DialerRuntime:
             task = self._by_call_id.get(event.call_id)
             if task is not None:
                 task.post(event)
+
+    async def _keep_recording(self, event: RecordingDone) -> None:
+        async with self.pool.acquire() as conn:
+            await recordings.save(conn, call_id=event.call_id, name=event.name,
+                                  duration_s=event.duration_s, at=event.at, port=self.port.name)
 
     def _post(self, attempt_id: int, event: DeskEvent) -> None:
         task = self.calls.get(attempt_id)
@@ -592,6 +606,50 @@ class DialerRuntime:
         self.start_call(CallTask(self.deps, campaign, lead, attempt_id=attempt_id, feed=None,
                                  agent=agent, pop=pop))
         return attempt_id
+
+    async def control(self, agent_id: int, attempt_id: int, action: str,
+                      to_agent_id: int | None) -> None:
+        """Call controls on an agent's own call (issue 14): telephony does them; a
+        transferred call moves on the desk to the other agent, who disposes it."""
+        call, task = self.desk.call_of(attempt_id), self.calls.get(attempt_id)
+        if call is None or call.agent_id != agent_id or task is None:
+            raise NoSuchCall(str(attempt_id))
+        if not isinstance(self.port, CallControls):
+            raise IllegalTransition("this telephony has no call controls")
+        port, call_id = self.port, task.call_id
+        if action in ("hold", "resume"):
+            await (port.hold if action == "hold" else port.resume)(call_id)
+        elif action in ("mute", "unmute"):
+            await port.mute(call_id, muted=action == "mute")
+        elif action == "transfer":
+            target = self.desk.agent(to_agent_id or 0)
+            if not self.desk.routable(target) or target.campaign_id != call.campaign_id:
+                raise IllegalTransition("that agent is not ready on this campaign")
+            await port.transfer(call_id, to_agent_id=target.agent_id)
+            self.desk.transfer(attempt_id, to=target)
+        else:
+            raise IllegalTransition(f"unknown call control {action!r}")
+        self.desk.send(agent_id, {"type": "control", "attempt_id": attempt_id, "action": action})
+
+    async def supervisor_phone(self, supervisor_id: int, *, connect: bool,
+                               endpoint: str | None = None) -> None:
+        """Call a supervisor's phone and keep it in their own bridge (or hang it up): the
+        line they listen, whisper or barge from (issue 14)."""
+        if connect:
+            await self.port.attach_agent(supervisor_id, endpoint=endpoint)
+        else:
+            await self.port.detach_agent(supervisor_id)
+
+    async def monitor(self, *, supervisor_id: int, agent_id: int, mode: str | None) -> None:
+        """A supervisor listens, whispers or barges on an agent's line (mode None: stops),
+        from their own phone leg (`supervisor_phone`)."""
+        if not isinstance(self.port, CallControls):
+            raise IllegalTransition("this telephony has no call controls")
+        if mode is None:
+            await self.port.stop_monitor(supervisor_id)
+            return
+        await self.port.monitor(agent_id=agent_id, supervisor_id=supervisor_id,
+                                mode=MonitorMode(mode))
 
     async def preview_skip(self, agent_id: int) -> None:
         found = self._previews.pop(agent_id, None)

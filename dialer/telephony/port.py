@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from dialer.telephony.events import EventSink
 
 SAFE_HARBOR = "safe-harbor"  # the identification prompt for an abandoned live answer
+MACHINE_MESSAGE = "machine-message"  # what an answering machine is told (amd_machine)
 
 
 class AmdMode(enum.StrEnum):
@@ -77,6 +78,7 @@ class MonitorMode(enum.StrEnum):
     BARGE = "barge"  # heard by both: a three-way call
 
 
+@runtime_checkable
 class CallControls(Protocol):
     """What an agent and a supervisor do to a call already bridged (issue 14). A port
     that offers them has these methods too; each raises `TelephonyError` when the call or

@@ -9,7 +9,11 @@ What it models, besides the callee mix and ring times of the scenario:
 - agents' phone legs (attach/detach, `drop_agent_leg` for a leg that drops);
 - customers who hang up mid-call (`customer_hangup`: talk seconds after the bridge);
 - bridge failures (`bridge_failure_rate`, or an agent without a phone leg);
-- prompts (`play`) that last `prompt_s`.
+- prompts (`play`) that last `prompt_s`;
+- the call controls (hold, mute, transfer, listen/whisper/barge: `port.CallControls`) and
+  recordings (a bridged call with `record` is "recorded": a WAV of its length, up to
+  `RECORDING_MAX_S`, in `recordings_dir`, then `RecordingDone`), so pages and tests work
+  without Asterisk (issue 14).
 Events are delivered to the sink from the event loop (`call_soon` / `call_later`), never
 from inside a command, so a caller sees its command return before what follows.
 """
@@ -21,8 +25,11 @@ import dataclasses
 import logging
 import random
 import time
+import wave
+from pathlib import Path
 
 from dialer.core.calls import CallState
+from dialer.errors import TelephonyError
 from dialer.sim.carrier import CarrierModel
 from dialer.sim.scenario import Dist, Scenario, load_scenario
 from dialer.telephony.events import (
@@ -36,17 +43,19 @@ from dialer.telephony.events import (
     HungUp,
     PortEvent,
     PromptDone,
+    RecordingDone,
     Ringing,
     Side,
     utcnow,
 )
-from dialer.telephony.port import AmdMode, Originate
+from dialer.telephony.port import AmdMode, MonitorMode, Originate
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SCENARIO = "steady-50"
 PROMPT_S = 4.0  # the safe-harbor message's length
 DEFAULT_LINES = 10_000
+RECORDING_MAX_S = 5.0  # the sim's recordings are silence: a few seconds stand for a call
 
 
 @dataclasses.dataclass(slots=True)
@@ -54,6 +63,10 @@ class _Call:
     call_id: str
     answered: bool = False
     agent_id: int | None = None
+    record: bool = False
+    bridged_at: float | None = None  # monotonic, when recording started
+    held: bool = False
+    muted: bool = False
     timers: list[asyncio.TimerHandle] = dataclasses.field(default_factory=list)
 
     def cancel(self) -> None:
@@ -77,6 +90,7 @@ class SimCarrier:
         customer_hangup: Dist | None = None,
         bridge_failure_rate: float = 0.0,
         prompt_s: float = PROMPT_S,
+        recordings_dir: Path | None = None,
     ) -> None:
         self.scenario = scenario or load_scenario(DEFAULT_SCENARIO)
         self.model = CarrierModel.seeded(self.scenario, seed=seed)  # the simulator's stream
@@ -90,6 +104,8 @@ class SimCarrier:
         self.legs: set[int] = set()
         self.bridged: dict[str, int] = {}  # every bridge made: call id -> agent id
         self.prompts: list[tuple[str, str]] = []  # (call id, prompt) as played
+        self.monitors: dict[int, tuple[int, MonitorMode]] = {}  # supervisor -> agent, mode
+        self.recordings_dir = recordings_dir
         self.originated = 0
         self._sink: EventSink | None = None
         self._started = time.monotonic()
@@ -136,6 +152,7 @@ class SimCarrier:
             self._soon(HungUp(call_id=request.call_id, cause=Cause.SWITCH_CONGESTION,
                               side=Side.NETWORK, at=utcnow()))
             return
+        call.record = request.record
         self.calls[call.call_id] = call
         draw = self.model.draw(at_s=self._scenario_s(), max_ring_s=request.max_ring_s)
         state, delay_s = draw.outcome, draw.after_s
@@ -169,6 +186,7 @@ class SimCarrier:
             return
         call.cancel()
         self._emit(HungUp(call_id=call.call_id, cause=cause, side=side, at=utcnow()))
+        self._record_done(call)
 
     async def bridge(self, call_id: str, *, agent_id: int) -> None:
         call = self.calls.get(call_id)
@@ -186,6 +204,8 @@ class SimCarrier:
         assert call is not None
         call.agent_id = agent_id
         self.bridged[call_id] = agent_id
+        if call.record and call.bridged_at is None:
+            call.bridged_at = time.monotonic()
         if self.customer_hangup is not None:
             talk_s = self.customer_hangup.sample(self.rng)
             self._later(call, talk_s, self._end, call, Cause.NORMAL_CLEARING, Side.CUSTOMER)
@@ -208,6 +228,7 @@ class SimCarrier:
             return
         call.cancel()
         self._soon(HungUp(call_id=call_id, cause=cause, side=Side.DIALER, at=utcnow()))
+        self._record_done(call)
 
     def hang_up_customer(self, call_id: str) -> None:
         """The customer puts the phone down now (tests)."""
@@ -230,3 +251,59 @@ class SimCarrier:
         if agent_id in self.legs:
             self.legs.discard(agent_id)
             self._emit(AgentLegDown(agent_id=agent_id, reason=reason, at=utcnow()))
+
+    # -- call controls (port.CallControls) -------------------------------------------------
+    def _bridged_call(self, call_id: str) -> _Call:
+        call = self.calls.get(call_id)
+        if call is None or call.agent_id is None:
+            raise TelephonyError(f"call {call_id} is not with an agent")
+        if call.agent_id not in self.legs:
+            raise TelephonyError(f"call {call_id}: the agent's phone leg is down")
+        return call
+
+    async def hold(self, call_id: str) -> None:
+        self._bridged_call(call_id).held = True
+
+    async def resume(self, call_id: str) -> None:
+        self._bridged_call(call_id).held = False
+
+    async def mute(self, call_id: str, *, muted: bool) -> None:
+        self._bridged_call(call_id).muted = muted
+
+    async def transfer(self, call_id: str, *, to_agent_id: int) -> None:
+        call = self._bridged_call(call_id)
+        if to_agent_id not in self.legs:
+            raise TelephonyError(f"agent {to_agent_id} has no phone leg")
+        if to_agent_id == call.agent_id:
+            raise TelephonyError("a call cannot be transferred to the agent who has it")
+        call.agent_id, call.held, call.muted = to_agent_id, False, False
+        self.bridged[call_id] = to_agent_id
+
+    async def monitor(self, *, agent_id: int, supervisor_id: int, mode: MonitorMode) -> None:
+        if agent_id not in self.legs:
+            raise TelephonyError(f"agent {agent_id} has no phone leg")
+        if supervisor_id not in self.legs:
+            raise TelephonyError("connect your phone first (the supervisor's leg is down)")
+        self.monitors[supervisor_id] = (agent_id, mode)
+
+    async def stop_monitor(self, supervisor_id: int) -> None:
+        self.monitors.pop(supervisor_id, None)
+
+    # -- recordings ------------------------------------------------------------------------
+    def _record_done(self, call: _Call) -> None:
+        """A recorded call ended: its 'recording' (silence of the call's length, capped) is
+        written as the call id's WAV and reported, as Asterisk would."""
+        if call.bridged_at is None:
+            return
+        duration_s = (time.monotonic() - call.bridged_at) / self.time_scale
+        if self.recordings_dir is not None:
+            self.recordings_dir.mkdir(parents=True, exist_ok=True)
+            seconds = min(duration_s, RECORDING_MAX_S)
+            with wave.open(str(self.recordings_dir / f"{call.call_id}.wav"), "wb") as w:
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(8000)
+                w.writeframes(bytes(2 * int(8000 * seconds)))
+        self._soon(RecordingDone(call_id=call.call_id, name=call.call_id,
+                                 duration_s=round(duration_s, 1), at=utcnow()))
+

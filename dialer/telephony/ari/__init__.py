@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dialer.errors import TelephonyConfigError, TelephonyUnavailable
 from dialer.telephony.ari.client import AriClient
 from dialer.telephony.ari.driver import AriPort, AriSettings, dial_string
 
 if TYPE_CHECKING:
     from config.settings import Settings
 
-__all__ = ["AriClient", "AriPort", "AriSettings", "ari_settings", "dial_string"]
+__all__ = ["AriClient", "AriPort", "AriSettings", "ari_settings", "dial_string", "probe"]
 
 
 def ari_settings(settings: Settings) -> AriSettings:
@@ -25,3 +26,21 @@ def ari_settings(settings: Settings) -> AriSettings:
         amd_context=settings.ari_amd_context, sounds=settings.ari_sounds,
         rtp_host=settings.ari_rtp_host, rtp_port=settings.ari_rtp_port,
     )  # fmt: skip
+
+
+async def probe(settings: Settings) -> None:
+    """Reach ARI with the settings, REST and the events websocket, and go: a wrong URL,
+    user or password raises `TelephonyConfigError` saying which setting to look at."""
+    ari = ari_settings(settings)
+    client = AriClient(url=ari.url, user=ari.user, password=ari.password, app=ari.app)
+    try:
+        await client.check()
+        try:
+            ws = await client.connect_events()
+        except TelephonyUnavailable as exc:
+            raise TelephonyConfigError(f"ARI events at {client.events_url}: {exc.detail}"
+                                       ) from exc
+        await ws.close()
+    finally:
+        await client.close()
+

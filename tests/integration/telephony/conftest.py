@@ -12,7 +12,9 @@ import pytest
 from dialer.telephony import events as ev
 from dialer.telephony.ari import AriPort, AriSettings
 from tests.fakes.ari import AriFake
+from tests.integration.dialer.conftest import live_app_factory, live_client
 
+__all__ = ["live_app_factory", "live_client"]  # the live dialer's fixtures, shared
 GREETINGS = Path(__file__).parents[2] / "fakes" / "greetings"
 E = TypeVar("E", bound=ev.PortEvent)
 

@@ -3,12 +3,19 @@ the ARI fake."""
 
 from __future__ import annotations
 
-import pytest
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
+from pydantic import SecretStr
+
+from config.settings import Settings
 from dialer.core.calls import CallState
 from dialer.errors import TelephonyConfigError
 from dialer.telephony import events as ev
-from dialer.telephony.ari import AriPort, dial_string
+from dialer.telephony.ari import AriPort, dial_string, probe
 from dialer.telephony.causes import unanswered_outcome
 from dialer.telephony.events import AnswerKind, Side
 from dialer.telephony.port import SAFE_HARBOR, AmdMode, Originate
@@ -266,3 +273,22 @@ async def test_close_leaves_nothing_behind(fake: AriFake, sink: Recorder) -> Non
     await port.close()
     assert fake.channels == {}
     assert fake.bridges == {}
+
+
+async def test_probe_names_the_setting_to_fix(fake: AriFake) -> None:
+    good = Settings(telephony="ari", ari_url=fake.url, ari_password=SecretStr("secret"))
+    await probe(good)
+    bad = Settings(telephony="ari", ari_url=fake.url, ari_password=SecretStr("nope"))
+    with pytest.raises(TelephonyConfigError, match="TELEMART_ARI_PASSWORD"):
+        await probe(bad)
+
+
+def test_serve_with_a_wrong_ari_url_stops_with_a_clear_message(tmp_path: Path) -> None:
+    env = {**os.environ, "TELEMART_TELEPHONY": "ari", "TELEMART_ARI_URL": "http://127.0.0.1:9/ari",
+           "TELEMART_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "cli.main", "serve", "--port", "0"], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    assert "error: " in done.stderr
+    assert "cannot reach ARI at http://127.0.0.1:9/ari" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,168 @@
+"""Call controls through the live dialer on the sim carrier: the agent's desktop holds,
+mutes and transfers its call; a supervisor connects a phone and listens, whispers or
+barges; a recorded campaign's call leaves a recording row."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+from aiohttp.test_utils import TestClient
+
+from dialer.telephony.port import MonitorMode
+from dialer.telephony.sim import SimCarrier
+from server.auth import Role
+from server.keys import LIVE
+from tests.conftest import token_for
+from tests.integration.dialer.helpers import calls_settled, receive_until
+from tests.integration.dialer.test_live_desktop import _campaign
+
+
+def _sim(client: TestClient) -> SimCarrier:  # type: ignore[type-arg]
+    runtime = client.app[LIVE].runtime
+    assert runtime is not None
+    assert isinstance(runtime.port, SimCarrier)
+    return runtime.port
+
+
+async def test_an_agent_holds_mutes_and_transfers_the_call(
+    live_client: TestClient, db_url: str  # type: ignore[type-arg]
+) -> None:
+    campaign_id = await _campaign(db_url, leads=1)
+    first = await token_for(live_client, db_url, Role.AGENT)
+    second = await token_for(live_client, db_url, Role.AGENT)
+    ws1 = await live_client.ws_connect("/api/v1/dialer/ws", headers=first)
+    await receive_until(ws1, lambda m: m["type"] == "state")
+    await ws1.send_json({"type": "ready", "campaign_id": campaign_id})
+    pop = await receive_until(ws1, lambda m: m["type"] == "pop")
+    attempt_id = pop["attempt_id"]
+    call_id = f"tm-{campaign_id}-{attempt_id}"
+    sim = _sim(live_client)
+    for action, check in (("hold", lambda c: c.held), ("resume", lambda c: not c.held),
+                          ("mute", lambda c: c.muted), ("unmute", lambda c: not c.muted)):
+        await ws1.send_json({"type": "control", "attempt_id": attempt_id, "action": action})
+        said = await receive_until(ws1, lambda m: m["type"] in ("control", "error"))
+        assert said.get("action") == action, said
+        assert check(sim.calls[call_id])
+    ws2 = await live_client.ws_connect("/api/v1/dialer/ws", headers=second)
+    state2 = await receive_until(ws2, lambda m: m["type"] == "state")
+    await ws2.send_json({"type": "ready", "campaign_id": campaign_id})
+    await receive_until(ws2, lambda m: m["type"] == "state" and m["state"] == "ready")
+    agent2 = next(a.agent_id for a in live_client.app[LIVE].desk.agents.values()
+                  if a.agent_id != sim.bridged[call_id])
+    await ws1.send_json({"type": "control", "attempt_id": attempt_id, "action": "transfer",
+                         "to_agent_id": agent2})
+    moved = await receive_until(ws2, lambda m: m["type"] == "pop")
+    assert moved["attempt_id"] == attempt_id
+    assert sim.bridged[call_id] == agent2
+    freed = await receive_until(ws1, lambda m: m["type"] == "state" and m["state"] == "ready")
+    assert freed["attempt_id"] is None
+    await ws2.send_json({"type": "disposition", "attempt_id": attempt_id, "code": "sale",
+                         "then_pause": "break"})
+    await calls_settled(live_client, [attempt_id])
+    conn = await asyncpg.connect(db_url)
+    try:
+        row = await conn.fetchrow("SELECT disposition FROM contact_attempts WHERE id = $1",
+                                  attempt_id)
+    finally:
+        await conn.close()
+    assert row["disposition"] == "sale"
+    assert state2["state"] == "offline"
+    await ws1.close()
+    await ws2.close()
+
+
+async def test_controls_refuse_someone_elses_call(
+    live_client: TestClient, db_url: str  # type: ignore[type-arg]
+) -> None:
+    campaign_id = await _campaign(db_url, leads=1)
+    headers = await token_for(live_client, db_url, Role.AGENT)
+    ws = await live_client.ws_connect("/api/v1/dialer/ws", headers=headers)
+    await receive_until(ws, lambda m: m["type"] == "state")
+    await ws.send_json({"type": "ready", "campaign_id": campaign_id})
+    await receive_until(ws, lambda m: m["type"] == "pop")
+    await ws.send_json({"type": "control", "attempt_id": 999999, "action": "hold"})
+    said = await receive_until(ws, lambda m: m["type"] == "error")
+    assert "no such call" in said["message"].lower()
+    await ws.close()
+
+
+async def test_a_supervisor_connects_a_phone_then_listens_whispers_barges(
+    live_client: TestClient, db_url: str  # type: ignore[type-arg]
+) -> None:
+    campaign_id = await _campaign(db_url, leads=1)
+    agent = await token_for(live_client, db_url, Role.AGENT)
+    sup = await token_for(live_client, db_url, Role.SUPERVISOR)
+    ws = await live_client.ws_connect("/api/v1/dialer/ws", headers=agent)
+    await receive_until(ws, lambda m: m["type"] == "state")
+    await ws.send_json({"type": "ready", "campaign_id": campaign_id})
+    await receive_until(ws, lambda m: m["type"] == "pop")
+    sim = _sim(live_client)
+    agent_id = next(iter(live_client.app[LIVE].desk.agents))
+    resp = await live_client.post("/api/v1/dialer/monitor", headers=sup,
+                                  json={"agent_id": agent_id, "mode": "listen"})
+    assert resp.status == 409  # no phone yet
+    assert "connect your phone" in (await resp.json())["message"]
+    resp = await live_client.post("/api/v1/dialer/supervisor/phone", headers=sup,
+                                  json={"connect": True})
+    assert resp.status == 200
+    supervisor_id = (await resp.json())["supervisor_id"]
+    for mode in ("listen", "whisper", "barge"):
+        resp = await live_client.post("/api/v1/dialer/monitor", headers=sup,
+                                      json={"agent_id": agent_id, "mode": mode})
+        assert resp.status == 200, await resp.text()
+        assert sim.monitors[supervisor_id] == (agent_id, MonitorMode(mode))
+    resp = await live_client.post("/api/v1/dialer/monitor", headers=sup,
+                                  json={"agent_id": agent_id, "mode": None})
+    assert supervisor_id not in sim.monitors
+    resp = await live_client.post("/api/v1/dialer/monitor", headers=agent,
+                                  json={"agent_id": agent_id, "mode": "listen"})
+    assert resp.status == 403
+    await ws.close()
+
+
+async def test_a_recorded_campaign_keeps_its_recordings(
+    live_client: TestClient, db_url: str  # type: ignore[type-arg]
+) -> None:
+    campaign_id = await _campaign(db_url, leads=1)
+    conn = await asyncpg.connect(db_url)
+    try:
+        await conn.execute("UPDATE campaigns SET telephony = $2 WHERE id = $1", campaign_id,
+                           '{"record": true, "recording_retention_days": 120}')
+    finally:
+        await conn.close()
+    headers = await token_for(live_client, db_url, Role.AGENT)
+    ws = await live_client.ws_connect("/api/v1/dialer/ws", headers=headers)
+    await receive_until(ws, lambda m: m["type"] == "state")
+    await ws.send_json({"type": "ready", "campaign_id": campaign_id})
+    pop = await receive_until(ws, lambda m: m["type"] == "pop")
+    attempt_id = pop["attempt_id"]
+    await ws.send_json({"type": "disposition", "attempt_id": attempt_id, "code": "no_sale",
+                        "then_pause": "break"})
+    await calls_settled(live_client, [attempt_id])
+    conn = await asyncpg.connect(db_url)
+    try:
+        row: Any = None
+        for _ in range(200):  # the recording is reported after the hang-up
+            row = await conn.fetchrow(
+                "SELECT name, delete_after - recorded_at AS kept FROM call_recordings"
+                " WHERE attempt_id = $1", attempt_id)
+            if row is not None:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await conn.close()
+    assert row is not None
+    assert row["name"] == f"tm-{campaign_id}-{attempt_id}"
+    assert row["kept"].days == 120, await _telephony(db_url, campaign_id)
+    await ws.close()
+
+
+async def _telephony(db_url: str, campaign_id: int) -> Any:
+    conn = await asyncpg.connect(db_url)
+    try:
+        return await conn.fetchval("SELECT telephony::text FROM campaigns WHERE id = $1",
+                                   campaign_id)
+    finally:
+        await conn.close()
