@@ -17,6 +17,7 @@ import math
 from collections.abc import Iterable, Mapping
 
 MAX_LEVEL = 9
+MIN_STEP_S = 0.001
 DEFAULT_AHT_S = 240.0  # until the queue has answered calls of its own
 
 
@@ -97,8 +98,10 @@ def next_overflow_s(rule: QueueRule, waited_s: float) -> float | None:
     """Seconds until the next skill level opens (None when all levels are open)."""
     if rule.overflow_s <= 0 or allowed_level(rule, waited_s) >= MAX_LEVEL:
         return None
-    step = allowed_level(rule, waited_s) * rule.overflow_s
-    return step - waited_s
+    step = allowed_level(rule, waited_s) * rule.overflow_s - waited_s
+    # at least a millisecond: a wait a hair under a step (float sums of clock times) must
+    # not ask to be woken again at the same instant, forever
+    return max(step, MIN_STEP_S)
 
 
 def position(call: Waiting, waiting: Iterable[Waiting]) -> int:

@@ -37,6 +37,8 @@ def test_best_level_first_then_longest_idle() -> None:
     assert pick_agent(ORDERS, 15.0, busy).agent_id == 1  # type: ignore[union-attr]
     assert allowed_level(ORDERS, 31.0) == 3
     assert next_overflow_s(ORDERS, 20.0) == 10.0
+    # a wait a hair under a step (clock sums in floats) still moves the clock forward
+    assert next_overflow_s(ORDERS, 14400.0 + 15.0 - 14400.0 - 1e-12) >= 0.001
 
 
 def test_freed_agent_takes_vip_first_then_longest_wait() -> None:
