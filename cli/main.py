@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "cli.segments",
     "cli.logistics",
     "cli.dialer",
+    "cli.i18n",
 )
 BENCH_MODULES = (
     "cli.bench.pacing",

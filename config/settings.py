@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     )
     sim_seed: int = 1
     sim_time_scale: float = Field(default=1.0, gt=0, description="sim carrier: delays x this")
+    site_tz: str = Field(default="Asia/Seoul", description="time zone the pages show times in")
     tracking_secrets: dict[str, SecretStr] = Field(
         default_factory=dict, description="HMAC secret per tracking webhook provider"
     )

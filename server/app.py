@@ -18,6 +18,7 @@ from server import (
     openapi,
     pages,
     pages_agent,
+    pages_i18n,
     pages_inbound,
     pages_logistics,
     pages_marketer,
@@ -65,6 +66,7 @@ ROUTE_MODULES = (
     pages_agent,
     pages_inbound,
     pages_logistics,
+    pages_i18n,
     openapi,
 )
 
@@ -122,7 +124,7 @@ def create_app(
     app = web.Application(
         middlewares=[
             metrics_middleware, error_middleware, limits_middleware, auth_middleware,
-            csrf_middleware,
+            csrf_middleware, pages_i18n.locale_middleware,
         ],
         # What a handler may read whole; routes say otherwise with @body_limit, and
         # customer files are streamed to disk (server/views_crm.py).
@@ -131,12 +133,13 @@ def create_app(
     app.on_response_prepare.append(security_headers)
     app[SETTINGS] = settings
     app[LIVE] = live_services(settings)
-    aiohttp_jinja2.setup(
+    env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
         context_processors=[pages.context, csrf_context],
     )
+    pages_i18n.setup_templates(env, site_tz=settings.site_tz)
     app.cleanup_ctx.append(_db_ctx(url))
     app.cleanup_ctx.append(auth_ctx)
     app.cleanup_ctx.append(views_system.metrics_listener_ctx)

@@ -8,20 +8,23 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from server.auth import Role, User, allow, page_user
+from server.i18n import N_, current_language
 from server.keys import USER
+from server.labels import label, labels_json
+from server.pages_i18n import page_context
 
 routes = web.RouteTableDef()
 
-# (title, path, roles that see it); admin sees everything.
+# (title, path, roles that see it); admin sees everything. Titles are translated on render.
 NAV: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
-    ("Agent desktop", "/agent", (Role.AGENT, Role.SUPERVISOR)),
-    ("Wallboard", "/wallboard", (Role.SUPERVISOR,)),
-    ("주문 전화", "/inbound", (Role.SUPERVISOR,)),
-    ("Segments", "/segments", (Role.MARKETER,)),
-    ("Campaigns", "/campaigns", (Role.MARKETER, Role.SUPERVISOR)),
-    ("Customers", "/customers", (Role.MARKETER, Role.SUPERVISOR)),
-    ("Logistics", "/logistics", (Role.LOGISTICS, Role.SUPERVISOR)),
-    ("API docs", "/api/docs", tuple(Role)),
+    (N_("Agent desktop"), "/agent", (Role.AGENT, Role.SUPERVISOR)),
+    (N_("Wallboard"), "/wallboard", (Role.SUPERVISOR,)),
+    (N_("Order line"), "/inbound", (Role.SUPERVISOR,)),
+    (N_("Segments"), "/segments", (Role.MARKETER,)),
+    (N_("Campaigns"), "/campaigns", (Role.MARKETER, Role.SUPERVISOR)),
+    (N_("Customers"), "/customers", (Role.MARKETER, Role.SUPERVISOR)),
+    (N_("Logistics"), "/logistics", (Role.LOGISTICS, Role.SUPERVISOR)),
+    (N_("API docs"), "/api/docs", tuple(Role)),
 )
 
 
@@ -35,7 +38,11 @@ def nav_for(user: User | None) -> list[tuple[str, str]]:
 
 async def context(request: web.Request) -> dict[str, Any]:
     user = request.get(USER)
-    return {"user": user, "nav": nav_for(user)}
+    return {
+        "user": user, "nav": nav_for(user if isinstance(user, User) else None),
+        "current_path": request.path, "current_path_qs": request.path_qs,
+        "label": label, "labels_json": labels_json, **page_context(current_language()),
+    }  # fmt: skip
 
 
 @routes.get("/")

@@ -24,29 +24,26 @@
   }
   function send(msg) {
     if (ws && ws.readyState === WebSocket.OPEN) { ws.send(JSON.stringify(msg)); return true; }
-    notice("Not connected to the dialer: reconnecting…", true);
+    notice(t("Not connected to the dialer: reconnecting…"), true);
     return false;
   }
-  function fmtTime(s) {
-    s = Math.max(0, Math.floor(s));
-    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
-  }
+  const fmtTime = fmt.seconds;
   function row1(text) {
     const tr = el("tr");
     tr.append(el("td", text, { colspan: "4", class: "muted" }));
     return tr;
   }
-  function krw(n) { return Number(n || 0).toLocaleString("ko-KR") + "원"; }
+  const krw = fmt.won;
 
   // --- websocket, reconnecting ------------------------------------------------------------
   function connect() {
     const proto = location.protocol === "https:" ? "wss://" : "ws://";
     ws = new WebSocket(proto + location.host + "/api/v1/dialer/ws");
-    $("conn").textContent = "connecting…"; $("conn").dataset.conn = "connecting";
-    ws.onopen = () => { backoffMs = 250; $("conn").textContent = "connected"; $("conn").dataset.conn = "open"; };
+    $("conn").textContent = t("Connecting…"); $("conn").dataset.conn = "connecting";
+    ws.onopen = () => { backoffMs = 250; $("conn").textContent = t("Connected"); $("conn").dataset.conn = "open"; };
     ws.onmessage = (ev) => handle(JSON.parse(ev.data));
     ws.onclose = () => {
-      $("conn").textContent = "disconnected: retrying"; $("conn").dataset.conn = "closed";
+      $("conn").textContent = t("Disconnected: retrying"); $("conn").dataset.conn = "closed";
       setTimeout(connect, backoffMs);
       backoffMs = Math.min(backoffMs * 2, 5000);
     };
@@ -66,7 +63,7 @@
     current.since = Date.now() - (msg.in_state_s || 0) * 1000;
     if (msg.state === "wrap_up" && wasState !== "wrap_up") current.wrapSince = current.since;
     if (msg.state !== "wrap_up") current.wrapSince = null;
-    $("state").textContent = msg.state.replace("_", " ") + (msg.pause_reason ? " (" + msg.pause_reason + ")" : "");
+    $("state").textContent = label("agent_state", msg.state) + (msg.pause_reason ? " (" + label("pause_reason", msg.pause_reason) + ")" : "");
     $("state").dataset.state = msg.state;
     if (msg.campaign_id) $("campaign").value = String(msg.campaign_id);
     $("preview-mode").checked = !!msg.preview;
@@ -86,11 +83,11 @@
     card.replaceChildren();
     $("preview-dial").disabled = !lead;
     $("preview-skip").disabled = !lead;
-    if (!lead) { card.textContent = "No lead shown."; return; }
+    if (!lead) { card.textContent = t("No customer shown."); return; }
     const c = lead.pop.customer;
-    card.append(el("strong", c.name), el("span", " " + c.phone + " · " + (c.region || "")));
-    const n = lead.pop.orders.length;
-    card.append(el("p", n + " earlier order(s); " + lead.pop.contacts.length + " earlier contact(s)"));
+    card.append(el("strong", c.name), el("span", " " + fmt.phone(c.phone) + " · " + (c.region || "")));
+    card.append(el("p", tn("{n} earlier order", "{n} earlier orders", lead.pop.orders.length) + " · " +
+      tn("{n} earlier call", "{n} earlier calls", lead.pop.contacts.length)));
   }
 
   // --- the call ---------------------------------------------------------------------------
@@ -102,7 +99,7 @@
     $("call-id").textContent = "#" + attemptId;
     const c = pop.customer;
     const kv = $("customer"); kv.replaceChildren();
-    for (const [k, v] of [["Name", c.name], ["Phone", c.phone], ["Address", c.address], ["Postal code", c.postal_code], ["Region", c.region], ["Email", c.email]]) {
+    for (const [k, v] of [[t("Name"), c.name], [t("Phone"), fmt.phone(c.phone)], [t("Address"), c.address], [t("Postal code"), c.postal_code], [t("Region"), c.region], [t("Email"), c.email]]) {
       kv.append(el("dt", k), el("dd", v || "—"));
     }
     $("source-line").textContent = pop.source_line || "";
@@ -110,23 +107,23 @@
     const ob = $("orders-history").querySelector("tbody"); ob.replaceChildren();
     for (const o of pop.orders) {
       const tr = el("tr");
-      tr.append(el("td", o.placed_at.slice(0, 10)), el("td", o.items), el("td", krw(o.total_krw)), el("td", o.status));
+      tr.append(el("td", fmt.day(o.placed_at)), el("td", o.items), el("td", krw(o.total_krw)), el("td", label("order_status", o.status)));
       ob.append(tr);
     }
-    if (!pop.orders.length) ob.append(row1("No purchases yet"));
+    if (!pop.orders.length) ob.append(row1(t("No purchases yet")));
     const cb = $("contacts-history").querySelector("tbody"); cb.replaceChildren();
     for (const h of pop.contacts) {
       const tr = el("tr");
-      tr.append(el("td", h.at.slice(0, 16).replace("T", " ")), el("td", h.campaign || "—"), el("td", h.outcome), el("td", h.disposition || "—"));
+      tr.append(el("td", fmt.when(h.at)), el("td", h.campaign || "—"), el("td", label("outcome", h.outcome)), el("td", h.disposition ? label("disposition", h.disposition) : "—"));
       cb.append(tr);
     }
-    if (!pop.contacts.length) cb.append(row1("First contact"));
+    if (!pop.contacts.length) cb.append(row1(t("First call to this customer")));
     fillProducts(pop.products || []);
-    $("d-name").value = c.name || ""; $("d-phone").value = c.phone || "";
+    $("d-name").value = c.name || ""; $("d-phone").value = fmt.phone(c.phone) || "";
     $("d-address").value = c.address || ""; $("d-postal").value = c.postal_code || "";
     lines = []; renderLines(); orderKey = null; $("order-result").textContent = "";
     const sel = $("disposition"); sel.replaceChildren();
-    for (const d of pop.campaign.dispositions) sel.append(el("option", d.label, { value: d.code, "data-callback": d.callback ? "1" : "" }));
+    for (const d of pop.campaign.dispositions) sel.append(el("option", label("disposition_label", d.label), { value: d.code, "data-callback": d.callback ? "1" : "" }));
     $("callback-mine").parentElement.hidden = !pop.campaign.personal_callbacks;
     toggleCallback();
     $("note").value = "";
@@ -145,7 +142,7 @@
     for (const p of list) {
       for (const s of p.skus) {
         const label = p.name + (s.size ? " " + s.size : "") + (s.color ? " " + s.color : "") +
-          " · " + krw(s.price_krw ?? p.broadcast_price_krw ?? p.price_krw) + " · stock " + s.available;
+          " · " + krw(s.price_krw ?? p.broadcast_price_krw ?? p.price_krw) + " · " + t("stock {n}", { n: fmt.num(s.available) });
         const opt = el("option", label, { value: s.id, "data-name": p.name });
         if (s.available <= 0) opt.disabled = true;
         sel.append(opt);
@@ -160,7 +157,7 @@
     const ul = $("lines"); ul.replaceChildren();
     for (const [i, ln] of lines.entries()) {
       const li = el("li", ln.name + " × " + ln.qty + " ");
-      const rm = el("button", "remove", { type: "button", class: "secondary" });
+      const rm = el("button", t("Remove"), { type: "button", class: "secondary" });
       rm.onclick = () => { lines.splice(i, 1); renderLines(); };
       li.append(rm); ul.append(li);
     }
@@ -188,7 +185,7 @@
     // One key per order attempt: a retry after a network error cannot order twice.
     orderKey = orderKey || ("call-" + current.attempt_id + "-" + Math.random().toString(36).slice(2));
     $("submit-order").disabled = true;
-    $("order-result").textContent = "Placing order…";
+    $("order-result").textContent = t("Placing the order…");
     const started = performance.now();
     try {
       const resp = await fetch("/api/v1/orders", {
@@ -199,7 +196,7 @@
       const data = await resp.json();
       const ms = performance.now() - started;
       if (resp.ok) {
-        $("order-result").textContent = "Order #" + data.id + " placed: " + krw(data.total_krw);
+        $("order-result").textContent = t("Order {id} placed: {total}", { id: data.id, total: krw(data.total_krw) });
         $("order-result").className = "ok";
         $("order-result").dataset.orderId = data.id;
         send({ type: "order", attempt_id: current.attempt_id, order_id: data.id, submit_ms: ms });
@@ -207,11 +204,11 @@
         if (sale) { $("disposition").value = "sale"; toggleCallback(); }
         lines = []; renderLines();
       } else {
-        $("order-result").textContent = data.message || "order refused";
+        $("order-result").textContent = data.message || t("The order was refused.");
         $("order-result").className = "error";
       }
     } catch (err) {
-      $("order-result").textContent = "Network error: press again to retry the same order";
+      $("order-result").textContent = t("Network error: press again to retry the same order");
       $("order-result").className = "error";
     } finally {
       $("submit-order").disabled = false;
@@ -255,7 +252,7 @@
   $("preview-skip").onclick = () => send({ type: "preview_skip" });
   setInterval(() => {
     $("state-timer").textContent = fmtTime((Date.now() - current.since) / 1000);
-    if (current.wrapSince) $("wrap-timer").textContent = "wrap-up " + fmtTime((Date.now() - current.wrapSince) / 1000);
+    if (current.wrapSince) $("wrap-timer").textContent = t("Wrap-up {time}", { time: fmtTime((Date.now() - current.wrapSince) / 1000) });
   }, 500);
   connect();
 })();

@@ -142,7 +142,7 @@ async def login(page: Page, live_app: LiveApp, username: str, password: str | No
     await page.fill("input[name=username]", username)
     await page.fill("input[name=password]", password or live_app.password)
     async with page.expect_navigation():
-        await page.click("button[type=submit]")
+        await page.click("form[action=\"/login\"] button[type=submit]")
     if "/login" in page.url:
         raise AssertionError(f"login as {username!r} failed")
 

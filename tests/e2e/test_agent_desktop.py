@@ -88,7 +88,7 @@ async def test_agent_takes_a_call_orders_and_dispositions(
     await page.fill("#qty", "2")
     await page.click("#add-line")
     await page.click("#submit-order")
-    await expect(page.locator("#order-result")).to_contain_text("Order #")
+    await expect(page.locator("#order-result")).to_contain_text("번 접수")
     await screenshot(page, "agent")
 
     # The websocket drops: the page reconnects and the call is still on screen.

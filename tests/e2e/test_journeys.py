@@ -24,6 +24,7 @@ from playwright.async_api import Error as PlaywrightError
 from logistics.relay import relay_all
 from orders.follow import follow_all
 from server.auth import Role
+from server.formats import phone
 from tests.e2e.conftest import TIMEOUT_MS, login, screenshot
 from tests.e2e.journey_helpers import (
     CATEGORY,
@@ -159,7 +160,7 @@ async def agent_sells(browser: Browser, app: JourneyApp, campaign_id: int,
             seeded.buyers[name],
         )  # fmt: skip
         await expect(page.locator("#customer")).to_contain_text(lead["name"])
-        await expect(page.locator("#customer")).to_contain_text(lead["phone_e164"])
+        await expect(page.locator("#customer")).to_contain_text(phone(lead["phone_e164"]))
         await expect(page.locator("#script")).to_contain_text(
             f"안녕하세요 {lead['name']} 고객님, {CAMPAIGN}의 ana입니다.")  # fmt: skip
         await expect(page.locator("#orders-history tbody")).to_contain_text("49,000원")
@@ -170,7 +171,7 @@ async def agent_sells(browser: Browser, app: JourneyApp, campaign_id: int,
         await expect(page.locator("#lines li")).to_have_count(1)
         await page.click("#submit-order")
         result = page.locator("#order-result")
-        await expect(result).to_contain_text("Order #")
+        await expect(result).to_contain_text("번 접수")
         order_id = int(await result.get_attribute("data-order-id") or 0)
         await expect(page.locator("#disposition")).to_have_value("sale")
 

@@ -1,0 +1,152 @@
+"""The pages' language and formats on the web side: the template environment (Jinja2's
+i18n extension, format filters), the language of each request, the language switch, the
+page scripts' catalog, and the pages shown for 403 / 404 (in the user's language, with a
+way back)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from server import formats
+from server.auth import PUBLIC, User, allow
+from server.errors import Handler
+from server.i18n import (
+    LANG_COOKIE,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    N_,
+    gettext,
+    negotiate,
+    ngettext,
+    pgettext,
+    script_catalog,
+    set_language,
+)
+from server.keys import POOL, SETTINGS, USER
+
+routes = web.RouteTableDef()
+# Messages other modules hand to templates as text (`_(error)` there): marked here so the
+# catalog has them.
+OTHER_MESSAGES = (N_("Wrong username or password."),)
+LANG_COOKIE_MAX_AGE_S = 365 * 24 * 3600
+_USER_LANG = "SELECT lang FROM users WHERE id = $1"
+_SET_USER_LANG = "UPDATE users SET lang = $2 WHERE id = $1"
+
+
+def setup_templates(env: jinja2.Environment, *, site_tz: str) -> None:
+    """Gettext for `_()` / `{% trans %}` (the current request's language) and the filters
+    that format values as staff read them."""
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True, pgettext=pgettext
+    )
+    tz = formats.zone(site_tz)
+    env.filters.update({
+        "when": partial(formats.when, tz=tz),
+        "when_s": partial(formats.when, tz=tz, seconds=True),
+        "day": partial(formats.day, tz=tz),
+        "phone": formats.phone, "won": formats.won, "num": formats.number,
+        "pct": formats.percent,
+    })  # fmt: skip
+    env.globals.update({"LANGUAGES": LANGUAGES, "LANGUAGE_NAMES": LANGUAGE_NAMES,
+                        "site_tz": site_tz, "site_tz_label": formats.tz_label(tz)})  # fmt: skip
+
+
+def _is_page(request: web.Request) -> bool:
+    path = request.path
+    return not path.startswith(("/api/", "/static/", "/static-swagger/", "/i18n/", "/metrics"))
+
+
+async def _user_language(request: web.Request, user: User) -> str | None:
+    async with request.app[POOL].acquire() as conn:
+        found: str | None = await conn.fetchval(_USER_LANG, user.id)
+    return found
+
+
+async def request_language(request: web.Request) -> str:
+    """The user's own choice, else the cookie (login page), else Korean."""
+    user = request.get(USER)
+    chosen = await _user_language(request, user) if isinstance(user, User) else None
+    return negotiate(chosen, request.cookies.get(LANG_COOKIE))
+
+
+@web.middleware
+async def locale_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Set the request's language; show 403 and 404 as pages on the pages' paths."""
+    if not _is_page(request):
+        # API answers and scripts: the cookie is enough (no database read per call).
+        set_language(negotiate(request.cookies.get(LANG_COOKIE)))
+        return await handler(request)
+    set_language(await request_language(request))
+    try:
+        return await handler(request)
+    except (web.HTTPForbidden, web.HTTPNotFound) as exc:
+        if request.method != "GET":
+            raise
+        return _error_page(request, exc.status)
+
+
+def _error_page(request: web.Request, status: int) -> web.Response:
+    user = request.get(USER)
+    context = {"status": status, "user": user if isinstance(user, User) else None}
+    response = aiohttp_jinja2.render_template("error.html", request, context, status=status)
+    return response
+
+
+def _safe_back(target: str | None) -> str:
+    # Only a local path: the switch must not become an open redirect.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+@routes.post("/language")
+@allow("agent", "supervisor", "marketer", "logistics")  # pages: the login page may post it too
+async def choose_language(request: web.Request) -> web.StreamResponse:
+    """The language switch: remembered for the user (if logged in) and in a cookie."""
+    form = await request.post()
+    lang = str(form.get("lang", ""))
+    if lang not in LANGUAGES:
+        raise web.HTTPBadRequest(text="unknown language")
+    referer = urlsplit(request.headers.get("Referer", "")).path
+    back = _safe_back(str(form.get("next", "")) or referer)
+    user = request.get(USER)
+    if isinstance(user, User):
+        async with request.app[POOL].acquire() as conn:
+            await conn.execute(_SET_USER_LANG, user.id, lang)
+    response = web.HTTPSeeOther(back)
+    response.set_cookie(LANG_COOKIE, lang, max_age=LANG_COOKIE_MAX_AGE_S, path="/",
+                        samesite="Lax", httponly=True,
+                        secure=request.app[SETTINGS].cookie_secure)  # fmt: skip
+    raise response
+
+
+@routes.get(r"/i18n/{lang:[a-z]{2}}.js")
+@allow(PUBLIC)
+async def catalog_script(request: web.Request) -> web.StreamResponse:
+    """The page scripts' catalog of one language (cached; the page asks by version)."""
+    lang = request.match_info["lang"]
+    if lang not in LANGUAGES:
+        raise web.HTTPNotFound()
+    found = script_catalog(lang)
+    if request.headers.get("If-None-Match") == f'"{found.etag}"':
+        return web.Response(status=304)
+    return web.Response(body=found.body, content_type="application/javascript", charset="utf-8",
+                        headers={"ETag": f'"{found.etag}"',
+                                 "Cache-Control": "public, max-age=3600"})  # fmt: skip
+
+
+@routes.get("/favicon.ico")
+@allow(PUBLIC)
+async def favicon(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPMovedPermanently("/static/favicon.svg")
+
+
+def page_context(lang: str) -> dict[str, Any]:
+    return {"lang": lang, "i18n_version": script_catalog(lang).etag}

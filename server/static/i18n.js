@@ -1,0 +1,125 @@
+// The page scripts' words and formats. Loaded after /i18n/<lang>.js (the catalog, from
+// server/locale/<lang>/LC_MESSAGES/js.po) and before every page script.
+//
+//   t("Order #{id} placed", { id: 5 })          a string in the page's language
+//   tn("{n} line", "{n} lines", n, { ... })     with a plural (n is also {n})
+//   fmt.when(iso)   "2026-11-23 14:05 KST"      the site's time zone, labelled
+//   fmt.phone(e164) "010-3926-0306"             national format (same rules as phonenumbers)
+//   fmt.won(n)      "12,900원"                   grouped, in won
+//
+// Every visible string goes through t()/tn(): `telemart i18n update` extracts them and a
+// test fails while one has no Korean (docs/i18n.md).
+"use strict";
+(function () {
+  const cat = window.TELEMART_I18N || { lang: "en", plural: "one", messages: {} };
+  const root = document.documentElement;
+  const SITE_TZ = root.dataset.tz || "Asia/Seoul";
+  const TZ_LABEL = root.dataset.tzLabel || "KST";
+  const LOCALE = cat.lang === "ko" ? "ko-KR" : "en-US";
+
+  function fill(text, params) {
+    if (!params) return text;
+    return text.replace(/\{(\w+)\}/g, (whole, key) => (key in params ? String(params[key]) : whole));
+  }
+  function t(message, params) {
+    const found = cat.messages[message];
+    return fill(typeof found === "string" && found ? found : message, params);
+  }
+  function tn(singular, plural, n, params) {
+    const forms = cat.messages[singular];
+    let text;
+    if (Array.isArray(forms) && forms.length) {
+      text = cat.plural === "none" ? forms[0] : forms[n === 1 ? 0 : Math.min(1, forms.length - 1)];
+    } else {
+      text = n === 1 ? singular : plural;
+    }
+    return fill(text, Object.assign({ n: num(n) }, params || {}));
+  }
+
+  // --- formats ---------------------------------------------------------------------------
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone: SITE_TZ, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  });
+  function wall(value) {
+    const d = value instanceof Date ? value : new Date(value);
+    if (Number.isNaN(d.getTime())) return null;
+    const p = Object.fromEntries(parts.formatToParts(d).map((x) => [x.type, x.value]));
+    return p;
+  }
+  function when(value, opts) {
+    if (value === null || value === undefined || value === "") return "";
+    const p = wall(value);
+    if (!p) return String(value);
+    const o = opts || {};
+    let text = `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+    if (o.seconds) text += `:${p.second}`;
+    if (o.timeOnly) text = text.slice(11);
+    return o.label === false ? text : `${text} ${TZ_LABEL}`;
+  }
+  function day(value) {
+    if (!value) return "";
+    if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
+    const p = wall(value);
+    return p ? `${p.year}-${p.month}-${p.day}` : String(value);
+  }
+  function num(n) {
+    if (n === null || n === undefined || n === "") return "";
+    return Number(n).toLocaleString(LOCALE);
+  }
+  function won(n) { return t("₩{amount}", { amount: num(Math.round(Number(n || 0))) }); }
+  function pct(x, digits) {
+    if (x === null || x === undefined) return "—";
+    return (100 * x).toFixed(digits === undefined ? 1 : digits) + "%";
+  }
+  function seconds(s) {  // a duration: "1:05", "1:02:03"
+    s = Math.max(0, Math.floor(Number(s) || 0));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    const mm = h ? String(m).padStart(2, "0") : String(m);
+    return (h ? h + ":" : "") + mm + ":" + String(r).padStart(2, "0");
+  }
+
+  // Korean numbers in national format, grouped as libphonenumber groups them.
+  function groups(d, lens) {
+    const out = []; let i = 0;
+    for (const n of lens) { out.push(d.slice(i, i + n)); i += n; }
+    return out.join("-");
+  }
+  function krNational(d) {  // d: national significant number, without the leading 0
+    if (/^1[5-9]\d{6}$/.test(d)) return groups(d, [4, 4]);  // 1588-1234
+    if (d[0] === "2") {  // Seoul
+      if (d.length === 9) return "0" + groups(d, [1, 4, 4]);
+      if (d.length === 8) return "0" + groups(d, [1, 3, 4]);
+      return "0" + d;
+    }
+    if (/^(1[0-9]|[3-6][1-5]|70|50)/.test(d)) {
+      if (d.length === 10) return "0" + groups(d, [2, 4, 4]);
+      if (d.length === 9) return "0" + groups(d, [2, 3, 4]);
+    }
+    return "0" + d;
+  }
+  function phone(value) {
+    if (!value) return "";
+    const v = String(value);
+    const masked = /^\+82 (\d+)-(.*)$/.exec(v);  // "+82 10-****-1234" (a masked sample)
+    if (masked) return "0" + masked[1] + "-" + masked[2];
+    const m = /^\+82(\d{7,10})$/.exec(v.replace(/[\s-]/g, ""));
+    if (m) return krNational(m[1]);
+    return v;
+  }
+
+  // Words for codes (agent states, outcomes, statuses …): server/labels.py, rendered into
+  // the page in its language. An unknown code shows as itself.
+  const labelsNode = document.getElementById("telemart-labels");
+  const LABELS = labelsNode ? JSON.parse(labelsNode.textContent) : {};
+  function label(kind, code) {
+    if (code === null || code === undefined) return "";
+    const table = LABELS[kind] || {};
+    return table[code] !== undefined ? table[code] : String(code);
+  }
+
+  window.t = t;
+  window.tn = tn;
+  window.label = label;
+  window.fmt = { when, day, num, won, pct, seconds, phone, SITE_TZ, TZ_LABEL, LOCALE };
+})();
