@@ -24,3 +24,20 @@ WHERE s.status IN ('exception', 'attempt_fail')
    OR (s.status = 'pending' AND s.tracking_number IS NULL AND s.created_at < $1::timestamptz - $2::interval)
 ORDER BY since, s.id
 LIMIT $3;
+
+-- insert_action --
+-- Record what staff did about a shipment. $1 shipment id, $2 action, $3 redeliver on,
+-- $4 note, $5 actor
+INSERT INTO shipment_actions (shipment_id, action, redeliver_on, note, actor)
+SELECT id, $2, $3, $4, $5 FROM shipments WHERE id = $1
+RETURNING id, shipment_id, action, redeliver_on, note, actor, at;
+
+-- actions_of --
+-- A shipment's staff actions, oldest first. $1 shipment id
+SELECT id, shipment_id, action, redeliver_on, note, actor, at
+FROM shipment_actions WHERE shipment_id = $1 ORDER BY at, id;
+
+-- last_actions --
+-- The latest staff action of each shipment. $1 shipment ids
+SELECT DISTINCT ON (shipment_id) id, shipment_id, action, redeliver_on, note, actor, at
+FROM shipment_actions WHERE shipment_id = ANY($1::bigint[]) ORDER BY shipment_id, at DESC, id DESC;

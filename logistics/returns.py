@@ -271,3 +271,19 @@ async def list_returns(
     rows = await conn.fetch(Q["list_returns"], status, before_id, limit + 1)
     items = [Return.from_row(r) for r in rows[:limit]]
     return items, (items[-1].id if len(rows) > limit and items else None)
+
+
+async def return_deadlines(
+    conn: asyncpg.Connection, *, order_id: int, shipment_id: int | None
+) -> dict[Reason, datetime | None]:
+    """The deadline a return would get now for each reason (None: not received yet, so
+    the window has not started), as `request_return` computes it."""
+    order = await conn.fetchrow(Q["order_channel"], order_id)
+    if order is None:
+        raise ReturnNotFound(f"order {order_id} does not exist")
+    received_at = _received_at(list(await conn.fetch(Q["order_receipts"], order_id)), shipment_id)
+    return {
+        reason: None if received_at is None else cancellation_deadline(
+            received_at=received_at, telephone_sale=order["telephone"], reason=reason)
+        for reason in Reason
+    }  # fmt: skip

@@ -59,3 +59,8 @@ WHERE ($1::text IS NULL OR r.status = $1) AND ($2::bigint IS NULL OR r.id < $2)
 ORDER BY r.id DESC
 LIMIT $3;
 
+
+-- order_channel --
+-- Whether an order was a telephone sale, and its status. $1 order id
+SELECT (attempt_id IS NOT NULL OR agent_id IS NOT NULL) AS telephone, status
+FROM orders WHERE id = $1;

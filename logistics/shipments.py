@@ -144,9 +144,13 @@ async def list_shipments(
 ) -> tuple[list[Shipment], int | None]:
     """A page, newest first, and the cursor (an id) of the next page, if any."""
     search = q.strip().replace("-", "") if q and q.strip() else None
+    name = None
+    if q and q.strip():
+        escaped = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        name = escaped + "%"
     rows = await conn.fetch(
         Q["list_shipments"], status, carrier_code, search, phone_e164(q) if q else None,
-        before_id, limit + 1,
+        before_id, limit + 1, name,
     )  # fmt: skip
     items = [Shipment.from_row(r) for r in rows[:limit]]
     next_cursor = items[-1].id if len(rows) > limit and items else None

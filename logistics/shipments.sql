@@ -137,14 +137,17 @@ FROM shipments GROUP BY status, carrier;
 
 -- list_shipments --
 -- A page of shipments, newest first, with optional filters; a search matches a
--- tracking number, the delivery phone or the order id.
--- $1 status, $2 carrier, $3 search text, $4 search phone e164, $5 before id, $6 limit
+-- tracking number, the delivery phone, the order id, or the start of the recipient's or
+-- the customer's name.
+-- $1 status, $2 carrier, $3 search text, $4 search phone e164, $5 before id, $6 limit,
+-- $7 name prefix (LIKE pattern)
 SELECT s.*, c.name AS customer_name
 FROM shipments s LEFT JOIN customers c ON c.id = s.customer_id
 WHERE ($1::text IS NULL OR s.status = $1)
   AND ($2::text IS NULL OR s.carrier = $2)
   AND ($3::text IS NULL OR s.tracking_number = $3 OR s.phone_e164 = $4
-       OR s.order_id::text = $3)
+       OR s.order_id::text = $3
+       OR s.delivery ->> 'name' LIKE $7 OR c.name LIKE $7)
   AND ($5::bigint IS NULL OR s.id < $5)
 ORDER BY s.id DESC
 LIMIT $6;

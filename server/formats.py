@@ -7,7 +7,7 @@ The same rules are in `server/static/i18n.js` (`fmt.*`) for what the page script
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -55,6 +55,13 @@ def day(at: datetime | date | None, tz: tzinfo) -> str:
     return at.isoformat()
 
 
+def last_day(deadline: datetime | None, tz: tzinfo) -> str:
+    """A deadline given as the first instant after a window, as the window's last day."""
+    if deadline is None:
+        return ""
+    return (deadline.astimezone(tz) - timedelta(microseconds=1)).strftime("%Y-%m-%d")
+
+
 def phone(e164: str | None) -> str:
     """'+821039260306' → '010-3926-0306'; a foreign number keeps its international form."""
     if not e164:
@@ -68,8 +75,8 @@ def phone(e164: str | None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-def number(n: int | float | None) -> str:
-    if n is None:
+def number(n: int | float | str | None) -> str:
+    if n is None or n == "":
         return ""
     return format_decimal(n, locale=BABEL_LOCALE[current_language()])
 

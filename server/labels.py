@@ -74,6 +74,10 @@ LABELS: dict[str, dict[str, str]] = {
         "refunded": N_("Refund"), "exchanged": N_("Send the exchange"),
         "rejected": N_("Reject"), "cancelled": N_("Cancel the return"),
     },
+    "shipment_action": {
+        "redelivery_date": N_("New delivery date agreed"), "address_fixed": N_("Address fixed"),
+        "customer_called": N_("Customer called"),
+    },
     "return_kind": {"return": N_("Return"), "exchange": N_("Exchange")},
     "refund_status": {
         "none": N_("—"), "not_applicable": N_("No refund"), "pending": N_("Refund due"),

@@ -50,7 +50,7 @@ def setup_templates(env: jinja2.Environment, *, site_tz: str) -> None:
     env.filters.update({
         "when": partial(formats.when, tz=tz),
         "when_s": partial(formats.when, tz=tz, seconds=True),
-        "day": partial(formats.day, tz=tz),
+        "day": partial(formats.day, tz=tz), "last_day": partial(formats.last_day, tz=tz),
         "phone": formats.phone, "won": formats.won, "num": formats.number,
         "pct": formats.percent,
     })  # fmt: skip

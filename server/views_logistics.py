@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from aiohttp import BodyPartReader, web
 from pydantic import BaseModel, Field
 
-from logistics.exceptions import list_exceptions
+from logistics.exceptions import (
+    Action,
+    ActionRefused,
+    list_exceptions,
+    record_action,
+    shipment_actions,
+)
 from logistics.returns import (
     Reason,
     ReturnStatus,
@@ -27,6 +33,7 @@ from logistics.shipments import (
 from logistics.shipments_csv import dispatch_csv
 from logistics.tracking import (
     AFTERSHIP_SIGNATURE_HEADER,
+    KST,
     PARSERS,
     SIGNATURE_HEADER,
     ShipmentStatus,
@@ -89,10 +96,10 @@ async def shipment_detail(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         shipment = await get_shipment(conn, shipment_id=shipment_id)
         points = await checkpoints(conn, shipment_id=shipment_id)
+        actions = await shipment_actions(conn, shipment_id=shipment_id)
         await audit_read(conn, current_user(request), "shipment", [shipment_id])
-    return web.json_response(
-        {**shipment.as_json(), "checkpoints": [p.as_json() for p in points]}
-    )
+    return web.json_response({**shipment.as_json(), "checkpoints": [p.as_json() for p in points],
+                              "actions": [a.as_json() for a in actions]})  # fmt: skip
 
 
 class DispatchBody(BaseModel):
@@ -111,6 +118,32 @@ async def shipment_dispatch(request: web.Request) -> web.Response:
             tracking_number=body.tracking_number, actor=user.username,
         )  # fmt: skip
     return web.json_response(shipment.as_json())
+
+
+class ActionBody(BaseModel):
+    action: Action
+    redeliver_on: date | None = None
+    note: str = Field(default="", max_length=2000)
+
+
+@routes.post(r"/api/v1/shipments/{id:[0-9]+}/actions")
+@allow("logistics")
+async def shipment_action(request: web.Request) -> web.Response:
+    """Record what was done about a shipment in trouble (shown on its timeline)."""
+    body = ActionBody.model_validate(await read_json(request))
+    user = current_user(request)
+    async with request.app[POOL].acquire() as conn:
+        try:
+            done = await record_action(
+                conn, shipment_id=path_id(request), action=body.action,
+                actor=user.username, note=body.note, redeliver_on=body.redeliver_on,
+                today=datetime.now(KST).date(),
+            )  # fmt: skip
+        except ActionRefused as exc:
+            raise ApiError(422, "invalid", str(exc), field="redeliver_on") from None
+        except LookupError as exc:
+            raise ApiError(404, "not_found", str(exc)) from None
+    return web.json_response(done.as_json(), status=201)
 
 
 class Line(BaseModel):

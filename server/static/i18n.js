@@ -118,6 +118,50 @@
     return table[code] !== undefined ? table[code] : String(code);
   }
 
+  // An API error ({error, message, field}) in the page's language. The API speaks English
+  // (for integrators); the page says what happened from the code and keeps the server's
+  // detail for the tooltip (apiError.detail).
+  const FIELDS = {
+    name: t("name"), phone: t("phone"), address: t("address"), postal_code: t("postal code"),
+    tracking_number: t("tracking number"), carrier: t("carrier"), redeliver_on: t("new delivery date"),
+    qty: t("quantity"), lines: t("order lines"), order_id: t("order"), filter: t("conditions"),
+    reason: t("reason"), status: t("status"), callback_at: t("callback time"),
+  };
+  function fieldWord(path) {
+    if (!path) return "";
+    const parts = String(path).split(".").filter((p) => !/^\d+$/.test(p));
+    const last = parts[parts.length - 1];
+    return FIELDS[last] || last;
+  }
+  function apiError(data, status) {
+    const d = data || {};
+    const extra = { field: fieldWord(d.field), status: status || "", limit: d.limit ?? "",
+      deadline: d.deadline ? when(d.deadline) : "" };
+    switch (d.error) {
+      case "limit_exceeded": return d.limit !== undefined
+        ? t("Over the per-customer limit: at most {limit} per customer.", extra)
+        : t("Over the per-customer limit.");
+      case "out_of_stock": return t("Not enough stock for this order.");
+      case "not_found": return t("Not found: it may have been removed.");
+      case "invalid_transition": case "illegal_transition":
+        return t("Not possible in the current state: reload the page.");
+      case "conflict": return t("Someone changed this meanwhile: reload and try again.");
+      case "request_in_progress": return t("The same request is still being processed.");
+      case "idempotency_key_reused": return t("This order was already sent with other contents.");
+      case "cancellation_window_closed": return t("The deadline to ask passed ({deadline}).", extra);
+      case "unknown_carrier": return t("Unknown carrier.");
+      case "bad_tracking_number": return t("That is not a tracking number of this carrier.");
+      case "invalid_phone": return t("The phone number is not valid.");
+      case "unauthenticated": return t("Your session ended: log in again.");
+      case "forbidden": return t("Your role may not do this.");
+      case "invalid": return extra.field ? t("Check the {field}.", extra) : t("Check what you entered.");
+      case "bad_lines": return t("Those lines are not on this shipment.");
+      case "refused": return t("Refused: see the details (hover).");
+      default: return status ? t("The request failed (HTTP {status}).", extra) : t("The request failed.");
+    }
+  }
+
+  window.apiError = apiError;
   window.t = t;
   window.tn = tn;
   window.label = label;

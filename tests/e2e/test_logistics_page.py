@@ -64,14 +64,16 @@ async def test_logistics_board(live_app: LiveApp, page: Page) -> None:
     await login(page, live_app, "lena")
     await page.goto(live_app.url("/logistics"))
     counts = page.locator("#counts")
-    await expect(counts.locator("tr", has_text="delivered")).to_contain_text("1")
-    await expect(counts.locator("tr", has_text="pending")).to_contain_text("2")
+    await expect(counts.locator("tr[data-status=delivered]")).to_contain_text("배송 완료")
+    await expect(counts.locator("tr[data-status=delivered] strong")).to_have_text("1")
+    await expect(counts.locator("tr[data-status=pending] strong")).to_have_text("2")
 
-    # The failed attempt is on the exception list with the number to call.
-    failed_row = page.locator("#exceptions tr", has_text="attempt_fail")
-    await expect(failed_row).to_contain_text("+821040000001")
+    # The failed attempt is on the list to call about, in words, with the number to call.
+    failed_row = page.locator(f"#exceptions tr[data-exception='{ids['failed']}']")
+    await expect(failed_row).to_contain_text("배송 실패")
+    await expect(failed_row).to_contain_text("010-4000-0001")
 
-    # Filter by carrier (GET form), then search by phone.
+    # Filter by carrier (GET form), then search by phone, then by the recipient's name.
     await page.select_option("select[name=carrier]", "cj")
     async with page.expect_navigation():
         await page.click("#filters button[type=submit]")
@@ -83,36 +85,89 @@ async def test_logistics_board(live_app: LiveApp, page: Page) -> None:
     rows = page.locator("table.shipments tbody tr")
     await expect(rows).to_have_count(1)
     await expect(rows.first).to_contain_text("1300000000003")
+    await page.fill("#search", "김고")
+    async with page.expect_navigation():
+        await page.press("#search", "Enter")
+    await expect(rows).to_have_count(6)
+    await expect(rows.first).to_contain_text("김고객")
 
-    # Clicking a shipment opens its timeline in place (newest first).
+    # A shipment's timeline: newest first, statuses in words, no provider names.
     await page.goto(live_app.url("/logistics"))
-    await page.click(f"tr[data-shipment='{ids['delivered']}'] td.mono >> nth=0")
+    async with page.expect_navigation():
+        await page.click(f"tr[data-shipment='{ids['delivered']}'] td.mono >> nth=0")
     timeline = page.locator("#timeline .timeline li")
     await expect(timeline).to_have_count(4)
-    await expect(timeline.first).to_contain_text("delivered")
-    await expect(timeline.last).to_contain_text("info_received")
+    await expect(timeline.first).to_contain_text("배송 완료")
+    await expect(timeline.first).to_contain_text("KST")
+    await expect(timeline.last).to_contain_text("송장 출력")
+    await expect(page.locator("#timeline")).not_to_contain_text("telemart")
+    await expect(page.locator("#timeline")).not_to_contain_text("info_received")
 
-    # Dispatch the pending shipment from its page; a bad number is explained.
+    # The deadlines a return would get, shown before opening one (the telephone-sale window:
+    # 14 days for a change of mind, 3 months for a defect).
+    form = page.locator("#new-return")
+    await expect(form.locator("#deadlines li[data-reason=changed_mind]")).to_contain_text("까지")
+    # An exchange opened from the shipment whose delivery failed (its window not started).
+    await page.goto(live_app.url(f"/logistics?shipment={ids['failed']}"))
+    await expect(form.locator("#deadlines li[data-reason=defective]")).to_contain_text(
+        "배송 완료 후부터")
+    await form.locator("select[name=kind]").select_option("exchange")
+    await form.locator("select[name=reason]").select_option("defective")
+    await form.locator("button[type=submit]").click()
+    dialog = page.locator("#confirm")
+    await expect(dialog).to_be_visible()
+    await expect(dialog).to_contain_text("교환을 접수할까요?")
+    await dialog.locator("#confirm-ok").click()
+    await expect(page.locator("#return-result")).to_contain_text("교환")
+    await expect(page.locator("#return-result")).to_contain_text("접수 완료")
+    conn = await live_app.connect()
+    try:
+        made = await conn.fetchrow("SELECT * FROM returns WHERE order_id = (SELECT order_id"
+                                   " FROM shipments WHERE id = $1) AND kind = 'exchange'",
+                                   ids["failed"])  # fmt: skip
+    finally:
+        await conn.close()
+    assert made is not None
+    assert (made["reason"], made["deadline"], made["status"]) == ("defective", None, "requested")
+
+    # Dispatch the pending shipment from its page; a bad number is explained in Korean.
     await page.goto(live_app.url(f"/logistics?shipment={ids['pending']}"))
     form = page.locator("form.dispatch")
     await form.locator("select[name=carrier]").select_option("lotte")
     await form.locator("input[name=tracking_number]").fill("123")
     await form.locator("button").click()
-    await expect(form.locator(".result")).to_contain_text("12 or 13 digits")
+    await expect(form.locator(".result")).to_contain_text("송장번호 형식이 아닙니다")
     await form.locator("input[name=tracking_number]").fill("5100-0000-0006")
     async with page.expect_navigation():
         await form.locator("button").click()
     await expect(page.locator("#timeline")).to_contain_text("510000000006")
-    await expect(page.locator("#timeline .timeline li").first).to_contain_text("info_received")
+    await expect(page.locator("#timeline .timeline li").first).to_contain_text("송장 출력")
 
-    # Move the return along.
+    # Move the return along: a final move asks first; going back changes nothing.
     ret_row = page.locator(f"tr[data-return='{ids['return']}']")
-    async with page.expect_navigation():
-        await ret_row.locator("button[data-next=received]").click()
-    await expect(page.locator(f"tr[data-return='{ids['return']}'] .rstatus")).to_have_text(
-        "received"
-    )
-    await page.goto(live_app.url(f"/logistics?shipment={ids['delivered']}"))
+    await expect(ret_row).to_contain_text("단순 변심")
+    await ret_row.locator("button[data-next=rejected]").click()
+    await expect(dialog).to_contain_text("되돌릴 수 없습니다")
+    await dialog.locator("#confirm-cancel").click()
+    await expect(dialog).to_be_hidden()
+    await expect(ret_row.locator(".rstatus")).to_have_text("접수")
+    await ret_row.locator("button[data-next=received]").click()
+    await dialog.locator("#confirm-ok").click()
+    await expect(ret_row.locator(".rstatus")).to_have_text("입고")
+    await expect(page.locator("#return-result")).to_contain_text("입고 처리되었습니다")
+    await expect(ret_row.locator("button[data-next=restocked]")).to_be_visible()
+
+    # What was done about the failed delivery goes on its timeline.
+    row = page.locator(f"#exceptions tr[data-exception='{ids['failed']}']")
+    await row.locator("button[data-act=redelivery_date]").click()
+    await dialog.locator("input[name=redeliver_on]").fill("2099-01-15")
+    await dialog.locator("input[name=note]").fill("고객 요청: 다음 주 수요일")
+    await dialog.locator("#confirm-ok").click()
+    await expect(row.locator(".last-action")).to_contain_text("배송일 재지정 2099-01-15")
+    await page.goto(live_app.url(f"/logistics?shipment={ids['failed']}"))
+    first = page.locator("#timeline .timeline li").first
+    await expect(first).to_contain_text("배송일 재지정")
+    await expect(first).to_contain_text("고객 요청: 다음 주 수요일")
     await screenshot(page, "logistics")
 
 
