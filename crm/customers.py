@@ -84,6 +84,25 @@ async def list_customers(
     return CustomerPage(items=items, next=items[-1].id if len(rows) > limit else None)
 
 
+async def count_customers(conn: asyncpg.Connection, *, q: str | None = None) -> int:
+    """How many customers `list_customers` would page through for `q`."""
+    exact, like, text, ref = _search_args(q)
+    found: int = await conn.fetchval(Q["count_matching_customers"], exact, like, text, ref)
+    return found
+
+
+async def regions_present(conn: asyncpg.Connection) -> list[str]:
+    """Every region some customer has, in order (for pickers)."""
+    return [r["region"] for r in await conn.fetch(Q["regions_present"])]
+
+
+async def contact_history(
+    conn: asyncpg.Connection, *, customer_id: int, limit: int = 200
+) -> list[dict[str, Any]]:
+    """The customer's contacts (calls), newest first."""
+    return [dict(r) for r in await conn.fetch(Q["contact_history"], customer_id, limit)]
+
+
 async def get_customer(conn: asyncpg.Connection, *, customer_id: int) -> dict[str, Any]:
     """One customer with every field, the consent history and the do-not-call entries."""
     row = await conn.fetchrow(Q["get_customer"], customer_id)

@@ -62,3 +62,32 @@ FROM customers ORDER BY id;
 -- insert_audit --
 -- Append to the audit log. $1 actor, $2 action, $3 subject, $4 details (jsonb)
 INSERT INTO audit_log (actor, action, subject, details) VALUES ($1, $2, $3, $4);
+
+-- count_matching_customers --
+-- How many customers a search matches (the same filters as list_customers).
+-- $1 exact phone, $2 phone fragment, $3 name/email fragment, $4 external ref
+SELECT count(*) FROM customers
+WHERE ($1::text IS NULL OR phone_e164 = $1)
+  AND ($2::text IS NULL OR phone_e164 LIKE $2)
+  AND ($3::text IS NULL OR name ILIKE $3 OR email ILIKE $3 OR external_ref = $4);
+
+-- regions_present --
+-- The distinct regions customers have, read by skipping along the region index.
+WITH RECURSIVE r AS (
+    SELECT min(region) AS region FROM customers
+    UNION ALL
+    SELECT (SELECT min(region) FROM customers WHERE region > r.region) FROM r
+    WHERE r.region IS NOT NULL
+)
+SELECT region FROM r WHERE region IS NOT NULL;
+
+-- contact_history --
+-- A customer's contacts, newest first. $1 customer id, $2 limit
+SELECT id, campaign_id, phone_e164, at, outcome, disposition, agent_id,
+       details ->> 'note' AS note
+FROM contact_attempts WHERE customer_id = $1 ORDER BY at DESC LIMIT $2;
+
+-- customer_dnc_changes --
+-- When the customer's numbers went on a do-not-call list. $1 phone e164
+SELECT kind, source, registered_on, added_at FROM do_not_call WHERE phone_e164 = $1
+ORDER BY added_at DESC;

@@ -173,6 +173,33 @@ async def save_segment(
     return dataclasses.replace(_segment(row), member_count=count)
 
 
+async def update_segment(
+    conn: asyncpg.Connection, *, segment_id: int, name: str, kind: SegmentKind, filter_doc: Any
+) -> Segment:
+    """Edit a saved segment; a static one takes a new snapshot of its members now."""
+    compiled = compile_document(filter_doc)
+    async with conn.transaction():
+        await conn.execute(NO_JIT)
+        await conn.execute(Q["clear_static_members"], segment_id)
+        if kind is SegmentKind.DYNAMIC:
+            count = await count_matching(conn, compiled=compiled)
+            row = await conn.fetchrow(Q["update_segment"], segment_id, name, kind.value,
+                                      filter_doc, count, None)  # fmt: skip
+            if row is None:
+                raise SegmentNotFound(f"segment {segment_id}")
+            return _segment(row)
+        row = await conn.fetchrow(Q["update_segment"], segment_id, name, kind.value, filter_doc,
+                                  None, dt.datetime.now(dt.UTC))  # fmt: skip
+        if row is None:
+            raise SegmentNotFound(f"segment {segment_id}")
+        shifted = compile_document(filter_doc, first_param=2)
+        status = await conn.execute(_sql("insert_static_members", shifted), segment_id,
+                                    *shifted.params)  # fmt: skip
+        count = int(status.split()[-1])
+        await conn.execute(Q["set_member_count"], segment_id, count)
+    return dataclasses.replace(_segment(row), member_count=count)
+
+
 async def list_segments(conn: asyncpg.Connection) -> list[Segment]:
     return [_segment(row) for row in await conn.fetch(Q["list_segments"])]
 

@@ -51,3 +51,14 @@ FROM segments WHERE id = $1;
 -- delete_segment --
 -- Delete a segment (its snapshot goes with it). $1 id
 DELETE FROM segments WHERE id = $1 RETURNING id;
+
+-- update_segment --
+-- Change a segment's name, kind and filter. $1 id, $2 name, $3 kind, $4 filter,
+-- $5 member count, $6 snapshot time
+UPDATE segments SET name = $2, kind = $3, filter = $4, member_count = $5, snapshot_at = $6
+WHERE id = $1
+RETURNING id, name, kind, filter, member_count, created_by, created_at, snapshot_at;
+
+-- clear_static_members --
+-- Forget a static segment's snapshot before taking a new one. $1 segment id
+DELETE FROM segment_members WHERE segment_id = $1;

@@ -157,6 +157,14 @@ async def list_shipments(
     return items, next_cursor
 
 
+async def shipments_of_customer(
+    conn: asyncpg.Connection, *, customer_id: int, limit: int = 100
+) -> list[Shipment]:
+    """A customer's shipments, newest first."""
+    return [Shipment.from_row(r) for r in await conn.fetch(Q["shipments_of_customer"],
+                                                           customer_id, limit)]  # fmt: skip
+
+
 async def dispatch(
     conn: asyncpg.Connection, *, shipment_id: int, carrier_code: str, tracking_number: str,
     actor: str, now: datetime | None = None, first_poll_after: timedelta = FIRST_POLL_AFTER,

@@ -168,3 +168,8 @@ WHERE s.order_id = ANY($1::bigint[])
   AND NOT EXISTS (SELECT 1 FROM shipments x WHERE x.order_id = s.order_id
                   AND x.status NOT IN ('delivered', 'cancelled'))
 ORDER BY s.order_id;
+
+-- shipments_of_customer --
+-- A customer's shipments, newest first. $1 customer id, $2 limit
+SELECT s.*, NULL::text AS customer_name FROM shipments s WHERE s.customer_id = $1
+ORDER BY s.id DESC LIMIT $2;

@@ -106,7 +106,17 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "gender": {"M": N_("Male"), "F": N_("Female"), "m": N_("Male"), "f": N_("Female")},
     "phone_type": {"mobile": N_("Mobile"), "landline": N_("Landline"), "voip": N_("Internet phone"),
-                   "other": N_("Other")},
+                   "other": N_("Other"), "unknown": N_("Unknown line")},
+    "consent_purpose": {"marketing": N_("Marketing"), "night_time": N_("Night-time calls")},
+    "consent_channel": {"phone": N_("By phone"), "sms": N_("Text message"),
+                        "email": N_("By email")},
+    "dnc_list": {"national": N_("National do-not-call register"),
+                 "financial": N_("Financial do-not-call register"),
+                 "internal": N_("Our own do-not-call list")},
+    "lead_status": {
+        "new": N_("Not called yet"), "leased": N_("Being dialed"), "done": N_("Done"),
+        "dnc": N_("Do not call"), "exhausted": N_("Attempts used up"),
+    },
     "segment_kind": {"dynamic": N_("Dynamic"), "static": N_("Snapshot")},
     "journey_step": {
         "queued": N_("Queued"), "dialed": N_("Dialed"), "ringing": N_("Ringing"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import datetime
 from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
@@ -11,7 +12,17 @@ from zoneinfo import available_timezones
 import aiohttp_jinja2
 import asyncpg
 from aiohttp import web
+from pydantic import BaseModel, Field, ValidationError
 
+from crm.customers import (
+    MAX_PAGE,
+    contact_history,
+    count_customers,
+    get_customer,
+    list_customers,
+    regions_present,
+)
+from crm.errors import CustomerNotFound
 from crm.segments import list_segments
 from crm.segments_filter import AGE_BANDS, FIELDS, Kind
 from dialer.core.abandon import UK_WINDOW_S, US_WINDOW_S
@@ -29,35 +40,33 @@ from dialer.store.campaigns import (
 )
 from dialer.store.campaigns_config import ABANDON_CAP_MAX, SCRIPT_FIELDS
 from dialer.store.lists import REASONS, campaign_lists
+from logistics.shipments import shipments_of_customer
+from orders.reads import OrderFilter, list_orders
+from server.access import audit_read
 from server.auth import Role, allow, page_user
+from server.i18n import N_, gettext
 from server.keys import POOL
+from server.labels import disposition_label, label
 
 routes = web.RouteTableDef()
 
 FIELD_LABELS = {
-    "region": "Region", "gender": "Gender", "age": "Age", "age_band": "Age band",
-    "consent_marketing": "Marketing consent", "consent_night": "Night-time consent",
-    "do_not_call": "On do-not-call list", "rfm_r": "RFM recency (1-5)",
-    "rfm_f": "RFM frequency (1-5)", "rfm_m": "RFM monetary (1-5)",
-    "days_since_last_purchase": "Days since last purchase", "order_count": "Order count",
-    "total_spend": "Total spend (KRW)", "bought_product": "Bought product (code)",
-    "bought_category": "Bought category", "contacted": "Contacted",
-    "last_disposition": "Last disposition",
-}  # fmt: skip
-REASON_LABELS = {
-    "do_not_call": "On a do-not-call list", "no_consent": "No marketing consent",
-    "night_window": "Night-only window, no night consent", "invalid_phone": "Invalid phone",
-    "contacted_recently": "Contacted recently",
-    "other_active_campaign": "In another active campaign",
-    "already_in_campaign": "Already in this campaign",
+    "region": N_("Region"), "gender": N_("Gender"), "age": N_("Age"),
+    "age_band": N_("Age band"), "consent_marketing": N_("Marketing consent"),
+    "consent_night": N_("Night-time consent"), "do_not_call": N_("On a do-not-call list"),
+    "rfm_r": N_("Recency score (1-5)"), "rfm_f": N_("Frequency score (1-5)"),
+    "rfm_m": N_("Spend score (1-5)"), "days_since_last_purchase": N_("Days since last purchase"),
+    "order_count": N_("Number of orders"), "total_spend": N_("Total spend (won)"),
+    "bought_product": N_("Bought product (code)"), "bought_category": N_("Bought category"),
+    "contacted": N_("Contacted"), "last_disposition": N_("Last call outcome"),
 }  # fmt: skip
 # Pacing settings a user may tune; abandon cap, connect window and ring time come from the
 # compliance section (dialer/runtime_campaign.py overrides them).
 PACING_KNOBS = (
-    ("dial_ratio", "Lines per agent (ratio; adaptive start)", None),
-    ("max_dial_level", "Max lines per agent", None),
-    ("target_abandon", "Target abandon %", "percent"),
-    ("amd_s", "Machine detection (s)", None),
+    ("dial_ratio", N_("Lines per agent (ratio; adaptive start)"), None),
+    ("max_dial_level", N_("Most lines per agent"), None),
+    ("target_abandon", N_("Target abandon rate (%)"), "percent"),
+    ("amd_s", N_("Answering-machine detection (s)"), None),
 )
 _PROBE_SEP = "\x1f"  # unit separator: cannot occur in a customer's name or region
 OP_ORDER = ("eq", "ne", "gt", "gte", "lt", "lte", "between", "in", "not_in",
@@ -70,7 +79,7 @@ def field_catalog() -> list[dict[str, Any]]:
     for name, spec in FIELDS.items():
         choices = list(spec.choices) if name != "age_band" else list(AGE_BANDS)
         catalog.append({
-            "name": name, "label": FIELD_LABELS.get(name, name),
+            "name": name, "label": gettext(FIELD_LABELS[name]) if name in FIELD_LABELS else name,
             "kind": "bool" if spec.kind is Kind.BOOL else spec.kind.value,
             "ops": [op for op in OP_ORDER if op in spec.ops], "choices": choices,
             "low": spec.low, "high": spec.high,
@@ -91,8 +100,8 @@ def form_choices() -> dict[str, Any]:
         "strategies": list(BUILT_IN), "time_zones": time_zones(),
         "abandon_cap_max_pct": ABANDON_CAP_MAX * 100, "script_fields": SCRIPT_FIELDS,
         "window_default_h": {"us": US_WINDOW_S / 3600, "uk": UK_WINDOW_S / 3600},
-        "pacing_knobs": [(key, label, unit, getattr(defaults, key))
-                         for key, label, unit in PACING_KNOBS],
+        "pacing_knobs": [(key, gettext(text), unit, getattr(defaults, key))
+                         for key, text, unit in PACING_KNOBS],
     }  # fmt: skip
 
 
@@ -122,10 +131,13 @@ async def segments_page(request: web.Request) -> dict[str, Any]:
     page_user(request, Role.MARKETER)
     async with request.app[POOL].acquire() as conn:
         saved = await list_segments(conn)
+        regions = await regions_present(conn)
     return {
         "fields_json": json_for_script(field_catalog()),
-        "saved": saved[:20],
-    }
+        "regions_json": json_for_script(regions),
+        "saved": saved[:50], "script_fields": SCRIPT_FIELDS,
+        "default_script": gettext("Hello {{name}}, this is {{agent}} from {{campaign}}."),
+    }  # fmt: skip
 
 
 @routes.get("/campaigns")
@@ -154,10 +166,91 @@ async def campaign_page(request: web.Request) -> dict[str, Any]:
         script = await script_preview(conn, campaign=campaign, agent=user.username)
         sample = await preview_fields(conn, campaign=campaign, agent=user.username)
     actions = [a.value for a, (sources, _) in TRANSITIONS.items() if campaign.status in sources]
+    history = [{**h, "at_dt": datetime.fromisoformat(h["at"])} for h in history]
     return {
         "campaign": campaign, "lists": lists, "history": history, "script": script,
-        "actions": actions, "reasons": [(r, REASON_LABELS[r]) for r in REASONS],
+        "disposition_label": disposition_label,
+        "actions": actions, "reasons": [(r, label("suppression", r)) for r in REASONS],
         "compliance": campaign.config.compliance,
         "editable": campaign.status is not CampaignStatus.STOPPED,
         "sample_json": json_for_script(sample), **form_choices(),
     }  # fmt: skip
+
+
+class CustomerQuery(BaseModel):
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE)
+    cursor: int | None = Field(default=None, ge=0)
+    q: str | None = Field(default=None, max_length=200)
+
+
+@routes.get("/customers")
+@allow(Role.MARKETER, Role.SUPERVISOR)
+@aiohttp_jinja2.template("customers.html")
+async def customers_page(request: web.Request) -> dict[str, Any]:
+    user = page_user(request, Role.MARKETER, Role.SUPERVISOR)
+    try:
+        query = CustomerQuery.model_validate(
+            {k: v for k, v in request.query.items() if k in ("q", "cursor") and v}
+        )
+    except ValidationError:
+        query = CustomerQuery()
+    async with request.app[POOL].acquire() as conn:
+        page = await list_customers(conn, limit=query.limit, cursor=query.cursor, q=query.q)
+        total = await count_customers(conn, q=query.q)
+        await audit_read(conn, user, "customers", [c.id for c in page.items], q=query.q,
+                         page=True)  # fmt: skip
+    return {
+        "customers": page.items, "next": page.next, "q": query.q or "", "total": total,
+        "paged": query.cursor is not None,
+        "can_import": user.role in (Role.MARKETER, Role.ADMIN),
+    }  # fmt: skip
+
+
+def customer_timeline(
+    customer: dict[str, Any], contacts: list[dict[str, Any]], orders: list[Any],
+    shipments: list[Any], campaigns: dict[int, str],
+) -> list[dict[str, Any]]:
+    """Calls, orders, shipments, consent and do-not-call changes, newest first."""
+    items: list[dict[str, Any]] = []
+    for c in contacts:
+        items.append({"at": c["at"], "kind": "call", "outcome": c["outcome"],
+                      "disposition": c["disposition"], "note": c["note"] or "",
+                      "campaign": campaigns.get(c["campaign_id"], "")})  # fmt: skip
+    for o in orders:
+        items.append({"at": o.placed_at, "kind": "order", "id": o.id, "status": o.status.value,
+                      "total": o.total_krw})  # fmt: skip
+    for s in shipments:
+        items.append({"at": s.last_event_at or s.created_at, "kind": "shipment", "id": s.id,
+                      "order_id": s.order_id, "status": s.status.value,
+                      "carrier": s.carrier, "tracking_number": s.tracking_number})  # fmt: skip
+    for c in customer["consents"]:
+        items.append({"at": datetime.fromisoformat(c["at"]), "kind": "consent",
+                      "purpose": c["purpose"], "channel": c["channel"], "granted": c["granted"],
+                      "source": c["source"]})  # fmt: skip
+    for d in customer["do_not_call"]["entries"]:
+        items.append({"at": datetime.fromisoformat(d["added_at"]), "kind": "dnc",
+                      "list": d["kind"], "source": d["source"]})  # fmt: skip
+    return sorted(items, key=lambda i: i["at"], reverse=True)
+
+
+@routes.get(r"/customers/{id:\d+}")
+@allow(Role.MARKETER, Role.SUPERVISOR)
+@aiohttp_jinja2.template("customer.html")
+async def customer_page(request: web.Request) -> dict[str, Any]:
+    """One customer: the card, and one timeline of calls, orders, shipments, consent and
+    do-not-call changes."""
+    user = page_user(request, Role.MARKETER, Role.SUPERVISOR)
+    customer_id = int(request.match_info["id"])
+    async with request.app[POOL].acquire() as conn:
+        try:
+            customer = await get_customer(conn, customer_id=customer_id)
+        except CustomerNotFound:
+            raise web.HTTPNotFound() from None
+        await audit_read(conn, user, "customer", [customer_id], page=True)
+        contacts = await contact_history(conn, customer_id=customer_id)
+        orders = await list_orders(conn, where=OrderFilter(customer_id=customer_id), limit=100)
+        shipments = await shipments_of_customer(conn, customer_id=customer_id)
+        campaigns = {c.id: c.config.name for c in await list_campaigns(conn)}
+    timeline = customer_timeline(customer, contacts, orders, shipments, campaigns)
+    return {"customer": customer, "timeline": timeline,
+            "counts": {"calls": len(contacts), "orders": len(orders)}}  # fmt: skip

@@ -1,4 +1,4 @@
-"""CRM API and page: customer and do-not-call imports, customers, the internal do-not-call list."""
+"""CRM API: customer and do-not-call imports, customers, the internal do-not-call list."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import secrets
 from pathlib import Path
 from typing import IO, Any
 
-import aiohttp_jinja2
 from aiohttp import BodyPartReader, web
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from config.sql import load_queries
 from crm import dnc
@@ -19,7 +18,7 @@ from crm.importer import import_file
 from crm.parse import ImportKind
 from crm.phones import normalize
 from server.access import audit_read, check_customer
-from server.auth import Role, allow, current_user, page_user
+from server.auth import Role, allow, current_user
 from server.errors import INT64_MAX, ApiError, check_text, read_json
 from server.keys import POOL, SETTINGS
 from server.middlewares import body_limit, open_multipart, too_large
@@ -208,26 +207,3 @@ async def add_dnc(request: web.Request) -> web.Response:
         {"phone_e164": phone.e164, "kind": "internal", "added": added},
         status=201 if added else 200,
     )
-
-
-@routes.get("/customers")
-@allow(Role.MARKETER, Role.SUPERVISOR)
-@aiohttp_jinja2.template("customers.html")
-async def customers_page(request: web.Request) -> dict[str, Any]:
-    user = page_user(request, Role.MARKETER, Role.SUPERVISOR)
-    try:
-        query = CustomerQuery.model_validate(
-            {k: v for k, v in request.query.items() if k in ("q", "cursor") and v}
-        )
-    except ValidationError:
-        query = CustomerQuery()
-    async with request.app[POOL].acquire() as conn:
-        page = await list_customers(conn, limit=query.limit, cursor=query.cursor, q=query.q)
-        await audit_read(conn, user, "customers", [c.id for c in page.items], q=query.q,
-                         page=True)  # fmt: skip
-    return {
-        "customers": page.items,
-        "next": page.next,
-        "q": query.q or "",
-        "can_import": user.role in (Role.MARKETER, Role.ADMIN),
-    }

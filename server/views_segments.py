@@ -15,6 +15,7 @@ from crm.segments import (
     list_segments,
     preview,
     save_segment,
+    update_segment,
 )
 from dialer.store.campaigns import (
     Action,
@@ -102,6 +103,19 @@ async def segments_create(request: web.Request) -> web.Response:
 async def segments_show(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         segment = await get_segment(conn, segment_id=path_id(request))
+    return web.json_response(segment.as_json())
+
+
+@routes.put("/api/v1/segments/{id:[0-9]+}")
+@allow(Role.MARKETER)
+async def segments_update(request: web.Request) -> web.Response:
+    """Edit a saved segment (name, kind, filter); a static one is snapshot again."""
+    body = SegmentRequest.model_validate(await read_json(request))
+    async with request.app[POOL].acquire() as conn:
+        segment = await update_segment(
+            conn, segment_id=path_id(request), name=body.name, kind=body.kind,
+            filter_doc=body.filter,
+        )  # fmt: skip
     return web.json_response(segment.as_json())
 
 

@@ -14,10 +14,11 @@
         method: "POST", credentials: "same-origin",
       });
       const data = await resp.json().catch(() => ({}));
-      if (!resp.ok) throw new Error(data.message || resp.statusText);
+      if (!resp.ok) throw Object.assign(new Error(apiError(data, resp.status)), { data });
       window.location.reload();
     } catch (err) {
       errorBox.textContent = err.message;
+      errorBox.title = err.data ? err.data.message || "" : "";
       errorBox.hidden = false;
       button.disabled = false;
     }
@@ -25,7 +26,7 @@
 
   for (const button of document.querySelectorAll("#actions button[data-action]")) {
     button.addEventListener("click", () => {
-      if (button.dataset.action === "stop" && !window.confirm("Stop this campaign for good?")) return;
+      if (button.dataset.action === "stop" && !window.confirm(t("Stop this campaign for good? It cannot be started again."))) return;
       act(button.dataset.action, button);
     });
   }
@@ -66,7 +67,7 @@
     const warning = $("script-warning");
     warning.hidden = unknown.size === 0;
     warning.textContent = unknown.size
-      ? `Unknown placeholders: ${[...unknown].map((n) => `{{${n}}}`).join(", ")} — saving will be refused.`
+      ? t("Unknown placeholders: {names}. Saving will be refused.", { names: [...unknown].map((n) => `{{${n}}}`).join(", ") })
       : "";
   }
 
@@ -79,7 +80,7 @@
     updatePreview();
     if (!saving) {
       const dirty = changedKeys(F.collect(form)).length > 0;
-      setStatus(dirty ? "Unsaved changes" : "", dirty ? "dirty" : "idle");
+      setStatus(dirty ? t("Unsaved changes") : "", dirty ? "dirty" : "idle");
     }
   }
 
@@ -103,27 +104,29 @@
     formError.hidden = true;
     const doc = F.collect(form);
     const keys = changedKeys(doc);
-    if (!keys.length) { setStatus("No changes to save", "idle"); return; }
+    if (!keys.length) { setStatus(t("No changes to save"), "idle"); return; }
     const patch = Object.fromEntries(keys.map((k) => [k, doc[k]]));
     saving = true;
     saveButton.disabled = true;
-    setStatus("Saving…", "saving");
+    setStatus(t("Saving…"), "saving");
     try {
       const result = await F.send("PATCH", `/api/v1/campaigns/${id}`, patch);
       if (result.ok) {
         saved = doc;
-        setStatus("Saved", "saved");
+        setStatus(t("Saved"), "saved");
         await refreshViews().catch(() => {});
         return;
       }
-      setStatus("Not saved", "error");
+      setStatus(t("Not saved"), "error");
       if (result.status !== 422 || !F.showError(form, result.data)) {
-        formError.textContent = result.data.message || `HTTP ${result.status}`;
+        formError.textContent = apiError(result.data, result.status);
+        formError.title = result.data.message || "";
         formError.hidden = false;
       }
     } catch (err) {
-      setStatus("Not saved", "error");
-      formError.textContent = `Could not reach the server: ${err.message}`;
+      setStatus(t("Not saved"), "error");
+      formError.textContent = t("Could not reach the server.");
+      formError.title = err.message;
       formError.hidden = false;
     } finally {
       saving = false;

@@ -14,22 +14,24 @@
     F.clearErrors(form);
     errorBox.hidden = true;
     button.disabled = true;
-    status.textContent = "Creating…";
+    status.textContent = t("Creating…");
     try {
       const result = await F.send("POST", "/api/v1/campaigns", F.collect(form));
       if (result.ok) {
-        status.textContent = "Created";
+        status.textContent = t("Created");
         window.location.assign(`/campaigns/${result.data.id}`);
         return;
       }
       status.textContent = "";
       if (result.status !== 422 || !F.showError(form, result.data)) {
-        errorBox.textContent = result.data.message || `HTTP ${result.status}`;
+        errorBox.textContent = apiError(result.data, result.status);
+        errorBox.title = result.data.message || "";
         errorBox.hidden = false;
       }
     } catch (err) {
       status.textContent = "";
-      errorBox.textContent = `Could not reach the server: ${err.message}`;
+      errorBox.textContent = t("Could not reach the server.");
+      errorBox.title = err.message;
       errorBox.hidden = false;
     }
     button.disabled = false;

@@ -13,7 +13,7 @@ window.CampaignForm = (function () {
 
   const UNITS = {
     percent: { toApi: (v) => v / 100, fromApi: (v) => v * 100, label: "%" },
-    hours: { toApi: (v) => v * 3600, fromApi: (v) => v / 3600, label: "h" },
+    hours: { toApi: (v) => v * 3600, fromApi: (v) => v / 3600, label: t("h") },
   };
 
   function tidy(n) { return String(Number(n.toFixed(6))); }
@@ -78,17 +78,35 @@ window.CampaignForm = (function () {
     return null;
   }
 
-  // "compliance.abandon_cap: Input should be less than or equal to 0.03" → in the input's unit.
+  // "compliance.abandon_cap: Input should be less than or equal to 0.03" → "3% 이하로" in the
+  // page's language and the input's unit. The API's own words stay in the tooltip.
+  const BOUNDS = [
+    [/less than or equal to (\S+)$/, (n) => t("At most {n}", { n })],
+    [/greater than or equal to (\S+)$/, (n) => t("At least {n}", { n })],
+    [/less than (\S+)$/, (n) => t("Less than {n}", { n })],
+    [/greater than (\S+)$/, (n) => t("More than {n}", { n })],
+  ];
   function message(err, input) {
     let text = err.message || "invalid";
     if (err.field && text.startsWith(err.field + ": ")) text = text.slice(err.field.length + 2);
     text = text.replace(/^Value error, /, "");
     const unit = input && UNITS[input.dataset.unit];
-    if (unit) {
-      text = text.replace(/(than(?: or equal to)?) (-?\d+(?:\.\d+)?(?:e-?\d+)?)/,
-        (_, words, n) => `${words} ${tidy(unit.fromApi(Number(n)))} ${unit.label}`);
+    for (const [pattern, say] of BOUNDS) {
+      const m = pattern.exec(text);
+      if (m) {
+        const n = Number(m[1]);
+        return say(unit ? `${tidy(unit.fromApi(n))}${unit.label === "%" ? "%" : " " + unit.label}` : fmt.num(n));
+      }
     }
-    return text;
+    let m = /^unknown time zone '(.*)'$/.exec(text);
+    if (m) return t("Unknown time zone: {zone}", { zone: m[1] });
+    m = /^unknown placeholders \[(.*)\]/.exec(text);
+    if (m) return t("Unknown placeholders: {names}", { names: m[1].replace(/'/g, "") });
+    if (/^Field required/.test(text) || /at least 1 character/.test(text)) return t("Required");
+    if (/valid number|valid integer/.test(text)) return t("Enter a number");
+    if (/should match pattern/.test(text)) return t("Lowercase letters, digits and _ only");
+    if (/duplicate|unique|twice/i.test(text)) return t("Used twice");
+    return t("Not accepted: check this value");
   }
 
   function clearErrors(form) {
@@ -118,6 +136,7 @@ window.CampaignForm = (function () {
     note.setAttribute("role", "alert");
     note.dataset.errorField = err.field;
     note.textContent = message(err, input);
+    note.title = err.message || "";
     if (input.hasAttribute("data-error-for")) input.appendChild(note);
     else input.insertAdjacentElement("afterend", note);
     input.scrollIntoView({ block: "center" });

@@ -127,10 +127,12 @@
     qty: t("quantity"), lines: t("order lines"), order_id: t("order"), filter: t("conditions"),
     reason: t("reason"), status: t("status"), callback_at: t("callback time"),
   };
+  function lastPart(path) {
+    const parts = String(path || "").split(".").filter((p) => !/^\d+$/.test(p));
+    return parts[parts.length - 1] || "";
+  }
   function fieldWord(path) {
-    if (!path) return "";
-    const parts = String(path).split(".").filter((p) => !/^\d+$/.test(p));
-    const last = parts[parts.length - 1];
+    const last = lastPart(path);
     return FIELDS[last] || last;
   }
   function apiError(data, status) {
@@ -154,8 +156,21 @@
       case "invalid_phone": return t("The phone number is not valid.");
       case "unauthenticated": return t("Your session ended: log in again.");
       case "forbidden": return t("Your role may not do this.");
-      case "invalid": return extra.field ? t("Check the {field}.", extra) : t("Check what you entered.");
+      case "invalid": {
+        const m = /must be at (most|least) (-?[\d.]+)/.exec(d.message || "");
+        if (m) {
+          return m[1] === "most" ? t("A value is too large: at most {n}.", { n: num(m[2]) })
+            : t("A value is too small: at least {n}.", { n: num(m[2]) });
+        }
+        return FIELDS[lastPart(d.field)] ? t("Check the {field}.", extra) : t("Check what you entered.");
+      }
       case "bad_lines": return t("Those lines are not on this shipment.");
+      case "unreadable_file": return t("The file could not be read.");
+      case "no_file": case "not_multipart": return t("Choose a file first.");
+      case "closed": return t("This campaign is stopped: it cannot change any more.");
+      case "not_ready": return /no leads/.test(d.message || "") ? t("The campaign has no leads yet: make a list first.")
+        : /data source/.test(d.message || "") ? t("Set the data source line before starting.")
+        : t("The campaign is not ready to start.");
       case "refused": return t("Refused: see the details (hover).");
       default: return status ? t("The request failed (HTTP {status}).", extra) : t("The request failed.");
     }

@@ -1,19 +1,23 @@
-// Segment builder: condition rows → filter document → debounced preview; save; make a list.
+// Segment builder: condition rows → filter document → debounced preview; save (or update
+// the segment reopened from the list); make a campaign list with a script.
 (function () {
   "use strict";
-  const FIELDS = JSON.parse(document.getElementById("fields").textContent);
+  const $ = (id) => document.getElementById(id);
+  const FIELDS = JSON.parse($("fields").textContent);
+  const REGIONS = JSON.parse($("regions").textContent);
+  const SCRIPT_FIELDS = JSON.parse($("script-fields").textContent);
   const byName = Object.fromEntries(FIELDS.map((f) => [f.name, f]));
   const OP_LABELS = {
-    eq: "is", ne: "is not", gt: ">", gte: "≥", lt: "<", lte: "≤", between: "between",
-    in: "is any of", not_in: "is none of", within_days: "within the last (days)",
-    not_within_days: "not within the last (days)",
+    eq: t("is"), ne: t("is not"), gt: ">", gte: "≥", lt: "<", lte: "≤", between: t("between"),
+    in: t("is one of"), not_in: t("is none of"), within_days: t("within the last (days)"),
+    not_within_days: t("not within the last (days)"),
   };
-  const PURCHASE_OP_LABELS = { in: "any of", not_in: "none of" };
-  const $ = (id) => document.getElementById(id);
+  const PURCHASE_OP_LABELS = { in: t("any of"), not_in: t("none of") };
   const rows = $("conditions");
-  let savedSegment = null;
+  let savedSegment = null;  // the segment being edited (opened or just saved)
   let previewSeq = 0;
   let timer = null;
+  let firstSample = null;
 
   function el(tag, attrs, children) {
     const node = document.createElement(tag);
@@ -23,54 +27,74 @@
     for (const child of children || []) node.appendChild(child);
     return node;
   }
+  function option(value, text) { return el("option", { value: value, text: text }); }
 
-  function option(value, label) { return el("option", { value: value, text: label }); }
+  // Regions come from the customers themselves: a picker, never free text.
+  function regionEditor(op) {
+    if (op === "in" || op === "not_in") {
+      const box = el("span", { class: "region-picker", "data-role": "regions", role: "group",
+        "aria-label": t("Regions") });
+      for (const r of REGIONS) {
+        box.append(el("label", {}, [el("input", { type: "checkbox", value: r }), el("span", { text: r })]));
+      }
+      return box;
+    }
+    return el("select", { "data-role": "value", "aria-label": t("Region") }, REGIONS.map((r) => option(r, r)));
+  }
 
   function valueEditor(field, op) {
     const box = el("span", { class: "value" });
     if (field.kind === "bool") {
-      const sel = el("select", { "data-role": "value" }, [option("true", "yes"), option("false", "no")]);
-      box.appendChild(sel);
+      box.appendChild(el("select", { "data-role": "value", "aria-label": t("Value") },
+        [option("true", t("yes")), option("false", t("no"))]));
+    } else if (field.name === "region") {
+      box.appendChild(regionEditor(op));
     } else if (op === "between") {
-      box.appendChild(el("input", { type: "number", class: "num", "data-role": "low", value: field.low ?? 0 }));
-      box.appendChild(el("span", { text: " and " }));
-      box.appendChild(el("input", { type: "number", class: "num", "data-role": "high", value: field.high ?? 0 }));
+      box.appendChild(el("input", { type: "number", class: "num", "data-role": "low", value: field.low ?? 0, "aria-label": t("From") }));
+      box.appendChild(el("span", { text: " ~ " }));
+      box.appendChild(el("input", { type: "number", class: "num", "data-role": "high", value: field.high ?? 0, "aria-label": t("To") }));
     } else if (field.choices.length && (op === "in" || op === "not_in")) {
-      const sel = el("select", { "data-role": "value", multiple: "multiple", size: "3" },
-        field.choices.map((c) => option(c, c)));
-      box.appendChild(sel);
+      box.appendChild(el("select", { "data-role": "value", multiple: "multiple", size: "3", "aria-label": t("Values") },
+        field.choices.map((c) => option(c, choiceLabel(field, c)))));
     } else if (field.choices.length) {
-      box.appendChild(el("select", { "data-role": "value" }, field.choices.map((c) => option(c, c))));
+      box.appendChild(el("select", { "data-role": "value", "aria-label": t("Value") },
+        field.choices.map((c) => option(c, choiceLabel(field, c)))));
     } else if (field.kind === "int") {
-      box.appendChild(el("input", { type: "number", class: "num", "data-role": "value",
+      box.appendChild(el("input", { type: "number", class: "num", "data-role": "value", "aria-label": t("Value"),
         value: field.low ?? 0, min: field.low ?? "", max: field.high ?? "" }));
     } else {
-      const hint = op === "in" || op === "not_in" ? "comma, separated" : "";
-      box.appendChild(el("input", { type: "text", class: "text", "data-role": "value", placeholder: hint }));
+      const hint = op === "in" || op === "not_in" ? t("comma, separated") : "";
+      box.appendChild(el("input", { type: "text", class: "text", "data-role": "value", placeholder: hint, "aria-label": t("Value") }));
     }
     if (field.within_days) {
-      box.appendChild(el("label", {}, [el("span", { text: "within days" }),
-        el("input", { type: "number", class: "num", "data-role": "within", min: "1", placeholder: "ever" })]));
+      box.appendChild(el("label", {}, [el("span", { text: t("within days") }),
+        el("input", { type: "number", class: "num", "data-role": "within", min: "1", placeholder: t("ever") })]));
     }
     return box;
   }
+  function choiceLabel(field, c) {
+    if (field.name === "gender") return label("gender", c);
+    if (field.name === "last_disposition") return label("disposition", c);
+    return c;
+  }
 
-  function addRow(fieldName) {
+  function addRow(fieldName, cond) {
     const field = byName[fieldName || FIELDS[0].name];
     const row = el("div", { class: "seg-row" });
     const negate = el("input", { type: "checkbox", "data-role": "not" });
-    const fieldSel = el("select", { "data-role": "field", "aria-label": "field" },
+    const fieldSel = el("select", { "data-role": "field", "aria-label": t("Field") },
       FIELDS.map((f) => option(f.name, f.label)));
     fieldSel.value = field.name;
-    const opSel = el("select", { "data-role": "op", "aria-label": "operator" });
+    const opSel = el("select", { "data-role": "op", "aria-label": t("Operator") });
     const remove = el("button", { type: "button", class: "secondary", "data-role": "remove", text: "✕",
-      "aria-label": "remove condition" });
-    row.append(el("label", {}, [negate, el("span", { text: "not" })]), fieldSel, opSel);
+      "aria-label": t("Remove condition") });
+    row.append(el("label", {}, [negate, el("span", { text: t("not") })]), fieldSel, opSel);
     let editor = null;
     function rebuildOps() {
       const f = byName[fieldSel.value];
       opSel.replaceChildren(...f.ops.map((op) =>
         option(op, (f.within_days ? PURCHASE_OP_LABELS[op] : null) || OP_LABELS[op] || op)));
+      if (f.name === "region" && f.ops.includes("in")) opSel.value = "in";
       rebuildValue();
     }
     function rebuildValue() {
@@ -84,8 +108,32 @@
     remove.addEventListener("click", () => { row.remove(); schedule(); });
     rebuildOps();
     rows.appendChild(row);
+    if (cond) fillRow(row, cond);
     schedule();
     return row;
+  }
+
+  // Put a saved condition back into a row (reopening a segment).
+  function fillRow(row, cond) {
+    const negated = !!cond.not;
+    const c = negated ? cond.not : cond;
+    row.querySelector("[data-role=not]").checked = negated;
+    const opSel = row.querySelector("[data-role=op]");
+    opSel.value = c.op;
+    opSel.dispatchEvent(new Event("change"));
+    const q = (role) => row.querySelector(`[data-role=${role}]`);
+    if (q("regions")) {
+      const want = new Set(Array.isArray(c.value) ? c.value : [c.value]);
+      for (const box of q("regions").querySelectorAll("input")) box.checked = want.has(box.value);
+    } else if (c.op === "between") {
+      q("low").value = c.value[0]; q("high").value = c.value[1];
+    } else if (q("value") && q("value").multiple) {
+      const want = new Set(c.value.map(String));
+      for (const o of q("value").options) o.selected = want.has(o.value);
+    } else if (q("value")) {
+      q("value").value = Array.isArray(c.value) ? c.value.join(", ") : String(c.value);
+    }
+    if (c.within_days !== undefined && q("within")) q("within").value = c.within_days;
   }
 
   function readValue(row, field, op) {
@@ -93,6 +141,7 @@
     if (field.kind === "bool") return q("value").value === "true";
     const num = (s) => (s === "" || s === null ? s : Number(s));
     if (op === "between") return [num(q("low").value), num(q("high").value)];
+    if (q("regions")) return Array.from(q("regions").querySelectorAll("input:checked")).map((i) => i.value);
     const input = q("value");
     if (input.multiple) return Array.from(input.selectedOptions).map((o) => o.value);
     if (op === "in" || op === "not_in") {
@@ -112,7 +161,7 @@
       const field = byName[row.querySelector("[data-role=field]").value];
       const op = row.querySelector("[data-role=op]").value;
       const value = readValue(row, field, op);
-      if (incomplete(value)) return null; // still being typed: leave it out of the count
+      if (incomplete(value)) return null; // still being chosen: leave it out of the count
       const cond = { field: field.name, op: op, value: value };
       const within = row.querySelector("[data-role=within]");
       if (within && within.value !== "") cond.within_days = Number(within.value);
@@ -128,14 +177,15 @@
       body: body ? JSON.stringify(body) : undefined,
     });
     const data = await resp.json().catch(() => ({}));
-    if (!resp.ok) throw Object.assign(new Error(data.message || resp.statusText), { data: data });
+    if (!resp.ok) throw Object.assign(new Error(apiError(data, resp.status)), { data: data });
     return data;
   }
 
-  function showError(message) {
+  function showError(err) {
     const box = $("filter-error");
-    box.hidden = !message;
-    box.textContent = message || "";
+    box.hidden = !err;
+    box.textContent = err ? err.message : "";
+    box.title = err && err.data ? err.data.message || "" : "";
   }
 
   function schedule() {
@@ -150,33 +200,70 @@
       const result = await api("POST", "/api/v1/segments/preview", { filter: filterDoc() });
       if (seq !== previewSeq) return; // an older answer arriving late
       showError(null);
-      $("count").textContent = result.count.toLocaleString();
+      $("count").textContent = fmt.num(result.count);
       $("count").dataset.count = String(result.count);
       renderSample(result.sample);
     } catch (err) {
       if (seq !== previewSeq) return;
-      const field = err.data && err.data.field ? ` (${err.data.field})` : "";
-      showError(err.message + field);
+      // An invalid filter counts nothing: no stale number or sample stays on screen.
+      $("count").textContent = "—";
+      delete $("count").dataset.count;
+      renderSample([]);
+      showError(err);
     } finally {
       if (seq === previewSeq) $("count").dataset.state = "idle";
     }
   }
 
   function renderSample(sample) {
+    firstSample = sample[0] || null;
     const body = $("sample").querySelector("tbody");
     body.replaceChildren(...sample.map((c) => el("tr", {}, [
-      c.id, c.name, c.phone, c.region ?? "", c.gender ?? "", c.age ?? "", c.order_count,
-      c.total_spend_krw.toLocaleString(), c.rfm ?? "",
-      (c.consent_marketing ? "marketing" : "—") + (c.consent_night ? " · night" : ""),
+      c.id, c.name, fmt.phone(c.phone), c.region ?? "", c.gender ? label("gender", c.gender) : "", c.age ?? "",
+      fmt.num(c.order_count), fmt.won(c.total_spend_krw), c.rfm ?? "",
+      (c.consent_marketing ? t("marketing") : "—") + (c.consent_night ? " · " + t("night") : ""),
     ].map((v) => el("td", { text: String(v) })))));
+    updatePreview();
   }
+
+  // --- the campaign's script, previewed with the first sample customer --------------------
+  const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+  function updatePreview() {
+    const c = firstSample || {};
+    const fields = {
+      name: c.name || t("Customer"), first_name: (c.name || "").split(" ")[0] || t("Customer"),
+      region: c.region || "", agent: t("(agent)"), campaign: $("campaign-name").value || t("(campaign)"),
+      last_purchase_date: c.last_purchase_at ? fmt.day(c.last_purchase_at) : "",
+    };
+    const unknown = new Set();
+    const render = (text) => text.replace(PLACEHOLDER, (_, name) => {
+      if (!SCRIPT_FIELDS.includes(name)) { unknown.add(name); return ""; }
+      return fields[name] ?? "";
+    });
+    const line = render($("campaign-source").value);
+    const script = render($("campaign-script").value);
+    $("script-preview").textContent = line ? `${line}\n\n${script}`.trim() : script;
+    $("script-warning").hidden = unknown.size === 0;
+    $("script-warning").textContent = unknown.size
+      ? t("Unknown placeholders: {names}. The campaign will refuse them.", { names: [...unknown].map((n) => `{{${n}}}`).join(", ") })
+      : "";
+  }
+  for (const id of ["campaign-source", "campaign-script", "campaign-name"]) $(id).addEventListener("input", updatePreview);
+  $("placeholders").addEventListener("click", (event) => {
+    const chip = event.target.closest("[data-placeholder]");
+    if (!chip) return;
+    const area = $("campaign-script");
+    area.setRangeText(`{{${chip.dataset.placeholder}}}`, area.selectionStart, area.selectionEnd, "end");
+    area.focus();
+    updatePreview();
+  });
 
   async function loadCampaigns() {
     try {
       const data = await api("GET", "/api/v1/campaigns");
       const sel = $("campaign-choice");
       for (const c of data.campaigns) {
-        if (c.status !== "stopped") sel.appendChild(option(String(c.id), `${c.name} (${c.status})`));
+        if (c.status !== "stopped") sel.appendChild(option(String(c.id), `${c.name} (${label("campaign_status", c.status)})`));
       }
     } catch (err) { /* the new-campaign path still works */ }
   }
@@ -191,17 +278,55 @@
     $("new-campaign").hidden = $("campaign-choice").value !== "new";
   });
 
-  $("save-form").addEventListener("submit", async (e) => {
-    e.preventDefault();
+  function markEditing(segment) {
+    savedSegment = segment;
+    const tag = $("editing");
+    tag.hidden = !segment;
+    tag.textContent = segment ? t("Editing: {name} (no. {id})", { name: segment.name, id: segment.id }) : "";
+    $("save").textContent = segment ? t("Save changes") : t("Save segment");
+    $("save-new").hidden = !segment;
+    $("make-list").disabled = !segment;
+    $("list-hint").hidden = !!segment;
+  }
+
+  async function save(asNew) {
+    const body = { name: $("segment-name").value, kind: $("segment-kind").value, filter: filterDoc() };
     try {
-      savedSegment = await api("POST", "/api/v1/segments", {
-        name: $("segment-name").value, kind: $("segment-kind").value, filter: filterDoc(),
-      });
-      $("saved").textContent = `Saved segment #${savedSegment.id} (${savedSegment.member_count} customers).`;
+      const editing = savedSegment && !asNew;
+      const segment = editing
+        ? await api("PUT", `/api/v1/segments/${savedSegment.id}`, body)
+        : await api("POST", "/api/v1/segments", body);
+      markEditing(segment);
+      $("saved").textContent = tn("Saved segment no. {id} ({n} customer).", "Saved segment no. {id} ({n} customers).",
+        segment.member_count, { id: segment.id });
       $("saved").className = "ok";
-      $("make-list").disabled = false;
-      $("list-hint").hidden = true;
-      if (!$("campaign-name").value) $("campaign-name").value = savedSegment.name;
+      if (!$("campaign-name").value) $("campaign-name").value = segment.name;
+      updatePreview();
+    } catch (err) {
+      $("saved").textContent = err.message;
+      $("saved").className = "error";
+    }
+  }
+  $("save-form").addEventListener("submit", (e) => { e.preventDefault(); save(false); });
+  $("save-new").addEventListener("click", () => { if ($("save-form").reportValidity()) save(true); });
+
+  // Reopen a saved segment: its conditions come back into the builder, to edit and save.
+  $("saved-segments").addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-open]");
+    if (!button) return;
+    try {
+      const segment = await api("GET", `/api/v1/segments/${button.dataset.open}`);
+      const doc = segment.filter || {};
+      const combine = doc.any ? "any" : "all";
+      $("combine").value = combine;
+      rows.replaceChildren();
+      for (const cond of doc[combine] || []) addRow((cond.not || cond).field, cond);
+      $("segment-name").value = segment.name;
+      $("segment-kind").value = segment.kind;
+      markEditing(segment);
+      $("saved").textContent = "";
+      schedule();
+      $("builder").scrollIntoView({ block: "start" });
     } catch (err) {
       $("saved").textContent = err.message;
       $("saved").className = "error";
@@ -219,6 +344,7 @@
         const made = await api("POST", "/api/v1/campaigns", {
           name: $("campaign-name").value || savedSegment.name,
           data_source_line: $("campaign-source").value,
+          script: $("campaign-script").value,
         });
         campaignId = String(made.id);
       }
@@ -230,28 +356,24 @@
     } catch (err) {
       $("list-hint").hidden = false;
       $("list-hint").textContent = err.message;
+      $("list-hint").title = err.data ? err.data.message || "" : "";
       $("list-hint").className = "error";
     } finally {
       button.disabled = false;
     }
   });
 
-  const REASON_LABELS = {
-    do_not_call: "On a do-not-call list", no_consent: "No marketing consent",
-    night_window: "Night-only window, no night consent", invalid_phone: "Invalid phone",
-    contacted_recently: "Contacted recently", other_active_campaign: "In another active campaign",
-    already_in_campaign: "Already in this campaign",
-  };
+  const REASONS = ["do_not_call", "no_consent", "night_window", "invalid_phone", "contacted_recently",
+    "other_active_campaign", "already_in_campaign"];
 
   function renderReport(built, campaignId) {
     const body = $("report-table").querySelector("tbody");
-    const line = (label, n, cls) => el("tr", { class: cls || "" },
-      [el("th", { text: label }), el("td", { text: String(n) })]);
+    const line = (text, n, cls, key) => el("tr", { class: cls || "", "data-key": key },
+      [el("th", { text: text }), el("td", { text: fmt.num(n) })]);
     body.replaceChildren(
-      line("Segment members", built.candidates),
-      ...Object.keys(REASON_LABELS).map((k) =>
-        line(REASON_LABELS[k], built.suppression[k] || 0, built.suppression[k] ? "warn" : "")),
-      line("Added as leads", built.added, "ok"),
+      line(t("Segment members"), built.candidates, "", "candidates"),
+      ...REASONS.map((k) => line(label("suppression", k), built.suppression[k] || 0, built.suppression[k] ? "warn" : "", k)),
+      line(t("Added as leads"), built.added, "ok", "added"),
     );
     $("campaign-link").href = `/campaigns/${campaignId}`;
     $("report").hidden = false;
@@ -259,4 +381,5 @@
 
   addRow("region");
   loadCampaigns();
+  updatePreview();
 })();

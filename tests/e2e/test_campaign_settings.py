@@ -41,14 +41,14 @@ async def campaign_row(live_app: LiveApp, campaign_id: int) -> dict[str, Any]:
 
 async def create_from_list_page(page: Page, live_app: LiveApp, name: str) -> int:
     await page.goto(live_app.url("/campaigns"))
-    await expect(page.locator("#campaigns")).to_contain_text("No campaigns yet")
+    await expect(page.locator("#campaigns")).to_contain_text("아직 캠페인이 없습니다")
     # A bad time zone comes back as a field error on the time-zone input; nothing is created.
     await page.fill("#new-name", name)
     await page.fill("#new-tz", "Mars/Olympus")
     await page.click("#create-campaign")
     await expect(page.locator("#new-tz")).to_have_class(INVALID)
     await expect(field_error(page, "calling_window.tz")).to_have_text(
-        "unknown time zone 'Mars/Olympus'"
+        "알 수 없는 시간대: Mars/Olympus"
     )
     await page.fill("#new-tz", "Asia/Seoul")
     await expect(page.locator(".field-error")).to_have_count(0)  # typing clears the error
@@ -59,7 +59,7 @@ async def create_from_list_page(page: Page, live_app: LiveApp, name: str) -> int
     campaign_id = int(await page.locator("#campaign").get_attribute("data-id") or 0)
     assert campaign_id > 0
     await expect(page.locator("#campaign-title")).to_have_text(name)
-    await expect(page.locator("#status")).to_have_text("draft")
+    await expect(page.locator("#status")).to_have_text("준비 중")
     return campaign_id
 
 
@@ -116,9 +116,9 @@ async def test_marketer_creates_and_edits_campaign_settings(live_app: LiveApp, p
     await page.route(api, hold)
     await page.click("#save-settings")
     await expect(page.locator("#save-settings")).to_be_disabled()
-    await expect(page.locator("#settings-status")).to_have_text("Saving…")
+    await expect(page.locator("#settings-status")).to_have_text("저장 중…")
     release.set()
-    await expect(page.locator("#settings-status")).to_have_text("Saved")
+    await expect(page.locator("#settings-status")).to_have_text("저장됨")
     await expect(page.locator("#save-settings")).to_be_enabled()
     await page.unroute(api, hold)
     await expect(page.locator("#summary")).to_contain_text("10:00–19:30 (Asia/Seoul)")
@@ -150,10 +150,10 @@ async def test_marketer_creates_and_edits_campaign_settings(live_app: LiveApp, p
     await page.fill("#set-end", "18:00")
     await page.click("#save-settings")
     await expect(field_error(page, "compliance.abandon_cap")).to_contain_text(
-        "less than or equal to 3 %"
+        "3% 이하로 입력하세요"
     )
     await expect(page.locator("#set-abandon-cap")).to_have_class(INVALID)
-    await expect(page.locator("#settings-status")).to_have_text("Not saved")
+    await expect(page.locator("#settings-status")).to_have_text("저장 안 됨")
     await screenshot(page, "campaign-settings")
     assert await campaign_row(live_app, campaign_id) == saved
 
@@ -161,7 +161,7 @@ async def test_marketer_creates_and_edits_campaign_settings(live_app: LiveApp, p
     await page.fill("#set-ring-timeout", "10")
     await page.click("#save-settings")
     await expect(field_error(page, "compliance.ring_timeout_s")).to_contain_text(
-        "greater than or equal to 15"
+        "15 이상으로 입력하세요"
     )
     await expect(page.locator("#set-abandon-cap")).not_to_have_class(INVALID)
     assert await campaign_row(live_app, campaign_id) == saved
@@ -176,7 +176,7 @@ async def test_marketer_creates_and_edits_campaign_settings(live_app: LiveApp, p
 
     await disp.last.locator("[data-key=code]").fill("moved_out")
     await page.click("#save-settings")
-    await expect(page.locator("#settings-status")).to_have_text("Saved")
+    await expect(page.locator("#settings-status")).to_have_text("저장됨")
     row = await campaign_row(live_app, campaign_id)
     assert row["calling_window"]["end"] == "18:00:00"
     assert row["dispositions"][-1]["code"] == "moved_out"
@@ -195,8 +195,8 @@ async def test_stopped_campaign_refuses_edits(live_app: LiveApp, page: Page) -> 
                                    headers={"Origin": live_app.base_url, "X-CSRF-Token": token})
     assert resp.ok, await resp.text()
     await page.click("#save-settings")
-    await expect(page.locator("#settings-error")).to_contain_text("is stopped")
-    await expect(page.locator("#settings-status")).to_have_text("Not saved")
+    await expect(page.locator("#settings-error")).to_contain_text("종료된 캠페인이라 더 바꿀 수 없습니다")
+    await expect(page.locator("#settings-status")).to_have_text("저장 안 됨")
     assert (await campaign_row(live_app, campaign_id))["name"] == "멈춘 캠페인"
     await page.reload()
     await expect(page.locator("#settings-closed")).to_be_visible()

@@ -1,4 +1,5 @@
-"""A marketer uploads a customer CSV in the browser, sees the summary and the new customers."""
+"""A marketer uploads a customer CSV in the browser, sees the summary (problem rows by
+line, in Korean), the new customers with their count, and a customer's page."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
+from logistics.relay import relay_all
 from server.auth import Role
 from tests.e2e.conftest import LiveApp, login, screenshot
+from tests.integration.logistics.conftest import make_order
+from tests.integration.segments.seed import add_contact
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +34,8 @@ async def test_marketer_uploads_customers_and_sees_them(
     await login(page, live_app, "mia")
 
     await page.goto(live_app.url("/customers"))
-    await expect(page.locator("#customers tbody")).to_contain_text("No customers")
+    await expect(page.locator("#customers tbody")).to_contain_text("아직 고객이 없습니다")
+    await expect(page.locator("#customer-total")).to_have_attribute("data-total", "0")
     await page.set_input_files("#import-file", str(upload))
     await page.fill("#import-source", "봄 박람회")
     await page.click("#import-submit")
@@ -43,15 +48,60 @@ async def test_marketer_uploads_customers_and_sees_them(
     await expect(summary.locator("[data-key=invalid]")).to_have_text("1")
     await expect(summary.locator("[data-key=warnings]")).to_have_text("1")
     await expect(page.locator("#import-errors tbody tr")).to_have_count(2)
-    await expect(page.locator("#import-errors")).to_contain_text("invalid phone number")
+    errors = page.locator("#import-errors tbody tr")
+    await expect(errors.nth(0)).to_contain_text("잘못된 전화번호")
+    await expect(errors.nth(0).locator("td").first).to_have_text("4")  # line 4 of the file
+    await expect(page.locator("#import-errors")).to_contain_text("생년월일을 읽을 수 없음")
 
     rows = page.locator("#customers tbody tr")
     await expect(rows).to_have_count(2)
     await expect(page.locator("#customers tbody")).to_contain_text("한가람")
-    await expect(page.locator("#customers tbody")).to_contain_text("+821077775678")
+    await expect(page.locator("#customers tbody")).to_contain_text("010-7777-5678")
+    await expect(page.locator("#customer-total")).to_have_attribute("data-total", "2")
+    await expect(page.locator("#customer-total")).to_contain_text("전체 2명")
     await screenshot(page, "customers")
 
     await page.fill("input[name=q]", "010-7777-5678")
     await page.click(".cust-search button")
     await expect(rows).to_have_count(1)
     await expect(rows.first).to_contain_text("오세훈")
+    await expect(page.locator("#customer-total")).to_contain_text("검색 결과 1명")
+
+    # The customer's page: the card and one timeline (consent, calls, orders …).
+    async with page.expect_navigation():
+        await rows.first.locator("a").first.click()
+    await expect(page.locator("#customer-card h1")).to_have_text("오세훈")
+    await expect(page.locator("#customer-card")).to_contain_text("010-7777-5678")
+    await expect(page.locator("#dnc")).to_contain_text("미등록")
+    await screenshot(page, "customer")
+
+
+async def test_customer_page_shows_one_timeline(live_app: LiveApp, page: Page) -> None:
+    conn = await live_app.connect()
+    try:
+        order_id = await make_order(conn, phone="010-5555-0101")
+        await relay_all(conn)  # the order's shipment
+        customer_id = await conn.fetchval("SELECT customer_id FROM orders WHERE id = $1",
+                                          order_id)  # fmt: skip
+        await add_contact(conn, customer_id=customer_id, days_ago=1, disposition="callback")
+        await conn.execute(
+            "INSERT INTO consent_records (customer_id, channel, purpose, granted, source)"
+            " VALUES ($1, 'phone', 'marketing', false, '고객 요청')", customer_id)  # fmt: skip
+        await conn.execute("INSERT INTO do_not_call (phone_e164, kind, source)"
+                           " VALUES ('+821055550101', 'internal', '상담 중 요청')")  # fmt: skip
+    finally:
+        await conn.close()
+    await live_app.add_user("mia", Role.MARKETER)
+    await login(page, live_app, "mia")
+    await page.goto(live_app.url(f"/customers/{customer_id}"))
+    await expect(page.locator("#dnc")).to_contain_text("등록됨")
+    timeline = page.locator("#timeline li")
+    for kind in ("call", "order", "shipment", "consent", "dnc"):
+        await expect(timeline.locator(f"xpath=self::li[@data-kind='{kind}']")).to_have_count(1)
+    await expect(page.locator("#timeline li[data-kind=call]")).to_contain_text("콜백")
+    await expect(page.locator("#timeline li[data-kind=order]")).to_contain_text("10,000원")
+    await expect(page.locator("#timeline li[data-kind=shipment]")).to_contain_text("출고 대기")
+    await expect(page.locator("#timeline li[data-kind=consent]")).to_contain_text("철회")
+    await expect(page.locator("#timeline li[data-kind=dnc]")).to_contain_text("자체 수신거부 목록")
+    await expect(timeline.first).to_contain_text("KST")
+    await screenshot(page, "customer-timeline")

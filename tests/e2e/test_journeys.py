@@ -70,8 +70,7 @@ async def marketer_starts_campaign(browser: Browser, app: JourneyApp, seeded: Se
 
         region = page.locator(".seg-row").nth(0)
         await region.locator("[data-role=field]").select_option("region")
-        await region.locator("[data-role=op]").select_option("eq")
-        await region.locator("[data-role=value]").fill(REGION)
+        await region.locator("[data-role=regions]").get_by_label(REGION, exact=True).check()
         await expect(count).to_have_attribute("data-count", "5")
 
         await page.click("#add-condition")
@@ -85,28 +84,26 @@ async def marketer_starts_campaign(browser: Browser, app: JourneyApp, seeded: Se
         await expect(sample.locator("tr")).to_have_count(4)
         for name in seeded.buyers:
             await expect(sample).to_contain_text(name)
-        await expect(sample).to_contain_text("+82 10-****-")  # phones stay masked
+        await expect(sample).to_contain_text("010-****-")  # phones stay masked
         await expect(page.locator("#filter-error")).to_be_hidden()
 
         await page.fill("#segment-name", "제주 건강식품 구매 고객")
         await page.click("#save")
-        await expect(page.locator("#saved")).to_contain_text("(4 customers)")
+        await expect(page.locator("#saved")).to_contain_text("(4명)")
 
         await page.select_option("#campaign-choice", "new")
         await page.fill("#campaign-name", CAMPAIGN)
         await page.fill("#exclude-days", "7")
         await page.click("#make-list")
         report = page.locator("#report-table")
-        await expect(report.locator("tr", has_text="Segment members").locator("td")).to_have_text(
-            "4")  # fmt: skip
-        await expect(report.locator("tr", has_text="No marketing consent").locator("td")
-                     ).to_have_text("1")  # fmt: skip
+        await expect(report.locator("tr[data-key=candidates] td")).to_have_text("4")
+        await expect(report.locator("tr[data-key=no_consent] td")).to_have_text("1")
         await expect(report.locator("tr.ok td")).to_have_text("3")  # added as leads
 
         async with page.expect_navigation():
             await page.click("#campaign-link")
         campaign_id = int(await page.locator("#campaign").get_attribute("data-id") or 0)
-        await expect(page.locator("#status")).to_have_text("draft")
+        await expect(page.locator("#status")).to_have_attribute("data-status", "draft")
         await expect(page.locator("#leads-total")).to_have_text("3")
         await expect(page.locator("#lists tbody tr")).to_have_count(1)
         await expect(page.locator("#lists td[data-reason=no_consent]")).to_have_text("1")
@@ -124,9 +121,9 @@ async def marketer_starts_campaign(browser: Browser, app: JourneyApp, seeded: Se
         await expect(page.locator("#script")).to_contain_text(f"고객님, {CAMPAIGN}의 mia입니다.")
 
         await page.click("#action-start")
-        await expect(page.locator("#status")).to_have_text("running")
+        await expect(page.locator("#status")).to_have_attribute("data-status", "running")
         await expect(page.locator("#action-pause")).to_be_visible()
-        await expect(page.locator("#history")).to_contain_text("running · mia")
+        await expect(page.locator("#history li[data-to=running]")).to_contain_text("진행 중 · mia")
         await screenshot(page, "journey-1-marketer")
 
     row = await app.fetchrow(
@@ -257,7 +254,7 @@ async def logistics_delivers(browser: Browser, app: JourneyApp, order_id: int) -
         await expect(rows).to_have_count(1)
         found = page.locator(f"tr[data-shipment='{shipment['id']}']")
         await expect(found).to_contain_text(str(order_id))
-        await expect(found.locator(".st")).to_have_text("pending")
+        await expect(found.locator(".st")).to_have_text("출고 대기")
 
         async with page.expect_navigation():
             await found.locator("td a").first.click()
@@ -269,7 +266,7 @@ async def logistics_delivers(browser: Browser, app: JourneyApp, order_id: int) -
         timeline = page.locator("#timeline .timeline li")
         await expect(page.locator("#timeline")).to_contain_text(number)
         await expect(timeline).to_have_count(1)
-        await expect(timeline.first).to_contain_text("info_received")
+        await expect(timeline.first).to_contain_text("송장 출력")
         await expect(page.locator("form.dispatch")).to_have_count(0)
 
         dispatched = await app.fetchrow(
@@ -281,11 +278,10 @@ async def logistics_delivers(browser: Browser, app: JourneyApp, order_id: int) -
 
         await page.reload()
         await expect(timeline).to_have_count(4)
-        await expect(timeline.first).to_contain_text("delivered")
-        await expect(timeline.first).to_contain_text("배송 완료")
-        await expect(timeline.last).to_contain_text("info_received")
-        await expect(page.locator("#timeline p .st")).to_have_text("delivered")
-        await expect(found.locator(".st")).to_have_text("delivered")
+        await expect(timeline.first).to_contain_text("배송 완료 (문 앞)")
+        await expect(timeline.last).to_contain_text("송장 출력")
+        await expect(page.locator("#timeline p .st")).to_have_text("배송 완료")
+        await expect(found.locator(".st")).to_have_text("배송 완료")
         await screenshot(page, "journey-4-logistics")
 
     conn = await app.connect()
