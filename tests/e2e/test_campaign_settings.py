@@ -195,7 +195,7 @@ async def test_stopped_campaign_refuses_edits(live_app: LiveApp, page: Page) -> 
                                    headers={"Origin": live_app.base_url, "X-CSRF-Token": token})
     assert resp.ok, await resp.text()
     await page.click("#save-settings")
-    await expect(page.locator("#settings-error")).to_contain_text("종료된 캠페인이라 더 바꿀 수 없습니다")
+    await expect(page.locator("#settings-error")).to_contain_text("더 바꿀 수 없습니다")
     await expect(page.locator("#settings-status")).to_have_text("저장 안 됨")
     assert (await campaign_row(live_app, campaign_id))["name"] == "멈춘 캠페인"
     await page.reload()

@@ -105,7 +105,8 @@ async def test_marketer_builds_segment_and_starts_campaign(live_app: LiveApp, pa
     await page.fill("#campaign-script", "")
     await page.click("#placeholders button[data-placeholder=name]")
     await page.fill("#campaign-script", SCRIPT)
-    await expect(page.locator("#script-preview")).to_contain_text("고객 고객님, 서울 봄 캠페인 봄 행사")
+    await expect(page.locator("#script-preview")).to_contain_text(
+        "고객 고객님, 서울 봄 캠페인 봄 행사")
     await page.fill("#exclude-days", "7")
     await page.click("#make-list")
     report = page.locator("#report-table")

@@ -76,13 +76,13 @@ async def test_login_page_sets_httponly_samesite_cookie(client: TestClient, db_u
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     home = await client.get("/")
-    assert "Welcome, sam" in await home.text()
+    assert "sam님, 안녕하세요" in await home.text()  # pages speak Korean by default
 
 
 async def test_wrong_login_shows_error(client: TestClient) -> None:  # type: ignore[type-arg]
     resp = await client.post("/login", data={"username": "ghost", "password": "x"})
     assert resp.status == 401
-    assert "Wrong username or password" in await resp.text()
+    assert "아이디 또는 비밀번호가 맞지 않습니다" in await resp.text()
 
 
 async def test_revoked_token_is_refused_at_once(client: TestClient, db_url: str) -> None:  # type: ignore[type-arg]
