@@ -21,6 +21,32 @@ SHIFT_TZ = "Asia/Seoul"  # "today" on the wallboard is the contact centre's day
 SERIES_BUCKET_S = 300  # one chart point per five minutes
 SERIES_HOURS = 10
 SESSION_FRESH_S = 60.0  # an agent's desktop heard from within this counts as connected
+CAP_NEAR = 0.8  # an abandon rate at 80 % of the cap raises an alert
+# How long an agent may stay in a state before the wallboard says so (seconds).
+STUCK_AFTER_S = {"wrap_up": 120.0, "reserved": 10.0, "on_call": 1800.0, "paused": 900.0}
+
+
+def alerts_for(campaigns: list[dict[str, Any]], agents: list[dict[str, Any]]
+               ) -> list[dict[str, Any]]:  # fmt: skip
+    """What a supervisor should look at now: a campaign's abandon rate near or over its
+    cap, an agent too long in one state, a logged-in agent whose desktop is gone."""
+    out: list[dict[str, Any]] = []
+    for c in campaigns:
+        cap, rate = c["abandon_cap"], c["abandon_rate"]
+        if cap > 0 and rate >= CAP_NEAR * cap and c["status"] == "running":
+            out.append({"kind": "cap_over" if rate >= cap else "cap_near",
+                        "level": "bad" if rate >= cap else "warn", "campaign_id": c["id"],
+                        "campaign": c["name"], "rate": rate, "cap": cap})  # fmt: skip
+    for a in agents:
+        if a["state"] != "offline" and not a["connected"]:
+            out.append({"kind": "desktop_gone", "level": "bad", "agent": a["username"],
+                        "state": a["state"], "in_state_s": a["in_state_s"]})  # fmt: skip
+        limit = STUCK_AFTER_S.get(a["state"])
+        if limit is not None and a["in_state_s"] >= limit:
+            out.append({"kind": "stuck", "level": "warn", "agent": a["username"],
+                        "state": a["state"], "in_state_s": a["in_state_s"],
+                        "limit_s": limit})  # fmt: skip
+    return out
 
 
 
@@ -40,9 +66,14 @@ async def wallboard_json(
     by_state = collections.Counter(a["state"] for a in agents)
     today = await stats.campaigns_today(conn, tz=SHIFT_TZ)
     follow_ups = await hopper.follow_ups(conn)
+    since = await stats.day_start(conn, tz=SHIFT_TZ)
+    figures = await stats.agents_today(conn, since=since)
+    for a in agents:
+        f = figures.get(a["agent_id"])
+        a["today"] = {"calls": f.calls if f else 0, "talk_s": round(f.talk_s, 1) if f else 0.0,
+                      "orders": f.orders if f else 0}  # fmt: skip
     windows = {c.id: float(c.compliance.get("abandon_window_s") or US_WINDOW_S) for c in today}
     window_counts = await contacts.answer_counts(conn, windows_s=windows)
-    since = await stats.day_start(conn, tz=SHIFT_TZ)
     call_orders = await order_reads.call_orders_since(conn, since=since)
     campaign_of = await stats.campaigns_of_attempts(
         conn, attempt_ids=[o.attempt_id for o in call_orders])
@@ -57,13 +88,15 @@ async def wallboard_json(
     for s in await stats.series(conn, bucket_s=SERIES_BUCKET_S, hours=SERIES_HOURS):
         series[s.campaign_id].append({"t": s.bucket, "dials": s.dials, "live": s.live,
                                       "abandoned": s.abandoned})
-    campaigns = []
+    campaigns: list[dict[str, Any]] = []
     for c in today:
         on = [a for a in agents if a["campaign_id"] == c.id]
         available = sum(a["available_s"] for a in on)
         busy = sum(a["busy_s"] for a in on)
         counts = window_counts.get(c.id)
+        waiting = desk.waiting_s(c.id)
         campaigns.append({
+            "waiting": len(waiting), "longest_wait_s": round(max(waiting), 1) if waiting else 0.0,
             "id": c.id, "name": c.name, "status": c.status, "strategy": c.strategy,
             "dials": c.dials, "live_answers": c.live_answers,
             "connected": c.connected, "abandoned": c.abandoned,
@@ -80,8 +113,10 @@ async def wallboard_json(
             "held_here": runtime is not None and c.id in runtime.held,
             "follow_ups": follow_ups.get(c.id, 0),  # answered calls cut by a crash
         })  # fmt: skip
+    longest: float = max((float(c["longest_wait_s"]) for c in campaigns), default=0.0)
     return {"agents": agents, "agents_by_state": dict(by_state), "campaigns": campaigns,
-            "bucket_s": SERIES_BUCKET_S}
+            "bucket_s": SERIES_BUCKET_S, "alerts": alerts_for(campaigns, agents),
+            "waiting": sum(int(c["waiting"]) for c in campaigns), "longest_wait_s": longest}
 
 
 async def journeys_json(conn: asyncpg.Connection, *, limit: int) -> list[dict[str, Any]]:

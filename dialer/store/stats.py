@@ -42,6 +42,22 @@ class SeriesPoint:
     abandoned: int
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class AgentToday:
+    agent_id: int
+    calls: int  # calls connected to the agent
+    talk_s: float  # from connect to hang-up (a call still on counts until now)
+    orders: int  # calls on which an order was placed
+
+
+async def agents_today(conn: asyncpg.Connection, *, since: dt.datetime) -> dict[int, AgentToday]:
+    """Each agent's figures since `since` (the start of the contact centre's day)."""
+    rows = await conn.fetch(Q["agents_today"], since)
+    return {r["agent_id"]: AgentToday(agent_id=r["agent_id"], calls=r["calls"],
+                                      talk_s=r["talk_s"], orders=r["orders"])
+            for r in rows}  # fmt: skip
+
+
 async def day_start(conn: asyncpg.Connection, *, tz: str) -> dt.datetime:
     started: dt.datetime = await conn.fetchval(Q["day_start"], tz)
     return started

@@ -57,3 +57,15 @@ SELECT attempt_id, campaign_id FROM call_journeys WHERE attempt_id = ANY ($1::bi
 -- campaign_names --
 -- $1 campaign ids
 SELECT id, name FROM campaigns WHERE id = ANY ($1::bigint[]);
+
+-- agents_today --
+-- Each agent's calls, talk time and orders (calls that ended with an order) since a time.
+-- $1 since
+SELECT agent_id,
+       count(*) FILTER (WHERE agent_connected_at IS NOT NULL) AS calls,
+       coalesce(sum(extract(epoch FROM coalesce(ended_at, now()) - agent_connected_at))
+                FILTER (WHERE agent_connected_at IS NOT NULL), 0)::float8 AS talk_s,
+       count(order_id) AS orders
+FROM call_journeys
+WHERE agent_id IS NOT NULL AND queued_at >= $1
+GROUP BY agent_id;

@@ -1,10 +1,13 @@
-// Supervisor wallboard: polls the dialer's JSON every 1.5 s; charts are hand-drawn SVG.
+// Supervisor wallboard: polls the dialer's JSON every 1.5 s; charts are hand-drawn SVG with
+// axes and a legend. Headline: each running campaign's abandon rate against its cap.
 "use strict";
 (function () {
   const POLL_MS = 1500;
+  const NEAR = 0.8;  // the same as CAP_NEAR in server/ws_wallboard.py
   const SVG = "http://www.w3.org/2000/svg";
   const $ = (id) => document.getElementById(id);
   const STATES = ["ready", "reserved", "on_call", "wrap_up", "paused", "offline"];
+  const STEPS = ["dialed", "ringing", "answered", "agent_connected", "pop_acked", "order_submitted", "order_committed", "ended"];
   let ticks = 0;
 
   function el(tag, text, attrs) {
@@ -13,75 +16,127 @@
     for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
     return node;
   }
-  function svg(tag, attrs) {
+  function svg(tag, attrs, text) {
     const node = document.createElementNS(SVG, tag);
     for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+    if (text !== undefined) node.textContent = text;
     return node;
   }
-  const pct = (x) => (100 * x).toFixed(2) + "%";
-  const ms = (x) => (x === null || x === undefined ? "—" : Math.round(x) + " ms");
-  const secs = (s) => Math.floor(s / 60) + ":" + String(Math.floor(s % 60)).padStart(2, "0");
+  const level = (rate, cap) => (cap > 0 && rate >= cap ? "bad" : cap > 0 && rate >= NEAR * cap ? "warn" : "ok");
+  const secs = (ms) => (ms === null || ms === undefined ? "" : (ms / 1000).toFixed(ms < 10000 ? 2 : 1));
+  const msText = (x) => (x === null || x === undefined ? "—" : t("{n} ms", { n: Math.round(x) }));
+
+  function tile(cls, title, value, sub, attrs) {
+    const box = el("div", null, Object.assign({ class: "tile " + cls }, attrs || {}));
+    box.append(el("div", title, { class: "sub" }), el("div", value, { class: "kpi" }));
+    if (sub) box.append(el("div", sub, { class: "sub" }));
+    return box;
+  }
+
+  function renderHeadline(wb) {
+    const box = $("headline"); box.replaceChildren();
+    for (const c of wb.campaigns.filter((x) => x.status === "running")) {
+      const lv = level(c.abandon_rate, c.abandon_cap);
+      box.append(tile(lv, t("Abandon rate · {campaign}", { campaign: c.name }),
+        fmt.pct(c.abandon_rate, 2), t("cap {cap}", { cap: fmt.pct(c.abandon_cap, 1) }),
+        { "data-role": "abandon-tile", "data-campaign": c.id, "data-level": lv }));
+    }
+    const waitLv = wb.waiting > 0 ? (wb.longest_wait_s >= 1.5 ? "bad" : "warn") : "ok";
+    box.append(tile(waitLv, t("Calls waiting for an agent"), fmt.num(wb.waiting),
+      t("longest {time}", { time: fmt.seconds(wb.longest_wait_s) }), { id: "waiting-tile", "data-waiting": wb.waiting }));
+    const orders = wb.campaigns.reduce((n, c) => n + c.orders, 0);
+    const revenue = wb.campaigns.reduce((n, c) => n + c.revenue_krw, 0);
+    box.append(tile("ok", t("Orders today"), fmt.num(orders), fmt.won(revenue), { id: "orders-tile" }));
+  }
 
   function renderTiles(byState) {
     const box = $("agent-tiles"); box.replaceChildren();
     for (const st of STATES) {
-      const tile = el("div", null, { class: "tile", "data-state": st });
-      tile.append(el("div", st.replace("_", " "), { class: "muted" }), el("div", byState[st] || 0, { class: "kpi" }));
-      box.append(tile);
+      box.append(tile("st", label("agent_state", st), fmt.num(byState[st] || 0), null, { "data-state": st }));
     }
+  }
+
+  function alertText(a) {
+    switch (a.kind) {
+      case "cap_over": return t("{campaign}: abandon rate {rate} is over the cap {cap}: the dialer holds back.", { campaign: a.campaign, rate: fmt.pct(a.rate, 2), cap: fmt.pct(a.cap, 1) });
+      case "cap_near": return t("{campaign}: abandon rate {rate} is near the cap {cap}.", { campaign: a.campaign, rate: fmt.pct(a.rate, 2), cap: fmt.pct(a.cap, 1) });
+      case "desktop_gone": return t("{agent}: the desktop is gone while {state}.", { agent: a.agent, state: label("agent_state", a.state) });
+      case "stuck": return t("{agent}: {state} for {time}.", { agent: a.agent, state: label("agent_state", a.state), time: fmt.seconds(a.in_state_s) });
+      default: return a.kind;
+    }
+  }
+  function renderAlerts(alerts) {
+    const list = $("alert-list"); list.replaceChildren();
+    for (const a of alerts) list.append(el("li", alertText(a), { class: a.level, "data-kind": a.kind }));
+    if (!alerts.length) list.append(el("li", t("Nothing to look at."), { class: "muted" }));
   }
 
   function renderCampaigns(list) {
     const body = $("campaigns").querySelector("tbody"); body.replaceChildren();
     for (const c of list) {
       const tr = el("tr", null, { "data-campaign": c.id });
-      const rate = el("td", pct(c.abandon_rate) + " / " + pct(c.abandon_cap), { class: "num", "data-role": "abandon" });
-      if (c.abandon_rate >= c.abandon_cap) rate.classList.add("over");
-      else if (c.abandon_rate >= 0.8 * c.abandon_cap) rate.classList.add("near");
+      const lv = level(c.abandon_rate, c.abandon_cap);
+      const rate = el("td", fmt.pct(c.abandon_rate, 2) + " / " + fmt.pct(c.abandon_cap, 1), { class: "num", "data-role": "abandon" });
+      if (lv === "bad") rate.classList.add("over"); else if (lv === "warn") rate.classList.add("near");
       tr.append(
-        el("td", c.name + " (" + c.strategy + ")"), el("td", c.status, { "data-role": "status" }),
-        el("td", c.dials, { class: "num", "data-role": "dials" }), el("td", c.live_answers, { class: "num" }),
-        el("td", c.connected, { class: "num" }), el("td", c.abandoned, { class: "num" }), rate,
-        el("td", pct(c.occupancy), { class: "num" }),
-        el("td", ms(c.answer_to_agent_ms.p50) + " / " + ms(c.answer_to_agent_ms.p99), { class: "num" }),
-        el("td", ms(c.answer_to_pop_ms.p50) + " / " + ms(c.answer_to_pop_ms.p99), { class: "num" }),
-        el("td", c.orders, { class: "num", "data-role": "orders" }),
-        el("td", Number(c.revenue_krw).toLocaleString("ko-KR") + "원", { class: "num", "data-role": "revenue" }),
+        el("td", c.name + " (" + c.strategy + ")"), el("td", label("campaign_status", c.status), { "data-role": "status", "data-status": c.status }), rate,
+        el("td", fmt.num(c.waiting), { class: "num", "data-role": "waiting" }),
+        el("td", fmt.num(c.dials), { class: "num", "data-role": "dials" }), el("td", fmt.num(c.live_answers), { class: "num" }),
+        el("td", fmt.num(c.connected), { class: "num" }), el("td", fmt.num(c.abandoned), { class: "num" }),
+        el("td", fmt.pct(c.occupancy, 0), { class: "num" }),
+        el("td", msText(c.answer_to_agent_ms.p50) + " / " + msText(c.answer_to_agent_ms.p99), { class: "num" }),
+        el("td", fmt.num(c.orders), { class: "num", "data-role": "orders" }),
+        el("td", fmt.won(c.revenue_krw), { class: "num", "data-role": "revenue" }),
       );
       const act = el("td");
       const running = c.status === "running";
-      const btn = el("button", running ? "Pause" : "Start", { type: "button", class: running ? "secondary" : "", "data-action": running ? "pause" : "start" });
-      btn.onclick = () => campaignAction(c.id, running ? "pause" : "start", btn);
+      const btn = el("button", running ? label("campaign_action", "pause") : label("campaign_action", "start"),
+        { type: "button", class: running ? "secondary" : "", "data-action": running ? "pause" : "start" });
+      btn.onclick = () => campaignAction(c, running ? "pause" : "start", btn);
       act.append(btn); tr.append(act);
       body.append(tr);
     }
-    if (!list.length) { const tr = el("tr"); tr.append(el("td", "No running or paused campaign", { colspan: "13" })); body.append(tr); }
+    if (!list.length) { const tr = el("tr"); tr.append(el("td", t("No running or paused campaign"), { colspan: "13" })); body.append(tr); }
   }
 
+  // A bar chart per campaign with a time axis (site time zone), a count axis and a legend.
   function renderCharts(list, bucketS) {
     const box = $("charts"); box.replaceChildren();
     for (const c of list) {
       const card = el("section", null, { class: "card" });
-      card.append(el("h3", c.name + " — dials (bars), live answers (line), abandoned (red) per " + bucketS / 60 + " min"));
-      const W = 600, H = 140, pad = 4;
-      const chart = svg("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", role: "img" });
+      card.append(el("h3", t("{campaign}: calls per {minutes} minutes", { campaign: c.name, minutes: bucketS / 60 })));
+      const W = 640, H = 190, L = 40, R = 8, T = 8, B = 24;
+      const chart = svg("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, role: "img",
+        "aria-label": t("Dials, live answers and abandoned calls of {campaign} over time", { campaign: c.name }) });
       const pts = c.series;
       const max = Math.max(1, ...pts.map((p) => p.dials));
       const n = Math.max(pts.length, 12);
-      const bw = (W - 2 * pad) / n;
+      const bw = (W - L - R) / n;
+      const y = (v) => H - B - (H - T - B) * v / max;
+      chart.append(svg("line", { class: "axis", x1: L, y1: T, x2: L, y2: H - B }),
+        svg("line", { class: "axis", x1: L, y1: H - B, x2: W - R, y2: H - B }));
+      for (const v of [0, Math.round(max / 2), max]) {
+        chart.append(svg("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end" }, fmt.num(v)));
+      }
+      const every = Math.max(1, Math.ceil(pts.length / 6));
       let line = "";
       pts.forEach((p, i) => {
-        const x = pad + i * bw;
-        const h = (H - 2 * pad) * p.dials / max;
-        chart.append(svg("rect", { class: "dials", x: x + 1, y: H - pad - h, width: Math.max(1, bw - 2), height: h }));
-        if (p.abandoned) {
-          const ha = (H - 2 * pad) * p.abandoned / max;
-          chart.append(svg("rect", { class: "abandoned", x: x + 1, y: H - pad - ha, width: Math.max(1, bw - 2), height: ha }));
+        const x = L + i * bw;
+        chart.append(svg("rect", { class: "dials", x: x + 1, y: y(p.dials), width: Math.max(1, bw - 2), height: H - B - y(p.dials) }));
+        if (p.abandoned) chart.append(svg("rect", { class: "abandoned", x: x + 1, y: y(p.abandoned), width: Math.max(1, bw - 2), height: H - B - y(p.abandoned) }));
+        line += (i ? " L" : "M") + (x + bw / 2).toFixed(1) + " " + y(p.live).toFixed(1);
+        if (i % every === 0) {
+          chart.append(svg("text", { x: x + bw / 2, y: H - 6, "text-anchor": "middle" }, fmt.when(p.t * 1000, { timeOnly: true, label: false })));
         }
-        line += (i ? " L" : "M") + (x + bw / 2).toFixed(1) + " " + (H - pad - (H - 2 * pad) * p.live / max).toFixed(1);
       });
       if (line) chart.append(svg("path", { class: "live", d: line }));
       card.append(chart);
+      const legend = el("ul", null, { class: "legend" });
+      for (const [cls, text] of [["#93c5fd", t("Dials")], ["#065f46", t("Live answers")], ["#b91c1c", t("Abandoned")]]) {
+        const li = el("li"); const sw = el("span", null, { class: "swatch" }); sw.style.background = cls;
+        li.append(sw, document.createTextNode(text)); legend.append(li);
+      }
+      card.append(legend, el("p", t("Times in {zone}.", { zone: fmt.TZ_LABEL }), { class: "muted" }));
       box.append(card);
     }
   }
@@ -91,11 +146,17 @@
     const body = $("agents").querySelector("tbody"); body.replaceChildren();
     for (const a of agents) {
       const tr = el("tr", null, { "data-agent": a.username });
-      tr.append(el("td", a.username), el("td", a.state.replace("_", " ") + (a.pause_reason ? " (" + a.pause_reason + ")" : ""), { "data-role": "state" }),
-        el("td", secs(a.in_state_s), { class: "num" }), el("td", names[a.campaign_id] || "—"),
-        el("td", a.connected ? "connected" : "away"));
+      const today = a.today || { calls: 0, talk_s: 0, orders: 0 };
+      tr.append(el("td", a.username),
+        el("td", label("agent_state", a.state) + (a.pause_reason ? " (" + label("pause_reason", a.pause_reason) + ")" : ""), { "data-role": "state", class: "st-" + a.state }),
+        el("td", fmt.seconds(a.in_state_s), { class: "num" }), el("td", names[a.campaign_id] || "—"),
+        el("td", a.connected ? t("connected") : t("gone"), { "data-role": "desktop" }),
+        el("td", fmt.num(today.calls), { class: "num", "data-role": "calls" }),
+        el("td", fmt.seconds(today.talk_s), { class: "num", "data-role": "talk" }),
+        el("td", fmt.num(today.orders), { class: "num", "data-role": "orders" }));
       body.append(tr);
     }
+    if (!agents.length) { const tr = el("tr"); tr.append(el("td", t("No agent logged in."), { colspan: "8", class: "muted" })); body.append(tr); }
   }
 
   function renderJourneys(list) {
@@ -103,20 +164,39 @@
     for (const j of list) {
       const s = j.steps_ms;
       const tr = el("tr", null, { "data-attempt": j.attempt_id });
-      tr.append(el("td", "#" + j.attempt_id + (j.mode === "preview" ? " (preview)" : "")), el("td", j.campaign || "—"), el("td", j.outcome || "in progress"));
-      for (const k of ["dialed", "ringing", "answered", "agent_connected", "pop_acked", "order_submitted", "order_committed", "ended"]) {
-        tr.append(el("td", s[k] === null ? "" : Math.round(s[k]), { class: "num" }));
-      }
+      tr.append(el("td", "#" + j.attempt_id + (j.mode === "preview" ? " " + t("(preview)") : "")), el("td", j.campaign || "—"),
+        el("td", j.outcome ? label("outcome", j.outcome) : label("outcome", "in_progress"), { "data-role": "outcome" }));
+      for (const k of STEPS) tr.append(el("td", secs(s[k]), { class: "num" }));
       body.append(tr);
     }
   }
 
-  async function campaignAction(id, action, btn) {
+  // --- actions, confirmed --------------------------------------------------------------
+  function ask(title, text, okLabel, danger) {
+    const dialog = $("confirm");
+    $("confirm-title").textContent = title;
+    $("confirm-text").textContent = text;
+    $("confirm-ok").textContent = okLabel;
+    $("confirm-ok").className = danger ? "danger" : "";
+    dialog.showModal();
+    return new Promise((resolve) => {
+      $("confirm-cancel").onclick = () => { dialog.close(); resolve(false); };
+      dialog.oncancel = () => resolve(false);
+      $("confirm-form").onsubmit = (e) => { e.preventDefault(); dialog.close(); resolve(true); };
+    });
+  }
+  async function campaignAction(c, action, btn) {
+    const ok = await ask(
+      action === "pause" ? t("Pause {campaign}?", { campaign: c.name }) : t("Start {campaign}?", { campaign: c.name }),
+      action === "pause" ? t("No new calls are dialed; calls in progress finish. Agents stay logged in.")
+        : t("The dialer starts calling this campaign's leads."),
+      label("campaign_action", action), action === "pause");
+    if (!ok) return;
     btn.disabled = true;
-    const resp = await fetch(`/api/v1/campaigns/${id}/${action}`, { method: "POST", credentials: "same-origin" });
+    const resp = await fetch(`/api/v1/campaigns/${c.id}/${action}`, { method: "POST", credentials: "same-origin" });
     if (!resp.ok) {
       const data = await resp.json().catch(() => ({}));
-      showError(data.message || `could not ${action} the campaign`);
+      showError(apiError(data, resp.status));
     }
     poll();
   }
@@ -128,17 +208,19 @@
         fetch("/api/v1/dialer/wallboard", { credentials: "same-origin" }).then((r) => r.json()),
         fetch("/api/v1/dialer/journeys?limit=15", { credentials: "same-origin" }).then((r) => r.json()),
       ]);
+      renderHeadline(wb);
       renderTiles(wb.agents_by_state);
+      renderAlerts(wb.alerts || []);
       renderCampaigns(wb.campaigns);
       renderCharts(wb.campaigns, wb.bucket_s);
       renderAgents(wb.agents, wb.campaigns);
       renderJourneys(js.journeys);
       ticks += 1;
       $("updated").dataset.ticks = ticks;
-      $("updated").textContent = "updated " + new Date().toLocaleTimeString();
+      $("updated").textContent = t("updated {time}", { time: fmt.when(new Date(), { timeOnly: true, seconds: true }) });
       showError("");
     } catch (err) {
-      showError("wallboard update failed: " + err);
+      showError(t("The wallboard could not update: retrying."));
     }
   }
   poll();

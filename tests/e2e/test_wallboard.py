@@ -32,16 +32,40 @@ async def test_wallboard_shows_agents_calls_and_pauses_campaign(
         await login(page, dialer_app, "sam")
         await page.goto(dialer_app.url("/wallboard"))
         row = page.locator(f"#campaigns tr[data-campaign='{campaign_id}']")
-        await expect(row.locator("[data-role=status]")).to_have_text("running")
+        await expect(row.locator("[data-role=status]")).to_have_text("진행 중")
         await expect(row.locator("[data-role=dials]")).not_to_have_text("0")
-        await expect(page.locator("#agents tr[data-agent=ana] [data-role=state]")).to_have_text(
-            "on call")
-        await expect(page.locator("#journeys tbody tr").first).to_be_visible()
+        # The headline: the campaign's abandon rate against its cap, coloured by level.
+        headline = page.locator(f"[data-role=abandon-tile][data-campaign='{campaign_id}']")
+        await expect(headline).to_contain_text("상한 3.0%")
+        await expect(headline).to_have_attribute("data-level", "ok")
+        await expect(page.locator("#waiting-tile")).to_contain_text("상담원 연결 대기 호")
+        ana = page.locator("#agents tr[data-agent=ana]")
+        await expect(ana.locator("[data-role=state]")).to_have_text("통화 중")
+        await expect(ana.locator("[data-role=calls]")).to_have_text("1")
+        await expect(ana.locator("[data-role=desktop]")).to_have_text("연결됨")
+        first = page.locator("#journeys tbody tr").first
+        await expect(first).to_be_visible()
+        await expect(page.locator("#journeys thead")).to_contain_text("상담원 연결")
         await expect(page.locator("#charts svg.chart")).to_have_count(1)
+        await expect(page.locator("#charts svg.chart line.axis")).to_have_count(2)
+        await expect(page.locator("#charts .legend")).to_contain_text("포기")
         await screenshot(page, "wallboard")
 
+        # Pause asks first; going back changes nothing.
         await row.locator("button[data-action=pause]").click()
-        await expect(row.locator("[data-role=status]")).to_have_text("paused")
+        dialog = page.locator("#confirm")
+        await expect(dialog).to_contain_text("일시 중지할까요?")
+        await dialog.locator("#confirm-cancel").click()
+        await expect(row.locator("[data-role=status]")).to_have_text("진행 중")
+        await row.locator("button[data-action=pause]").click()
+        await dialog.locator("#confirm-ok").click()
+        await expect(row.locator("[data-role=status]")).to_have_text("일시 중지")
+
+        # The agent's desktop goes away mid-call: the wallboard raises it.
+        await agent_context.close()
+        alert = page.locator("#alert-list li[data-kind=desktop_gone]")
+        await expect(alert).to_contain_text("ana")
+        await expect(ana.locator("[data-role=desktop]")).to_have_text("끊김")
     finally:
         await agent_context.close()
     conn = await dialer_app.connect()
