@@ -103,6 +103,26 @@ async def contact_history(
     return [dict(r) for r in await conn.fetch(Q["contact_history"], customer_id, limit)]
 
 
+async def names_of(conn: asyncpg.Connection, *, customer_ids: list[int]) -> dict[int, str]:
+    if not customer_ids:
+        return {}
+    return {r["id"]: r["name"] for r in await conn.fetch(Q["names_of"], customer_ids)}
+
+
+async def lookup_phone(conn: asyncpg.Connection, *, phone_e164: str) -> dict[str, Any]:
+    """What an agent may see about one number before dialing it by hand: the customer's
+    name and region (if any), consents, and whether it is on a do-not-call list. Nothing
+    else of the base (an agent sees the customer it calls, not the base)."""
+    row = await conn.fetchrow(Q["lookup_phone"], phone_e164)
+    if row is None:
+        dnc = bool(await conn.fetchval(Q["number_on_dnc"], phone_e164))
+        return {"phone": phone_e164, "customer": None, "dnc": dnc}
+    return {"phone": phone_e164, "dnc": row["dnc"],
+            "customer": {"id": row["id"], "name": row["name"], "region": row["region"],
+                         "consent_marketing": row["consent_marketing"],
+                         "consent_night": row["consent_night"]}}  # fmt: skip
+
+
 async def get_customer(conn: asyncpg.Connection, *, customer_id: int) -> dict[str, Any]:
     """One customer with every field, the consent history and the do-not-call entries."""
     row = await conn.fetchrow(Q["get_customer"], customer_id)

@@ -91,3 +91,17 @@ FROM contact_attempts WHERE customer_id = $1 ORDER BY at DESC LIMIT $2;
 -- When the customer's numbers went on a do-not-call list. $1 phone e164
 SELECT kind, source, registered_on, added_at FROM do_not_call WHERE phone_e164 = $1
 ORDER BY added_at DESC;
+
+-- names_of --
+-- Customers' names by id. $1 ids
+SELECT id, name FROM customers WHERE id = ANY($1::bigint[]);
+
+-- lookup_phone --
+-- What an agent may see of the customer behind one number. $1 phone e164
+SELECT c.id, c.name, c.region, c.consent_marketing, c.consent_night,
+       EXISTS (SELECT 1 FROM do_not_call d WHERE d.phone_e164 = c.phone_e164) AS dnc
+FROM customers c WHERE c.phone_e164 = $1;
+
+-- number_on_dnc --
+-- Whether a number is on any do-not-call list. $1 phone e164
+SELECT EXISTS (SELECT 1 FROM do_not_call WHERE phone_e164 = $1);

@@ -223,3 +223,10 @@ SELECT DISTINCT ON (o.attempt_id) o.id, o.attempt_id, o.total_krw, o.placed_at,
 FROM orders o
 WHERE o.attempt_id = ANY ($1::bigint[])
 ORDER BY o.attempt_id, o.id;
+
+-- products_bought --
+-- The products a customer has ordered (not cancelled), most recent first. $1 customer id
+SELECT k.product_id, max(o.placed_at) AS last_at
+FROM orders o JOIN order_lines l ON l.order_id = o.id JOIN skus k ON k.id = l.sku_id
+WHERE o.customer_id = $1 AND o.status <> 'cancelled'
+GROUP BY k.product_id ORDER BY last_at DESC;

@@ -141,3 +141,8 @@ async def orders_of_attempts(
                                    first_event_at=r["first_event_at"])
         for r in rows
     }  # fmt: skip
+
+
+async def products_bought(conn: asyncpg.Connection, *, customer_id: int) -> list[int]:
+    """Ids of the products a customer has ordered (not cancelled), most recent first."""
+    return [r["product_id"] for r in await conn.fetch(Q["products_bought"], customer_id)]

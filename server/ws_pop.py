@@ -55,6 +55,7 @@ async def build_pop(
     names = await stats.campaign_names(
         conn, campaign_ids=[c.campaign_id for c in history if c.campaign_id is not None])
     products = await _products.get(conn)
+    bought = await order_reads.products_bought(conn, customer_id=lead.customer_id)
     name = customer.name if customer else ""
     fields = {
         "name": name, "first_name": name.split(" ")[0] if name else "",
@@ -89,4 +90,6 @@ async def build_pop(
         "source_line": render_script(campaign.data_source_line, fields),
         "script": render_script(campaign.script, fields),
         "products": products,
+        # The desktop holds the whole catalog; these come first on its list.
+        "bought_product_ids": bought,
     }

@@ -58,6 +58,28 @@ async def agents_today(conn: asyncpg.Connection, *, since: dt.datetime) -> dict[
             for r in rows}  # fmt: skip
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Callback:
+    lead_id: int
+    campaign_id: int
+    campaign: str
+    campaign_status: str
+    customer_id: int
+    phone_e164: str
+    callback_at: dt.datetime
+
+
+async def agent_callbacks(
+    conn: asyncpg.Connection, *, agent_id: int, limit: int = 50
+) -> list[Callback]:
+    """The agent's own callbacks still to make, soonest first."""
+    rows = await conn.fetch(Q["agent_callbacks"], agent_id, limit)
+    return [Callback(lead_id=r["lead_id"], campaign_id=r["campaign_id"], campaign=r["campaign"],
+                     campaign_status=r["campaign_status"], customer_id=r["customer_id"],
+                     phone_e164=r["phone_e164"], callback_at=r["callback_at"])
+            for r in rows]  # fmt: skip
+
+
 async def day_start(conn: asyncpg.Connection, *, tz: str) -> dt.datetime:
     started: dt.datetime = await conn.fetchval(Q["day_start"], tz)
     return started

@@ -69,3 +69,12 @@ SELECT agent_id,
 FROM call_journeys
 WHERE agent_id IS NOT NULL AND queued_at >= $1
 GROUP BY agent_id;
+
+-- agent_callbacks --
+-- An agent's own callbacks still to make, soonest first. $1 agent id, $2 limit
+SELECT l.id AS lead_id, l.campaign_id, k.name AS campaign, k.status AS campaign_status,
+       l.customer_id, l.phone_e164, l.callback_at, l.status
+FROM campaign_leads l JOIN campaigns k ON k.id = l.campaign_id
+WHERE l.callback_agent_id = $1 AND l.callback_at IS NOT NULL AND l.status IN ('new', 'leased')
+ORDER BY l.callback_at, l.id
+LIMIT $2;

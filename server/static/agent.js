@@ -1,14 +1,19 @@
 // Agent desktop: one websocket to the live dialer; the order form posts to the orders API.
+// Only the button (or Ctrl+Enter) places an order; the outcome is chosen, confirmed, and the
+// screen says that the next call may come. F2 ready, F4 away, F8 hang up.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
   const agentName = $("agent").dataset.agent;
+  const CATALOG_PAGE = 100;
+  const DAY_REFRESH_MS = 30000;
   let ws = null;
   let backoffMs = 250;
   let current = { state: "offline", attempt_id: null, pop: null, since: Date.now(), wrapSince: null };
-  let lines = [];
+  let lines = [];  // { sku, product, qty }
   let orderKey = null;
-  let products = [];
+  let catalog = [];  // every product, with its SKUs (GET /api/v1/catalog/products)
+  let bought = new Set();  // product ids the customer on the line bought before
 
   function el(tag, text, attrs) {
     const node = document.createElement(tag);
@@ -22,15 +27,16 @@
     box.className = isError ? "error" : "warn";
     box.hidden = !text;
   }
+  function announce(text) { $("announce").textContent = ""; setTimeout(() => { $("announce").textContent = text; }, 30); }
   function send(msg) {
     if (ws && ws.readyState === WebSocket.OPEN) { ws.send(JSON.stringify(msg)); return true; }
     notice(t("Not connected to the dialer: reconnecting…"), true);
     return false;
   }
   const fmtTime = fmt.seconds;
-  function row1(text) {
+  function row1(text, cols) {
     const tr = el("tr");
-    tr.append(el("td", text, { colspan: "4", class: "muted" }));
+    tr.append(el("td", text, { colspan: String(cols || 4), class: "muted" }));
     return tr;
   }
   const krw = fmt.won;
@@ -76,6 +82,8 @@
     }
     $("hangup").disabled = msg.state !== "on_call";
     $("wrap-timer").hidden = msg.state !== "wrap_up";
+    renderIdle();
+    if (wasState !== msg.state && (msg.state === "ready" || msg.state === "paused")) refreshDay();
   }
 
   function renderPreview(lead) {
@@ -90,26 +98,91 @@
       tn("{n} earlier call", "{n} earlier calls", lead.pop.contacts.length)));
   }
 
+  // --- when no call is up: what the agent is waiting for, their day, their callbacks -----
+  function renderIdle() {
+    const onCall = !!current.attempt_id;
+    $("idle").hidden = onCall;
+    const st = current.state;
+    const title = { ready: t("Waiting for the next call"), paused: t("Away"), reserved: t("A call is being connected…"),
+      offline: t("Not taking calls"), wrap_up: t("Wrap-up"), on_call: t("On a call") }[st] || label("agent_state", st);
+    $("idle-title").textContent = title;
+    $("idle-text").textContent = {
+      ready: t("The next call comes to this screen by itself, with the customer's details and the script."),
+      paused: t("No calls come while you are away. Press Ready to take calls again."),
+      offline: t("Choose the campaign and press Ready: calls come to this screen with the customer's details."),
+    }[st] || "";
+  }
+  async function refreshDay() {
+    try {
+      const resp = await fetch("/api/v1/agent/today", { credentials: "same-origin" });
+      if (!resp.ok) return;
+      const day = await resp.json();
+      const box = $("my-day");
+      box.querySelector("[data-key=calls]").textContent = fmt.num(day.calls);
+      box.querySelector("[data-key=talk]").textContent = fmt.seconds(day.talk_s);
+      box.querySelector("[data-key=orders]").textContent = fmt.num(day.orders);
+    } catch (err) { /* shown again on the next refresh */ }
+    refreshCallbacks();
+  }
+  async function refreshCallbacks() {
+    try {
+      const resp = await fetch("/api/v1/agent/callbacks", { credentials: "same-origin" });
+      if (!resp.ok) return;
+      const data = await resp.json();
+      const body = $("my-callbacks").querySelector("tbody");
+      body.replaceChildren();
+      const now = Date.now();
+      for (const cb of data.callbacks) {
+        const tr = el("tr", null, { "data-lead": cb.lead_id });
+        const due = Date.parse(cb.callback_at) <= now;
+        const when = el("td", fmt.when(cb.callback_at) + (due ? " · " + t("due") : ""), due ? { class: "due" } : {});
+        tr.append(when, el("td", cb.customer), el("td", fmt.phone(cb.phone)), el("td", cb.campaign));
+        body.append(tr);
+      }
+      if (!data.callbacks.length) body.append(row1(t("No callbacks.")));
+    } catch (err) { /* shown again on the next refresh */ }
+  }
+  $("lookup-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const out = $("lookup-result");
+    out.replaceChildren();
+    const phone = $("lookup-phone").value.trim();
+    if (!phone) return;
+    const resp = await fetch("/api/v1/agent/lookup?phone=" + encodeURIComponent(phone), { credentials: "same-origin" });
+    const data = await resp.json().catch(() => ({}));
+    if (!resp.ok) { out.append(el("p", apiError(data, resp.status), { class: "error" })); return; }
+    const c = data.customer;
+    out.append(el("p", fmt.phone(data.phone), { class: "kpi" }));
+    if (c) {
+      out.append(el("p", c.name + (c.region ? " · " + c.region : "")));
+      out.append(el("p", (c.consent_marketing ? t("Marketing consent: yes") : t("Marketing consent: no")) + " · " +
+        (c.consent_night ? t("Night-time consent: yes") : t("Night-time consent: no"))));
+    } else {
+      out.append(el("p", t("Not one of our customers."), { class: "muted" }));
+    }
+    out.append(data.dnc ? el("p", t("On a do-not-call list: never call this number."), { class: "error", "data-role": "dnc" })
+      : el("p", t("Not on a do-not-call list."), { class: "ok", "data-role": "dnc" }));
+  });
+
   // --- the call ---------------------------------------------------------------------------
   function showPop(attemptId, pop, ack) {
     current.attempt_id = attemptId;
     current.pop = pop;
     $("call").hidden = false;
+    $("idle").hidden = true;
+    $("saved-banner").hidden = true;
     $("call").dataset.attempt = attemptId;
-    $("call-id").textContent = "#" + attemptId;
+    $("call-id").textContent = t("call {id}", { id: attemptId });
     const c = pop.customer;
+    $("call-name").textContent = c.name || "";
     const kv = $("customer"); kv.replaceChildren();
-    for (const [k, v] of [[t("Name"), c.name], [t("Phone"), fmt.phone(c.phone)], [t("Address"), c.address], [t("Postal code"), c.postal_code], [t("Region"), c.region], [t("Email"), c.email]]) {
+    for (const [k, v] of [[t("Phone"), fmt.phone(c.phone)], [t("Address"), c.address], [t("Postal code"), c.postal_code], [t("Region"), c.region], [t("Email"), c.email]]) {
       kv.append(el("dt", k), el("dd", v || "—"));
     }
     $("source-line").textContent = pop.source_line || "";
     $("script").textContent = (pop.script || "").split("{{agent}}").join(agentName);
     const ob = $("orders-history").querySelector("tbody"); ob.replaceChildren();
-    for (const o of pop.orders) {
-      const tr = el("tr");
-      tr.append(el("td", fmt.day(o.placed_at)), el("td", o.items), el("td", krw(o.total_krw)), el("td", label("order_status", o.status)));
-      ob.append(tr);
-    }
+    for (const o of pop.orders) ob.append(orderRow(o, false));
     if (!pop.orders.length) ob.append(row1(t("No purchases yet")));
     const cb = $("contacts-history").querySelector("tbody"); cb.replaceChildren();
     for (const h of pop.contacts) {
@@ -118,67 +191,162 @@
       cb.append(tr);
     }
     if (!pop.contacts.length) cb.append(row1(t("First call to this customer")));
-    fillProducts(pop.products || []);
+    bought = new Set(pop.bought_product_ids || []);
+    if (!catalog.length && pop.products) catalog = pop.products;
+    $("product-search").value = "";
+    renderProducts();
     $("d-name").value = c.name || ""; $("d-phone").value = fmt.phone(c.phone) || "";
     $("d-address").value = c.address || ""; $("d-postal").value = c.postal_code || "";
-    lines = []; renderLines(); orderKey = null; $("order-result").textContent = "";
+    lines = []; renderLines(); orderKey = null;
+    $("order-result").textContent = ""; $("order-result").className = "";
     const sel = $("disposition"); sel.replaceChildren();
+    sel.append(el("option", t("— choose the outcome —"), { value: "" }));  // no outcome by default
     for (const d of pop.campaign.dispositions) sel.append(el("option", label("disposition_label", d.label), { value: d.code, "data-callback": d.callback ? "1" : "" }));
     $("callback-mine").parentElement.hidden = !pop.campaign.personal_callbacks;
     toggleCallback();
     $("note").value = "";
+    $("then-pause").value = "";
+    $("dispose-error").hidden = true;
     if (ack) send({ type: "ack", attempt_id: attemptId });
+    // The call takes the agent's attention: focus its heading and say who it is.
+    $("call-heading").focus();
+    announce(t("New call: {name}, {phone}.", { name: c.name || t("Customer"), phone: fmt.phone(c.phone) }));
+  }
+
+  function orderRow(o, fresh) {
+    const tr = el("tr", null, fresh ? { class: "just-placed", "data-order": o.id } : { "data-order": o.id });
+    tr.append(el("td", fresh ? t("just now") : fmt.day(o.placed_at)), el("td", o.items), el("td", krw(o.total_krw)), el("td", label("order_status", o.status)));
+    return tr;
   }
 
   function endCall() {
     current.attempt_id = null; current.pop = null;
     $("call").hidden = true;
     delete $("call").dataset.attempt;
+    renderIdle();
   }
 
-  function fillProducts(list) {
-    products = list;
-    const sel = $("product"); sel.replaceChildren();
-    for (const p of list) {
+  // --- the catalog: every product, searchable; on air and bought before first -------------
+  async function loadCatalog() {
+    const all = [];
+    let cursor = "";
+    for (let page = 0; page < 50; page++) {
+      const resp = await fetch(`/api/v1/catalog/products?limit=${CATALOG_PAGE}` + (cursor ? `&cursor=${cursor}` : ""), { credentials: "same-origin" });
+      if (!resp.ok) return;
+      const data = await resp.json();
+      all.push(...data.items);
+      if (!data.next) break;
+      cursor = data.next;
+    }
+    catalog = all;
+    if (current.pop) renderProducts();
+  }
+  // On air: the broadcast price applies now (the same rule as orders/capture.py).
+  function onAir(p) {
+    if (p.broadcast_price_krw === null || p.broadcast_price_krw === undefined) return false;
+    const now = Date.now();
+    return (!p.broadcast_from || Date.parse(p.broadcast_from) <= now) && (!p.broadcast_until || now < Date.parse(p.broadcast_until));
+  }
+  // The SKU's price as the server computed it (broadcast price on air, else the SKU's own or
+  // the product's).
+  function unitPrice(p, s) { return s.price_krw ?? p.price_krw; }
+  function skuName(p, s) { return p.name + (s.size ? " " + s.size : "") + (s.color ? " " + s.color : ""); }
+  function rank(p) { return onAir(p) ? 0 : bought.has(p.id) ? 1 : 2; }
+  function matches(p, s, words) {
+    const hay = [p.name, p.code, s.code, s.size, s.color, p.category].join(" ").toLowerCase();
+    return words.every((w) => hay.includes(w));
+  }
+  function renderProducts() {
+    const words = $("product-search").value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    const list = $("product-list"); list.replaceChildren();
+    const products = [...catalog].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name, "ko"));
+    let shown = 0;
+    for (const p of products) {
       for (const s of p.skus) {
-        const label = p.name + (s.size ? " " + s.size : "") + (s.color ? " " + s.color : "") +
-          " · " + krw(s.price_krw ?? p.broadcast_price_krw ?? p.price_krw) + " · " + t("stock {n}", { n: fmt.num(s.available) });
-        const opt = el("option", label, { value: s.id, "data-name": p.name });
-        if (s.available <= 0) opt.disabled = true;
-        sel.append(opt);
+        if (!matches(p, s, words)) continue;
+        shown += 1;
+        const li = el("li", null, { "data-sku": s.id, "data-product": p.id, class: s.available > 0 ? "" : "out" });
+        const what = el("span", skuName(p, s), { class: "what" });
+        if (onAir(p)) what.append(el("span", t("on air"), { class: "tag onair" }));
+        if (bought.has(p.id)) what.append(el("span", t("bought before"), { class: "tag bought" }));
+        if (p.per_customer_limit) what.append(el("span", t("limit {n} per customer", { n: p.per_customer_limit }), { class: "tag limit" }));
+        const add = el("button", t("Add"), { type: "button", class: "secondary small", "aria-label": t("Add {name}", { name: skuName(p, s) }) });
+        add.disabled = s.available <= 0;
+        add.onclick = () => addLine(p, s);
+        li.append(what, el("span", krw(unitPrice(p, s)), { class: "price" }),
+          el("span", s.available > 0 ? t("stock {n}", { n: fmt.num(s.available) }) : t("sold out"), { class: "muted" }), add);
+        list.append(li);
       }
     }
+    if (!shown) list.append(el("li", t("No product matches."), { class: "muted" }));
   }
   async function refreshStock() {
-    const resp = await fetch("/api/v1/catalog/products?limit=20", { credentials: "same-origin" });
-    if (resp.ok) fillProducts((await resp.json()).items);
+    await loadCatalog();
+    renderProducts();
   }
-  function renderLines() {
-    const ul = $("lines"); ul.replaceChildren();
-    for (const [i, ln] of lines.entries()) {
-      const li = el("li", ln.name + " × " + ln.qty + " ");
-      const rm = el("button", t("Remove"), { type: "button", class: "secondary" });
-      rm.onclick = () => { lines.splice(i, 1); renderLines(); };
-      li.append(rm); ul.append(li);
-    }
-  }
-  function addLine() {
-    const sel = $("product");
-    const opt = sel.selectedOptions[0];
-    if (!opt) return;
-    const qty = parseInt($("qty").value, 10) || 1;
-    lines.push({ sku_id: Number(opt.value), qty: qty, name: opt.textContent.split(" · ")[0] });
+
+  function addLine(p, s) {
+    const found = lines.find((l) => l.sku.id === s.id);
+    if (found) found.qty += 1; else lines.push({ sku: s, product: p, qty: 1 });
     orderKey = null;
     renderLines();
   }
-  async function submitOrder(ev) {
-    ev.preventDefault();
-    if (!current.pop) return;
-    if (!lines.length) addLine();
+  function limitProblems() {
+    const perProduct = new Map();
+    for (const l of lines) perProduct.set(l.product.id, (perProduct.get(l.product.id) || 0) + l.qty);
+    const problems = [];
+    for (const l of lines) {
+      const limit = l.product.per_customer_limit;
+      if (limit && perProduct.get(l.product.id) > limit) problems.push({ product: l.product, limit: limit });
+    }
+    return problems;
+  }
+  function renderLines() {
+    const body = $("lines").querySelector("tbody"); body.replaceChildren();
+    let total = 0;
+    for (const [i, ln] of lines.entries()) {
+      const price = unitPrice(ln.product, ln.sku);
+      total += price * ln.qty;
+      const tr = el("tr", null, { "data-sku": ln.sku.id });
+      const qty = el("input", null, { type: "number", min: "1", max: String(Math.max(1, ln.sku.available)), value: String(ln.qty),
+        "aria-label": t("Quantity of {name}", { name: skuName(ln.product, ln.sku) }), "data-role": "qty" });
+      qty.oninput = () => {
+        const n = parseInt(qty.value, 10);
+        if (n > 0) { ln.qty = n; orderKey = null; updateTotals(); }
+      };
+      const rm = el("button", t("Remove"), { type: "button", class: "secondary small" });
+      rm.onclick = () => { lines.splice(i, 1); orderKey = null; renderLines(); };
+      const qtyCell = el("td", null, { class: "num" }); qtyCell.append(qty);
+      const rmCell = el("td"); rmCell.append(rm);
+      tr.append(el("td", skuName(ln.product, ln.sku)), el("td", krw(price), { class: "num" }), qtyCell,
+        el("td", krw(price * ln.qty), { class: "num", "data-role": "amount" }), rmCell);
+      body.append(tr);
+    }
+    if (!lines.length) body.append(row1(t("Add products from the list above."), 5));
+    updateTotals();
+  }
+  function updateTotals() {
+    let total = 0;
+    for (const tr of $("lines").querySelectorAll("tbody tr[data-sku]")) {
+      const ln = lines.find((l) => String(l.sku.id) === tr.dataset.sku);
+      const amount = unitPrice(ln.product, ln.sku) * ln.qty;
+      total += amount;
+      tr.querySelector("[data-role=amount]").textContent = krw(amount);
+    }
+    $("order-total").textContent = krw(total);
+    $("order-total").dataset.total = String(total);
+    const problems = limitProblems();
+    $("limit-note").hidden = !problems.length;
+    $("limit-note").textContent = problems.map((p) => t("{name}: at most {n} per customer.", { name: p.product.name, n: p.limit })).join(" ");
+    $("submit-order").disabled = !lines.length || problems.length > 0 || !current.pop;
+  }
+
+  async function submitOrder() {
+    if (!current.pop || !lines.length || $("submit-order").disabled) return;
     const body = {
       customer_id: current.pop.customer.id,
       attempt_id: current.attempt_id,
-      lines: lines.map((l) => ({ sku_id: l.sku_id, qty: l.qty })),
+      lines: lines.map((l) => ({ sku_id: l.sku.id, qty: l.qty })),
       delivery: { name: $("d-name").value, phone: $("d-phone").value, address: $("d-address").value, postal_code: $("d-postal").value },
       payment: { method: $("payment").value },
     };
@@ -186,7 +354,9 @@
     orderKey = orderKey || ("call-" + current.attempt_id + "-" + Math.random().toString(36).slice(2));
     $("submit-order").disabled = true;
     $("order-result").textContent = t("Placing the order…");
+    $("order-result").className = "";
     const started = performance.now();
+    const placedLines = lines.slice();
     try {
       const resp = await fetch("/api/v1/orders", {
         method: "POST", credentials: "same-origin",
@@ -200,59 +370,122 @@
         $("order-result").className = "ok";
         $("order-result").dataset.orderId = data.id;
         send({ type: "order", attempt_id: current.attempt_id, order_id: data.id, submit_ms: ms });
+        // The order just placed is one of the customer's purchases now.
+        const ob = $("orders-history").querySelector("tbody");
+        const empty = ob.querySelector("td[colspan]");
+        if (empty) empty.parentElement.remove();
+        ob.prepend(orderRow({ id: data.id, placed_at: data.placed_at, status: data.status || "placed", total_krw: data.total_krw,
+          items: placedLines.map((l) => skuName(l.product, l.sku) + " x" + l.qty).join(", ") }, true));
+        for (const l of placedLines) bought.add(l.product.id);
         const sale = [...$("disposition").options].find((o) => o.value === "sale");
-        if (sale) { $("disposition").value = "sale"; toggleCallback(); }
-        lines = []; renderLines();
+        if (sale && !$("disposition").value) { $("disposition").value = "sale"; toggleCallback(); }
+        lines = []; orderKey = null; renderLines();
+        announce($("order-result").textContent);
       } else {
-        $("order-result").textContent = data.message || t("The order was refused.");
+        $("order-result").textContent = apiError(data, resp.status);
+        $("order-result").title = data.message || "";
         $("order-result").className = "error";
+        updateTotals();
       }
     } catch (err) {
       $("order-result").textContent = t("Network error: press again to retry the same order");
       $("order-result").className = "error";
-    } finally {
-      $("submit-order").disabled = false;
+      updateTotals();
     }
   }
+  // No keystroke in the form places an order: Enter does nothing here.
+  $("order-form").addEventListener("submit", (event) => event.preventDefault());
+  $("order-form").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !(event.ctrlKey || event.metaKey) && event.target.tagName === "INPUT") event.preventDefault();
+  });
+  $("submit-order").addEventListener("click", submitOrder);
+
   function toggleCallback() {
     const opt = $("disposition").selectedOptions[0];
     const isCallback = !!(opt && opt.dataset.callback);
     $("callback-fields").hidden = !isCallback;
     if (isCallback && !$("callback-at").value) {
-      const t = new Date(Date.now() + 3600 * 1000);
-      t.setMinutes(t.getMinutes() - t.getTimezoneOffset());
-      $("callback-at").value = t.toISOString().slice(0, 16);
+      const at = new Date(Date.now() + 3600 * 1000);
+      at.setMinutes(at.getMinutes() - at.getTimezoneOffset());
+      $("callback-at").value = at.toISOString().slice(0, 16);
     }
   }
-  function dispose() {
+
+  // Saving the outcome ends the call on this screen: say so, and ask first.
+  function askDispose(text, next) {
+    const dialog = $("confirm-dispose");
+    $("confirm-dispose-text").textContent = text;
+    $("confirm-dispose-next").textContent = next;
+    dialog.showModal();
+    return new Promise((resolve) => {
+      $("confirm-dispose-cancel").onclick = () => { dialog.close(); resolve(false); };
+      dialog.oncancel = () => resolve(false);
+      $("confirm-dispose-form").onsubmit = (e) => { e.preventDefault(); dialog.close(); resolve(true); };
+    });
+  }
+  async function dispose() {
     if (!current.attempt_id) return;
+    const code = $("disposition").value;
+    const err = $("dispose-error");
+    if (!code) {
+      err.textContent = t("Choose the outcome first.");
+      err.hidden = false;
+      $("disposition").focus();
+      return;
+    }
+    err.hidden = true;
     const opt = $("disposition").selectedOptions[0];
-    const msg = { type: "disposition", attempt_id: current.attempt_id, code: $("disposition").value, note: $("note").value };
+    const msg = { type: "disposition", attempt_id: current.attempt_id, code: code, note: $("note").value };
     if (opt && opt.dataset.callback) {
       msg.callback_at = new Date($("callback-at").value).toISOString();
       msg.callback_mine = $("callback-mine").checked;
     }
     const pause = $("then-pause").value;
     if (pause) msg.then_pause = pause;
-    send(msg);
+    const ok = await askDispose(
+      t("Outcome: {outcome}.", { outcome: opt.textContent }) + (msg.callback_at ? " " + t("Call back at {time}.", { time: fmt.when(msg.callback_at) }) : ""),
+      pause ? t("Afterwards you are away ({reason}): no new call comes.", { reason: label("pause_reason", pause) })
+        : t("Afterwards you are ready: the next call may come at once."));
+    if (!ok) return;
+    const customer = current.pop ? current.pop.customer.name : "";
+    if (!send(msg)) return;
+    const banner = $("saved-banner");
+    banner.textContent = pause ? t("Saved the outcome for {name}. You are away now.", { name: customer })
+      : t("Saved the outcome for {name}. Waiting for the next call.", { name: customer });
+    banner.hidden = false;
+    announce(banner.textContent);
   }
 
-  // --- controls -------------------------------------------------------------------------
-  $("ready").onclick = () => send({ type: "ready", campaign_id: Number($("campaign").value), preview: $("preview-mode").checked });
-  $("pause").onclick = () => send({ type: "pause", reason: $("pause-reason").value });
+  // --- controls and shortcuts -------------------------------------------------------------
+  const goReady = () => send({ type: "ready", campaign_id: Number($("campaign").value), preview: $("preview-mode").checked });
+  const goAway = () => send({ type: "pause", reason: $("pause-reason").value });
+  const hangUp = () => current.attempt_id && current.state === "on_call" && send({ type: "hangup", attempt_id: current.attempt_id });
+  $("ready").onclick = goReady;
+  $("pause").onclick = goAway;
   $("logout-dialer").onclick = () => send({ type: "logout" });
-  $("hangup").onclick = () => current.attempt_id && send({ type: "hangup", attempt_id: current.attempt_id });
+  $("hangup").onclick = hangUp;
   $("dispose").onclick = dispose;
-  $("disposition").onchange = toggleCallback;
-  $("add-line").onclick = addLine;
+  $("disposition").onchange = () => { toggleCallback(); $("dispose-error").hidden = true; };
   $("refresh-stock").onclick = refreshStock;
-  $("order-form").onsubmit = submitOrder;
+  $("product-search").addEventListener("input", renderProducts);
   $("preview-next").onclick = () => send({ type: "preview_next", campaign_id: Number($("campaign").value) });
   $("preview-dial").onclick = () => send({ type: "preview_dial" });
   $("preview-skip").onclick = () => send({ type: "preview_skip" });
+  document.addEventListener("keydown", (event) => {
+    if (document.querySelector("dialog[open]")) return;
+    if (event.key === "F2") { event.preventDefault(); goReady(); }
+    else if (event.key === "F4") { event.preventDefault(); goAway(); }
+    else if (event.key === "F8") { event.preventDefault(); hangUp(); }
+    else if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && current.pop) { event.preventDefault(); submitOrder(); }
+  });
   setInterval(() => {
     $("state-timer").textContent = fmtTime((Date.now() - current.since) / 1000);
     if (current.wrapSince) $("wrap-timer").textContent = t("Wrap-up {time}", { time: fmtTime((Date.now() - current.wrapSince) / 1000) });
   }, 500);
+  setInterval(refreshDay, DAY_REFRESH_MS);
+  renderLines();
+  renderIdle();
+  refreshDay();
+  loadCatalog();
   connect();
 })();

@@ -1,17 +1,23 @@
-"""An agent in Chromium: log in, go ready, get the screen pop, order, survive a dropped
-websocket, hang up and set the disposition; the CRM timeline and the order show it."""
+"""An agent in Chromium, in Korean, at 1440×900 and 1366×768: log in, go ready (F2), get
+the screen pop (focused and announced), find any product of the catalog, see line prices,
+the total and the per-customer limit before placing, place the order with the button only
+(Enter does nothing), see it in Purchases, survive a dropped websocket, hang up (F8), choose
+an outcome (none by default) and confirm it; the screen says the next call may come, the
+callback set for oneself is in My callbacks, and My day counts the call and the order."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import random
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from cli.demo_data import seed_catalog
 from config.scratch import free_port
@@ -65,31 +71,126 @@ async def seed(app: LiveApp) -> int:
         await conn.close()
 
 
+async def essentials_fit(page: Page) -> None:
+    """The call's essentials are on screen without scrolling the page."""
+    height = await page.evaluate("window.innerHeight")
+    width = await page.evaluate("window.innerWidth")
+    assert await page.evaluate("document.documentElement.scrollHeight") <= height + 1
+    for selector in ("#call-heading", "#script", "#product-search", "#order-total",
+                     "#submit-order", "#disposition", "#dispose", "#hangup"):
+        box = await page.locator(selector).bounding_box()
+        assert box is not None, selector
+        assert box["y"] >= 0, (selector, box)
+        assert box["y"] + box["height"] <= height, (selector, box, height)
+        assert box["x"] + box["width"] <= width, (selector, box, width)
+
+
+@pytest.mark.parametrize("viewport", [(1440, 900), (1366, 768)])
 async def test_agent_takes_a_call_orders_and_dispositions(
-    dialer_app: DialerApp, page: Page
+    dialer_app: DialerApp, browser: Browser, viewport: tuple[int, int]
 ) -> None:
     campaign_id = await seed(dialer_app)
+    conn = await dialer_app.connect()
+    try:
+        products = await conn.fetch("SELECT id, code, name FROM products ORDER BY id")
+        on_air = products[7]  # on air now: first on the list
+        await conn.execute(
+            "UPDATE products SET broadcast_price_krw = price_krw - 1000,"
+            " broadcast_from = now() - interval '1 hour', broadcast_until = now() + interval"
+            " '1 hour' WHERE id = $1", on_air["id"])  # fmt: skip
+    finally:
+        await conn.close()
     await dialer_app.add_user("ana", Role.AGENT)
+    width, height = viewport
+    context = await browser.new_context(viewport={"width": width, "height": height},
+                                        locale="ko-KR", timezone_id="Asia/Seoul")  # fmt: skip
+    context.set_default_timeout(10_000)
+    page = await context.new_page()
+    try:
+        await run_desktop(page, dialer_app, campaign_id, products, on_air, f"{width}x{height}")
+    except BaseException:
+        await screenshot(page, f"failed-agent-{width}x{height}")
+        raise
+    finally:
+        await context.close()
+
+
+async def run_desktop(page: Page, dialer_app: DialerApp, campaign_id: int, products: Any,
+                      on_air: Any, size: str) -> None:  # fmt: skip
     await login(page, dialer_app, "ana")
     await page.goto(dialer_app.url("/agent"))
+    await expect(page.locator("html")).to_have_attribute("lang", "ko")
     await expect(page.locator("#conn")).to_have_attribute("data-conn", "open")
     await expect(page.locator("#state")).to_have_attribute("data-state", "offline")
+    # Not blank before the first call: what to do, the day's figures, the callbacks.
+    await expect(page.locator("#idle-title")).to_have_text("통화를 받지 않는 중")
+    await expect(page.locator("#my-day [data-key=calls]")).to_have_text("0")
     await page.select_option("#campaign", str(campaign_id))
-    await page.click("#ready")
+    await page.keyboard.press("F2")  # ready
 
     call = page.locator("#call")
     await expect(call).to_be_visible()
     await expect(page.locator("#state")).to_have_attribute("data-state", "on_call")
     attempt_id = int(await call.get_attribute("data-attempt") or 0)
+    # Focus moves to the pop and it is announced.
+    await expect(page.locator("#call-heading")).to_be_focused()
+    await expect(page.locator("#announce")).to_contain_text("새 통화")
     await expect(page.locator("#script")).to_contain_text("ana입니다")
-    await expect(page.locator("#customer")).to_contain_text("고객")
+    await expect(page.locator("#customer")).to_contain_text("010-")
+    await essentials_fit(page)
+    await screenshot(page, f"agent-{size}")
 
-    # The order form: first product with stock, two of it, through the orders API.
-    await page.fill("#qty", "2")
-    await page.click("#add-line")
+    # The whole catalog, searchable; the product on air comes first.
+    first = page.locator("#product-list li").first
+    await expect(first).to_have_attribute("data-product", str(on_air["id"]))
+    await expect(first).to_contain_text("방송 중")
+    search = page.locator("#product-search")
+    for p in products:
+        await search.fill(p["code"])
+        await expect(page.locator(f"#product-list li[data-product='{p['id']}']").first
+                     ).to_be_visible()  # fmt: skip
+    await search.press("Enter")  # Enter in the search places nothing
+    await search.fill("")
+
+    # Two lines: prices, amounts and the total before placing; Enter does not order.
+    sku_a = page.locator("#product-list li:not(.out)").nth(1)
+    sku_b = page.locator("#product-list li:not(.out)").nth(2)
+    price_a = int(re.sub(r"[^0-9]", "", await sku_a.locator(".price").inner_text()))
+    await sku_a.locator("button").click()
+    await sku_b.locator("button").click()
+    lines = page.locator("#lines tbody tr[data-sku]")
+    await expect(lines).to_have_count(2)
+    qty = lines.nth(0).locator("[data-role=qty]")
+    await qty.fill("2")
+    await qty.press("Enter")
+    await expect(page.locator("#order-result")).to_have_text("")
+    total = await page.evaluate(
+        """() => [...document.querySelectorAll('#lines tbody tr[data-sku]')].reduce((sum, tr) =>
+             sum + Number(tr.children[1].textContent.replace(/[^0-9]/g, '')) *
+                   Number(tr.querySelector('[data-role=qty]').value), 0)""")
+    assert total > price_a
+    await expect(page.locator("#order-total")).to_have_attribute("data-total", str(total))
+    await expect(page.locator("#order-total")).to_have_text(f"{total:,}원")
+    # The per-customer limit shows before placing, and stops the order.
+    await qty.fill("6")
+    await expect(page.locator("#limit-note")).to_contain_text("1인 5개까지만")
+    await expect(page.locator("#submit-order")).to_be_disabled()
+    await qty.fill("2")
+    await expect(page.locator("#submit-order")).to_be_enabled()
+    conn = await dialer_app.connect()
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM orders") == 0  # nothing placed yet
+    finally:
+        await conn.close()
     await page.click("#submit-order")
-    await expect(page.locator("#order-result")).to_contain_text("번 접수")
-    await screenshot(page, "agent")
+    result = page.locator("#order-result")
+    await expect(result).to_contain_text("번 접수")
+    await expect(result).to_contain_text(f"{total:,}원")
+    order_id = int(await result.get_attribute("data-order-id") or 0)
+    # The order just placed is in Purchases.
+    placed = page.locator(f"#orders-history tr[data-order='{order_id}']")
+    await expect(placed).to_contain_text("방금")
+    await expect(placed).to_contain_text(f"{total:,}원")
 
     # The websocket drops: the page reconnects and the call is still on screen.
     await page.evaluate("window.telemartAgent.dropSocket()")
@@ -98,13 +199,50 @@ async def test_agent_takes_a_call_orders_and_dispositions(
     await expect(page.locator("#state")).to_have_attribute("data-state", "on_call")
     await expect(call).to_have_attribute("data-attempt", str(attempt_id))
 
-    await page.click("#hangup")
+    await page.keyboard.press("F8")  # hang up
     await expect(page.locator("#state")).to_have_attribute("data-state", "wrap_up")
+    # With an order placed, "sale" is offered; a call back to myself instead.
     await expect(page.locator("#disposition")).to_have_value("sale")
+    await page.select_option("#disposition", "callback")
+    callback_at = await page.locator("#callback-at").input_value()
     await page.select_option("#then-pause", "break")
     await page.click("#dispose")
+    dialog = page.locator("#confirm-dispose")
+    await expect(dialog).to_contain_text("이석(휴식)")
+    await dialog.locator("#confirm-dispose-ok").click()
     await expect(page.locator("#state")).to_have_attribute("data-state", "paused")
     await expect(call).to_be_hidden()
+    await expect(page.locator("#saved-banner")).to_contain_text("상담 결과를 저장했습니다")
+    await expect(page.locator("#idle-title")).to_have_text("이석")
+    # My callbacks: the one just set, with its time; My day: one call, one order.
+    row = page.locator("#my-callbacks tbody tr[data-lead]")
+    await expect(row).to_have_count(1)
+    await expect(row).to_contain_text(callback_at.replace("T", " "))
+    await expect(row).to_contain_text("KST")
+    await expect(page.locator("#my-day [data-key=calls]")).to_have_text("1")
+    await expect(page.locator("#my-day [data-key=orders]")).to_have_text("1")
+
+    # The next call: no outcome chosen by default; saving without one is refused.
+    await page.keyboard.press("F2")
+    await expect(call).to_be_visible()
+    await expect(page.locator("#disposition")).to_have_value("")
+    await page.keyboard.press("F8")
+    await expect(page.locator("#state")).to_have_attribute("data-state", "wrap_up")
+    await page.click("#dispose")
+    await expect(page.locator("#dispose-error")).to_contain_text("상담 결과를 먼저 고르세요")
+    await page.select_option("#disposition", "no_sale")
+    await page.click("#dispose")
+    await expect(dialog).to_contain_text("다음 전화가 곧바로 연결될 수 있습니다")
+    await dialog.locator("#confirm-dispose-ok").click()
+    await page.keyboard.press("F4")  # away, before the next call takes over the screen
+    await expect(page.locator("#state")).to_have_attribute("data-state", re.compile(
+        "paused|on_call|reserved"))  # fmt: skip
+
+    # A number looked up before dialing by hand.
+    await page.fill("#lookup-phone", "010-9999-0000")
+    await page.click("#lookup-form button")
+    await expect(page.locator("#lookup-result [data-role=dnc]")).to_contain_text(
+        "수신 거부 목록에 없습니다")
 
     await dialer_app.calls_settled()
     conn = await dialer_app.connect()
@@ -113,9 +251,15 @@ async def test_agent_takes_a_call_orders_and_dispositions(
         row = await conn.fetchrow("SELECT * FROM contact_attempts WHERE id = $1", attempt_id)
         journey = await conn.fetchrow("SELECT * FROM call_journeys WHERE attempt_id = $1",
                                       attempt_id)
+        lead = await conn.fetchrow("SELECT callback_at, callback_agent_id FROM campaign_leads"
+                                   " WHERE id = (SELECT lead_id FROM call_journeys"
+                                   " WHERE attempt_id = $1)", attempt_id)  # fmt: skip
     finally:
         await conn.close()
     assert order is not None
-    assert row["disposition"] == "sale"
+    assert order["total_krw"] == total
+    assert row["disposition"] == "callback"
     assert journey["order_id"] == order["id"]
     assert journey["pop_acked_at"] is not None
+    assert lead is not None
+    assert lead["callback_at"] is not None

@@ -150,22 +150,23 @@ async def agent_sells(browser: Browser, app: JourneyApp, campaign_id: int,
         await expect(page.locator("#state")).to_have_attribute("data-state", "on_call")
         attempt_id = int(await call.get_attribute("data-attempt") or 0)
         # The attempt's row is written when the call ends: the pop names the lead.
-        name = await page.locator("#customer dd").first.inner_text()
+        name = await page.locator("#call-name").inner_text()
         assert name in seeded.buyers, name
         lead = await app.fetchrow(
             "SELECT id AS customer_id, name, phone_e164 FROM customers WHERE id = $1",
             seeded.buyers[name],
         )  # fmt: skip
-        await expect(page.locator("#customer")).to_contain_text(lead["name"])
+        await expect(page.locator("#call-heading")).to_contain_text(lead["name"])
         await expect(page.locator("#customer")).to_contain_text(phone(lead["phone_e164"]))
         await expect(page.locator("#script")).to_contain_text(
             f"안녕하세요 {lead['name']} 고객님, {CAMPAIGN}의 ana입니다.")  # fmt: skip
         await expect(page.locator("#orders-history tbody")).to_contain_text("49,000원")
 
         await page.select_option("#payment", "cod")
-        await page.fill("#qty", "2")
-        await page.click("#add-line")
-        await expect(page.locator("#lines li")).to_have_count(1)
+        await page.locator("#product-list li:not(.out) button").first.click()
+        line = page.locator("#lines tbody tr[data-sku]")
+        await expect(line).to_have_count(1)
+        await line.locator("[data-role=qty]").fill("2")
         await page.click("#submit-order")
         result = page.locator("#order-result")
         await expect(result).to_contain_text("번 접수")
@@ -178,6 +179,7 @@ async def agent_sells(browser: Browser, app: JourneyApp, campaign_id: int,
         await page.select_option("#then-pause", "break")
         await screenshot(page, "journey-2-agent")
         await page.click("#dispose")
+        await page.locator("#confirm-dispose-ok").click()
         await expect(page.locator("#state")).to_have_attribute("data-state", "paused")
         await expect(call).to_be_hidden()
 
@@ -212,13 +214,13 @@ async def supervisor_watches(browser: Browser, app: JourneyApp, campaign_id: int
         await page.goto(app.url("/wallboard"))
         row = page.locator(f"#campaigns tr[data-campaign='{campaign_id}']")
         await expect(row).to_contain_text(CAMPAIGN)
-        await expect(row.locator("[data-role=status]")).to_have_text("running")
+        await expect(row.locator("[data-role=status]")).to_have_attribute("data-status", "running")
         await expect(row.locator("[data-role=orders]")).to_have_text("1")
         await expect(row.locator("[data-role=revenue]")).to_have_text(f"{order['total_krw']:,}원")
-        await expect(row.locator("[data-role=abandon]")).to_have_text("0.00% / 3.00%")
+        await expect(row.locator("[data-role=abandon]")).to_have_text("0.00% / 3.0%")
         await expect(row.locator("[data-role=abandon]")).not_to_have_class("over")
         await expect(page.locator("#agents tr[data-agent=ana] [data-role=state]")).to_have_text(
-            "paused (break)")  # fmt: skip
+            "이석 (휴식)")  # fmt: skip
         await expect(page.locator("#journeys tbody tr").first).to_contain_text(CAMPAIGN)
         await expect(page.locator("#charts svg.chart")).to_have_count(1)
         await screenshot(page, "journey-3-supervisor")
