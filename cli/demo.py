@@ -13,9 +13,12 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 import random
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import asyncpg
@@ -35,6 +38,28 @@ from server.auth import Role, User, issue_token
 from server.keys import POOL
 
 log = logging.getLogger(__name__)
+
+PASSWORD_FILE = "demo-password"  # under the state folder, beside the embedded database
+
+
+def demo_password(home: Path) -> tuple[str, str]:
+    """The demo's one password and where it came from: TELEMART_DEMO_PASSWORD if set, else
+    the one chosen on the first run and kept in HOME/demo-password (readable by the owner
+    only), so every later run's logins still work."""
+    given = os.environ.get("TELEMART_DEMO_PASSWORD")
+    if given:
+        return given, "TELEMART_DEMO_PASSWORD"
+    path = home / PASSWORD_FILE
+    if path.is_file():
+        kept = path.read_text(encoding="utf-8").strip()
+        if kept:
+            return kept, str(path)
+    home.mkdir(parents=True, exist_ok=True)
+    chosen = secrets.token_urlsafe(9)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(chosen + "\n")
+    return chosen, str(path)
 
 CAMPAIGN_NAME = "데모: 주방·리빙 재구매"
 SEGMENT_NAME = "주방·리빙 구매 고객 30–70세"

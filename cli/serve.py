@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import secrets
 import signal
 from collections.abc import AsyncIterator
 from typing import Any
@@ -90,15 +89,13 @@ def demo_users(agents: int) -> list[tuple[str, Role]]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    import os
-
-    from cli.demo import DemoOptions, DemoRunner
+    from cli.demo import DemoOptions, DemoRunner, demo_password
     from cli.main import settings_from
 
     settings = settings_from(args)
     port = args.port or settings.port
     host = settings.host
-    password = os.environ.get("TELEMART_DEMO_PASSWORD") or secrets.token_urlsafe(9)
+    password, kept_in = demo_password(settings.home)
     users = demo_users(args.agents)
     bots = [name for name, _ in users[len(DEMO_USERS) + 1 :]]
 
@@ -111,7 +108,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     def announce(_: Any) -> None:
         print(f"Telemart demo on http://{host}:{port}/")
-        print(f"  password for every login: {password}")
+        print(f"  password for every login: {password}   (kept in {kept_in})")
         for name, role in DEMO_USERS:
             print(f"    {name:<12} {role.value}")
         print("    agent01      agent: yours, take calls among the bots")

@@ -63,7 +63,8 @@ def last_day(deadline: datetime | None, tz: tzinfo) -> str:
 
 
 def phone(e164: str | None) -> str:
-    """'+821039260306' → '010-3926-0306'; a foreign number keeps its international form."""
+    """'+821039260306' → '010-3926-0306'; a foreign number stays in E.164 (the page
+    scripts, which have no phonenumbers, show it the same way)."""
     if not e164:
         return ""
     try:
@@ -72,7 +73,7 @@ def phone(e164: str | None) -> str:
         return e164
     if number.country_code == 82:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def number(n: int | float | str | None) -> str:

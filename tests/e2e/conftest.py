@@ -15,8 +15,9 @@ Fixtures
                `base_url`, `db_url`, `url(path)`, `add_user(name, role, password=...)`,
                `connect()` (an asyncpg connection to seed data; close it yourself).
     browser    one headless Chromium per session: Debian's /usr/bin/chromium (or
-               TELEMART_CHROMIUM), launched by Playwright. If it is missing the tests FAIL
-               (never skip): install Debian's chromium package: apt-get install chromium.
+               TELEMART_CHROMIUM), launched by Playwright. If it is missing and we are
+               root with apt-get, it is installed (tests/e2e/chromium.py); otherwise the
+               tests FAIL (never skip) saying exactly what to install.
     page       a fresh browser context and page per test (own cookies), closed afterwards;
                if the test failed, a screenshot `failed-<test name>.png` is kept.
 Helpers
@@ -26,7 +27,6 @@ Helpers
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -42,18 +42,13 @@ from config.scratch import free_port
 from config.settings import Settings
 from server.app import create_app
 from server.auth import Role, create_user
+from tests.e2e.chromium import chromium_or_reason
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = os.environ.get("TELEMART_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 DEFAULT_PASSWORD = "e2e-password-1"
 TIMEOUT_MS = 10_000
 _FAILED = pytest.StashKey[bool]()
-HAVE_CHROMIUM = Path(CHROMIUM).is_file()
-MISSING_CHROMIUM = (
-    f"no Chromium at {CHROMIUM}: install Debian's chromium package: apt-get install chromium"
-    " (or point TELEMART_CHROMIUM at a Chromium binary)"
-)
 
 try:
     from playwright.async_api import Browser, Page, async_playwright
@@ -103,10 +98,11 @@ async def browser() -> AsyncIterator[Browser]:
     # A browser test that cannot run must fail, not skip: a skipped test proves nothing.
     if async_playwright is None:
         pytest.fail("Playwright is not installed: pip install playwright", pytrace=False)
-    if not HAVE_CHROMIUM:
-        pytest.fail(MISSING_CHROMIUM, pytrace=False)
+    chromium, why = chromium_or_reason()
+    if chromium is None:
+        pytest.fail(why, pytrace=False)
     async with async_playwright() as pw:
-        launched = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = await pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
             yield launched
         finally:
