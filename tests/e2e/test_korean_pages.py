@@ -49,7 +49,9 @@ AXE_RULES = ["label", "color-contrast", "button-name", "select-name", "html-has-
 VISIBLE_TEXT = """() => {
   const out = [document.body.innerText];
   for (const el of document.querySelectorAll('[placeholder],[title],[aria-label]')) {
-    for (const a of ['placeholder', 'title', 'aria-label']) if (el.getAttribute(a)) out.push(el.getAttribute(a));
+    for (const a of ['placeholder', 'title', 'aria-label']) {
+      if (el.getAttribute(a)) out.push(el.getAttribute(a));
+    }
   }
   return out.join('\\n');
 }"""
