@@ -82,6 +82,7 @@
     }
     $("hangup").disabled = msg.state !== "on_call";
     $("wrap-timer").hidden = msg.state !== "wrap_up";
+    if (current.wrapSince) $("wrap-timer").textContent = t("Wrap-up {time}", { time: fmtTime((Date.now() - current.wrapSince) / 1000) });
     renderIdle();
     if (wasState !== msg.state && (msg.state === "ready" || msg.state === "paused")) refreshDay();
   }
