@@ -289,6 +289,21 @@
     $("list-hint").hidden = !!segment;
   }
 
+  // The saved list shows the segment as it is now (a new one on top, an edited one changed).
+  function showSaved(segment) {
+    const body = $("saved-segments").querySelector("tbody");
+    const empty = body.querySelector("td[colspan]");
+    if (empty) empty.parentElement.remove();
+    let row = body.querySelector(`tr[data-segment="${segment.id}"]`);
+    const cells = [segment.id, segment.name, label("segment_kind", segment.kind),
+      segment.member_count === null || segment.member_count === undefined ? "" : fmt.num(segment.member_count),
+      segment.created_by, fmt.when(segment.created_at)];
+    const fresh = el("tr", { "data-segment": String(segment.id) }, cells.map((v) => el("td", { text: String(v) })));
+    const open = el("button", { type: "button", class: "secondary small", "data-open": String(segment.id), text: t("Open and edit") });
+    fresh.append(el("td", {}, [open]));
+    if (row) row.replaceWith(fresh); else body.prepend(fresh);
+  }
+
   async function save(asNew) {
     const body = { name: $("segment-name").value, kind: $("segment-kind").value, filter: filterDoc() };
     try {
@@ -297,6 +312,7 @@
         ? await api("PUT", `/api/v1/segments/${savedSegment.id}`, body)
         : await api("POST", "/api/v1/segments", body);
       markEditing(segment);
+      showSaved(segment);
       $("saved").textContent = tn("Saved segment no. {id} ({n} customer).", "Saved segment no. {id} ({n} customers).",
         segment.member_count, { id: segment.id });
       $("saved").className = "ok";

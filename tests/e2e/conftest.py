@@ -120,7 +120,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
 
 @pytest.fixture
 async def page(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport={"width": 1360, "height": 900}, locale="ko-KR")
+    context = await browser.new_context(viewport={"width": 1440, "height": 900}, locale="ko-KR",
+                                        timezone_id="Asia/Seoul")
     context.set_default_timeout(TIMEOUT_MS)
     new_page = await context.new_page()
     try:

@@ -88,6 +88,9 @@ async def test_marketer_builds_segment_and_starts_campaign(live_app: LiveApp, pa
     await page.fill("#segment-name", "서울·부산 동의 고객")
     await page.click("#save")
     await expect(page.locator("#saved")).to_contain_text("(5명)")
+    await expect(page.locator("#saved-segments tr[data-segment]")).to_have_count(1)
+    await expect(page.locator("#saved-segments tr[data-segment]")).to_contain_text(
+        "서울·부산 동의 고객")
     segment_id = int(await page.locator("#saved-segments tr[data-segment]").first
                      .get_attribute("data-segment") or 0)  # fmt: skip
     conn = await live_app.connect()
