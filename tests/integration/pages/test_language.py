@@ -94,3 +94,16 @@ async def test_script_catalog_and_favicon(client: Client) -> None:
     icon = await client.get("/favicon.ico")
     assert icon.status == 200
     assert icon.content_type == "image/svg+xml"
+
+
+async def test_english_pages_and_catalog(client: Client, db_url: str) -> None:
+    await log_in(client, db_url, "eve", Role.AGENT)
+    await client.post("/language", data={"lang": "en", "next": "/agent"})
+    html = await (await client.get("/agent")).text()
+    assert '<html lang="en"' in html
+    assert "Agent desktop" in html
+    assert "Leave the dialer" in html
+    assert "/i18n/en.js" in html
+    en = await (await client.get("/i18n/en.js")).text()
+    assert '"messages": {}' in en  # English is the source: nothing to look up
+    assert '"Logged out"' in html  # the labels table, in English
