@@ -252,5 +252,6 @@ async def customer_page(request: web.Request) -> dict[str, Any]:
         shipments = await shipments_of_customer(conn, customer_id=customer_id)
         campaigns = {c.id: c.config.name for c in await list_campaigns(conn)}
     timeline = customer_timeline(customer, contacts, orders, shipments, campaigns)
-    return {"customer": customer, "timeline": timeline,
+    first_seen = datetime.fromisoformat(customer["created_at"])
+    return {"customer": customer, "timeline": timeline, "first_seen": first_seen,
             "counts": {"calls": len(contacts), "orders": len(orders)}}  # fmt: skip
