@@ -16,11 +16,13 @@
       title.textContent = q.name;
       const kpi = document.createElement("div");
       kpi.className = "kpi" + (q.service_level !== null && q.service_level < 0.8 ? " over" : "");
-      kpi.textContent = "20초 응답 " + pct(q.service_level);
+      kpi.textContent = t("Answered in 20 s: {rate}", { rate: pct(q.service_level) });
       const rest = document.createElement("div");
       rest.className = "muted";
-      rest.textContent = `대기 ${q.waiting} · 최장 대기 ${q.longest_wait_s === null ? "–" : q.longest_wait_s + "초"} · ` +
-        `평균 응답 ${q.asa_s === null ? "–" : q.asa_s + "초"} · 포기 ${pct(q.abandon_rate)} · 콜백 ${q.callbacks_pending}`;
+      const secs = (v) => (v === null ? "–" : t("{n} s", { n: v }));
+      rest.textContent = t("waiting {waiting} · longest {longest} · average answer {asa} · abandoned {abandoned} · callbacks {callbacks}", {
+        waiting: q.waiting, longest: secs(q.longest_wait_s), asa: secs(q.asa_s),
+        abandoned: pct(q.abandon_rate), callbacks: q.callbacks_pending });
       div.append(title, kpi, rest);
       return div;
     }));
