@@ -78,6 +78,8 @@ LABELS: dict[str, dict[str, str]] = {
         "redelivery_date": N_("New delivery date agreed"), "address_fixed": N_("Address fixed"),
         "customer_called": N_("Customer called"),
     },
+    # Inbound queues shipped by default (a queue someone adds shows under its own name).
+    "inbound_queue": {"order-line": N_("Order line")},
     "return_kind": {"return": N_("Return"), "exchange": N_("Exchange")},
     "refund_status": {
         "none": N_("—"), "not_applicable": N_("No refund"), "pending": N_("Refund due"),

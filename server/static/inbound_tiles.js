@@ -13,7 +13,7 @@
       const div = document.createElement("div");
       div.className = "tile";
       const title = document.createElement("b");
-      title.textContent = q.name;
+      title.textContent = label("inbound_queue", q.name);
       const kpi = document.createElement("div");
       kpi.className = "kpi" + (q.service_level !== null && q.service_level < 0.8 ? " over" : "");
       kpi.textContent = t("Answered in 20 s: {rate}", { rate: pct(q.service_level) });
