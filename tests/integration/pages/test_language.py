@@ -3,6 +3,9 @@ choice), `lang`, the page scripts' catalog, and the 403 / 404 pages."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from aiohttp.test_utils import TestClient
 
 from config.db import connect
@@ -17,6 +20,16 @@ async def log_in(client: Client, db_url: str, username: str, role: Role) -> None
     resp = await client.post("/login", data={"username": username, "password": "password-1",
                                               "next": "/"}, allow_redirects=False)  # fmt: skip
     assert resp.status == 302, await resp.text()
+
+
+async def switch(client: Client, lang: str, next_path: str) -> Any:
+    """The language switch as the page's form sends it (same origin, the session's token)."""
+    html = await (await client.get(next_path)).text()
+    found = re.search(r'<meta name="csrf-token" content="([^"]*)"', html)
+    origin = str(client.make_url("/")).rstrip("/")
+    data = {"lang": lang, "next": next_path, "csrf_token": found.group(1) if found else ""}
+    return await client.post("/language", data=data, headers={"Origin": origin},
+                             allow_redirects=False)  # fmt: skip
 
 
 async def test_pages_are_korean_by_default(client: Client) -> None:
@@ -46,8 +59,7 @@ async def test_the_switch_refuses_unknown_languages_and_foreign_targets(client: 
 
 async def test_a_users_choice_is_kept_with_the_user(client: Client, db_url: str) -> None:
     await log_in(client, db_url, "eun", Role.MARKETER)
-    resp = await client.post("/language", data={"lang": "en", "next": "/"},
-                             allow_redirects=False)  # fmt: skip
+    resp = await switch(client, "en", "/")
     assert resp.status == 303
     conn = await connect(db_url)
     try:
@@ -98,7 +110,7 @@ async def test_script_catalog_and_favicon(client: Client) -> None:
 
 async def test_english_pages_and_catalog(client: Client, db_url: str) -> None:
     await log_in(client, db_url, "eve", Role.AGENT)
-    await client.post("/language", data={"lang": "en", "next": "/agent"})
+    assert (await switch(client, "en", "/agent")).status == 303
     html = await (await client.get("/agent")).text()
     assert '<html lang="en"' in html
     assert "Agent desktop" in html
