@@ -38,7 +38,7 @@ async def test_schedule_import_and_staffing(live_app: LiveApp, page: Page) -> No
 
     await page.goto(live_app.url("/wallboard"))  # inbound's tiles inside the wallboard
     await expect(page.locator("#inbound-tiles .tile")).to_have_count(1)
-    await expect(page.locator("#inbound-tiles")).to_contain_text("주문 전화")  # the default queue, in words
+    await expect(page.locator("#inbound-tiles")).to_contain_text("주문 전화")
 
     await page.goto(live_app.url("/inbound/ars"))
     await expect(page.locator("#steps tbody")).to_contain_text("주문하실 상품 번호를 눌러 주세요")
