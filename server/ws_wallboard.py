@@ -94,7 +94,8 @@ async def wallboard_json(
         available = sum(a["available_s"] for a in on)
         busy = sum(a["busy_s"] for a in on)
         counts = window_counts.get(c.id)
-        waiting = desk.waiting_s(c.id)
+        now = desk.clock()
+        waiting = [now - since for since in desk.waiting_since(c.id)]
         campaigns.append({
             "waiting": len(waiting), "longest_wait_s": round(max(waiting), 1) if waiting else 0.0,
             "id": c.id, "name": c.name, "status": c.status, "strategy": c.strategy,
