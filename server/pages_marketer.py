@@ -29,6 +29,7 @@ from dialer.core.abandon import UK_WINDOW_S, US_WINDOW_S
 from dialer.core.pacing.base import PacingSettings
 from dialer.core.pacing.registry import BUILT_IN
 from dialer.errors import CampaignNotFound
+from dialer.recordings import store as recordings
 from dialer.store.campaigns import (
     TRANSITIONS,
     Campaign,
@@ -213,7 +214,8 @@ def customer_timeline(
     """Calls, orders, shipments, consent and do-not-call changes, newest first."""
     items: list[dict[str, Any]] = []
     for c in contacts:
-        items.append({"at": c["at"], "kind": "call", "outcome": c["outcome"],
+        items.append({"at": c["at"], "kind": "call", "attempt_id": c["id"],
+                      "outcome": c["outcome"],
                       "disposition": c["disposition"], "note": c["note"] or "",
                       "campaign": campaigns.get(c["campaign_id"], "")})  # fmt: skip
     for o in orders:
@@ -251,7 +253,15 @@ async def customer_page(request: web.Request) -> dict[str, Any]:
         orders = await list_orders(conn, where=OrderFilter(customer_id=customer_id), limit=100)
         shipments = await shipments_of_customer(conn, customer_id=customer_id)
         campaigns = {c.id: c.config.name for c in await list_campaigns(conn)}
+        # Recorded calls are for supervisors only (the audio API says so too); marketers
+        # see the timeline without players. Listing is not playing: the play is audited
+        # when the audio is fetched (server/views_recordings.py).
+        played: dict[int, list[recordings.Recording]] = {}
+        if user.role in (Role.SUPERVISOR, Role.ADMIN):
+            for rec in reversed(await recordings.for_customer(conn, customer_id)):
+                played.setdefault(rec.attempt_id, []).append(rec)  # parts in order
     timeline = customer_timeline(customer, contacts, orders, shipments, campaigns)
     first_seen = datetime.fromisoformat(customer["created_at"])
     return {"customer": customer, "timeline": timeline, "first_seen": first_seen,
-            "counts": {"calls": len(contacts), "orders": len(orders)}}  # fmt: skip
+            "counts": {"calls": len(contacts), "orders": len(orders)},
+            "recordings": played}  # fmt: skip

@@ -62,6 +62,7 @@ class LiveApp:
     base_url: str
     db_url: str
     password: str = DEFAULT_PASSWORD
+    home: Path | None = None  # the server's TELEMART_HOME (the sim's recordings are there)
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -88,7 +89,7 @@ async def live_app(db_url: str, tmp_path: Path) -> AsyncIterator[LiveApp]:
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     try:
-        yield LiveApp(base_url=f"http://127.0.0.1:{port}", db_url=db_url)
+        yield LiveApp(base_url=f"http://127.0.0.1:{port}", db_url=db_url, home=settings.home)
     finally:
         await runner.cleanup()
 
