@@ -57,8 +57,20 @@ ORDER_QUEUE = 1
 MAX_LINES_PER_AGENT = 10
 PLAN_EVERY_S = 5.0  # the hold plan is made again this often (and when calls wait)
 
-_RESOLVE, _CONNECTED, _TALK_END, _WRAP_END, _OUT_ABANDON, _ARRIVE, _ARS_END, _PATIENCE, \
-    _CB_OFFER, _CB_ANSWER, _OVERFLOW, _TICK = range(12)
+(
+    _RESOLVE,
+    _CONNECTED,
+    _TALK_END,
+    _WRAP_END,
+    _OUT_ABANDON,
+    _ARRIVE,
+    _ARS_END,
+    _PATIENCE,
+    _CB_OFFER,
+    _CB_ANSWER,
+    _OVERFLOW,
+    _TICK,
+) = range(12)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -130,18 +142,55 @@ def parse_inbound(raw: Mapping[str, Any]) -> InboundScenario:
             ars_to_agent=float(inbound.get("ars_to_agent", 0.0)),
             ars=Dist.parse(inbound.get("ars_s", 60.0), "inbound.ars_s"),
             plan_service_level=float(inbound.get("plan_service_level", 0.90)),
-            broadcasts=tuple(BroadcastSlot(start_s=float(b["start_s"]), end_s=float(b["end_s"]),
-                                           expected_calls=int(b["expected_calls"]))
-                             for b in raw.get("broadcasts", [])),
+            broadcasts=tuple(
+                BroadcastSlot(
+                    start_s=float(b["start_s"]),
+                    end_s=float(b["end_s"]),
+                    expected_calls=int(b["expected_calls"]),
+                )
+                for b in raw.get("broadcasts", [])
+            ),
         )
     except KeyError as exc:
         raise ScenarioError(f"missing key {exc.args[0]!r}") from exc
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class _Caller:
+    """Everything chance decides about one inbound caller, drawn when they call from a
+    stream of their own (the n-th caller of a seed): every strategy meets the same callers,
+    whatever order the strategies' events put the draws in."""
+
+    ars: bool  # orders by keypad first
+    ars_s: float
+    ars_to_agent: bool  # ... and presses 0 or times out to an agent
+    patience_s: float
+    takes_callback: bool  # when offered keep-my-place
+    callback_answer_s: float
+    picks_up_callback: bool
+    talk_s: float
+    wrap_s: float
+
+    @classmethod
+    def draw(cls, sc: InboundScenario, rng: random.Random) -> _Caller:
+        return cls(
+            ars=rng.random() < sc.ars_share,
+            ars_s=sc.ars.sample(rng),
+            ars_to_agent=rng.random() < sc.ars_to_agent,
+            patience_s=sc.patience.sample(rng),
+            takes_callback=rng.random() < sc.callback_accept,
+            callback_answer_s=sc.outbound.answer_after.sample(rng),
+            picks_up_callback=rng.random() < CALLBACK_ANSWER,
+            talk_s=sc.talk.sample(rng),
+            wrap_s=sc.wrap.sample(rng),
+        )
 
 
 @dataclasses.dataclass(kw_only=True, slots=True)
 class _InCall:
     call_id: int
     queued_s: float  # entered the agent queue
+    caller: _Caller
     callback: bool = False
     done: bool = False
 
@@ -152,6 +201,7 @@ class _Desk:
     level: int
     inbound_team: bool = False  # split teams: answers inbound only
     on_inbound: bool = False
+    caller: _Caller | None = None  # the inbound caller being served
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -183,12 +233,20 @@ class BlendedShift:
         if strategy not in STRATEGIES:
             raise ScenarioError(f"unknown blending {strategy!r}: {', '.join(STRATEGIES)}")
         self.sc, self.out, self.mode, self.seed = sc, sc.outbound, strategy, seed
+        # separate streams, so that one strategy's extra draws never shift another's:
+        # the n-th dial, the n-th outbound talk and the n-th caller are the same in all
         self.callee_rng = random.Random(f"{seed}:callee")
-        self.agent_rng = random.Random(f"{seed}:agent")
-        self.in_rng = random.Random(f"{seed}:inbound")
+        self.agent_rng = random.Random(f"{seed}:agent")  # outbound talk and wrap
+        self.arrival_rng = random.Random(f"{seed}:arrivals")
+        self._callers = 0
+        self.callers: dict[int, _Caller] = {}  # ARS calls in progress
         self.pacer = load_strategy("predictive", self.out.pacing_settings())
-        self.rule = QueueRule(queue_id=ORDER_QUEUE, name="order-line", overflow_s=sc.overflow_s,
-                              callback_after_s=sc.callback_after_s)
+        self.rule = QueueRule(
+            queue_id=ORDER_QUEUE,
+            name="order-line",
+            overflow_s=sc.overflow_s,
+            callback_after_s=sc.callback_after_s,
+        )
         self.now = 0.0
         self._events: list[tuple[float, int, int, int]] = []
         self._seq = 0
@@ -207,16 +265,26 @@ class BlendedShift:
         self.answer_waits: list[float] = []
         self.in_abandoned = self.ars_orders = self.callbacks = self.callbacks_served = 0
         self._next = 0
-        curve_rates = [sc.arrival_rate((i + 0.5) * NEED_STEP_S) * sc.agent_share
-                       for i in range(int(self.out.duration_s / NEED_STEP_S) + 1)]
-        self.need = NeedCurve.from_rates(curve_rates, start_s=0.0, step_s=NEED_STEP_S,
-                                         aht_s=sc.talk.mean + sc.wrap.mean,
-                                         patience_s=sc.patience.mean, target_s=TARGET_S,
-                                         service_level=sc.plan_service_level)
+        curve_rates = [
+            sc.arrival_rate((i + 0.5) * NEED_STEP_S) * sc.agent_share
+            for i in range(int(self.out.duration_s / NEED_STEP_S) + 1)
+        ]
+        self.need = NeedCurve.from_rates(
+            curve_rates,
+            start_s=0.0,
+            step_s=NEED_STEP_S,
+            aht_s=sc.talk.mean + sc.wrap.mean,
+            patience_s=sc.patience.mean,
+            target_s=TARGET_S,
+            service_level=sc.plan_service_level,
+        )
         self._next_plan_s = 0.0
         self.lead_s = lead_for(self.out.talk.mean, self.out.talk.sd, self.out.wrap.mean)
-        self.talk_model = TalkModel(talk_mean_s=self.out.talk.mean, talk_sd_s=self.out.talk.sd,
-                                    wrap_mean_s=self.out.wrap.mean)
+        self.talk_model = TalkModel(
+            talk_mean_s=self.out.talk.mean,
+            talk_sd_s=self.out.talk.sd,
+            wrap_mean_s=self.out.wrap.mean,
+        )
 
     # -- plumbing --------------------------------------------------------------------------
     def _push(self, at_s: float, kind: int, ref: int) -> None:
@@ -241,20 +309,31 @@ class BlendedShift:
         return desk.inbound_team if self.mode == SPLIT_TEAMS else True
 
     def _view(self, desk: _Desk) -> AgentView:
-        return AgentView(agent_id=desk.agent.agent_id, skills={ORDER_QUEUE: desk.level},
-                         free_since_s=desk.agent.ready_since_s)
+        return AgentView(
+            agent_id=desk.agent.agent_id,
+            skills={ORDER_QUEUE: desk.level},
+            free_since_s=desk.agent.ready_since_s,
+        )
 
     # -- agents ----------------------------------------------------------------------------
     def _become_free(self, desk: _Desk) -> None:
         desk.agent.transition(AgentState.READY, at_s=self.now)
         desk.on_inbound = False
+        desk.caller = None
         first_outbound = self.mode == BLENDED and self._outbound_ok(desk)
         if first_outbound and self.out_waiting:
             self._take_outbound(desk)
             return
         if self._inbound_ok(desk) and self.in_waiting:
-            waiting = [Waiting(call_id=str(c.call_id), queue_id=ORDER_QUEUE, since_s=c.queued_s,
-                               callback=c.callback) for c in self.in_waiting.values()]
+            waiting = [
+                Waiting(
+                    call_id=str(c.call_id),
+                    queue_id=ORDER_QUEUE,
+                    since_s=c.queued_s,
+                    callback=c.callback,
+                )
+                for c in self.in_waiting.values()
+            ]
             found = pick_call(self._view(desk), waiting, {ORDER_QUEUE: self.rule}, self.now)
             if found is not None:
                 self._answer_inbound(desk, self.in_waiting.pop(int(found.call_id)))
@@ -282,11 +361,11 @@ class BlendedShift:
         self.free.pop(desk.agent.agent_id, None)
         desk.agent.transition(AgentState.RESERVED, at_s=self.now)
         desk.on_inbound = True
+        desk.caller = call.caller
         call.done = True
         self.busy_call[desk.agent.agent_id] = (True, call.call_id)
         if call.callback:  # the agent is reserved first, then the caller is dialled
-            self._push(self.now + self.out.answer_after.sample(self.in_rng), _CB_ANSWER,
-                       desk.agent.agent_id)
+            self._push(self.now + call.caller.callback_answer_s, _CB_ANSWER, desk.agent.agent_id)
             return
         wait = self.now - call.queued_s
         self.answer_waits.append(wait)
@@ -296,26 +375,30 @@ class BlendedShift:
 
     # -- inbound ---------------------------------------------------------------------------
     def _arrive(self, _ref: int) -> None:
-        if self.in_rng.random() < self.sc.ars_share:
-            self._push(self.now + self.sc.ars.sample(self.in_rng), _ARS_END, 0)
+        self._callers += 1
+        caller = _Caller.draw(self.sc, random.Random(f"{self.seed}:caller:{self._callers}"))
+        if caller.ars:
+            self.callers[self._callers] = caller
+            self._push(self.now + caller.ars_s, _ARS_END, self._callers)
         else:
-            self._enqueue()
+            self._enqueue(caller)
         self._schedule_arrival()
 
-    def _ars_end(self, _ref: int) -> None:
-        if self.in_rng.random() < self.sc.ars_to_agent:
-            self._enqueue()  # pressed 0 or timed out: to an agent
+    def _ars_end(self, ref: int) -> None:
+        caller = self.callers.pop(ref)
+        if caller.ars_to_agent:
+            self._enqueue(caller)  # pressed 0 or timed out: to an agent
         else:
             self.ars_orders += 1
 
-    def _enqueue(self) -> None:
-        call = _InCall(call_id=self._id(), queued_s=self.now)
+    def _enqueue(self, caller: _Caller) -> None:
+        call = _InCall(call_id=self._id(), queued_s=self.now, caller=caller)
         self.offered.setdefault(int(self.now // INTERVAL_S), [0, 0])[0] += 1
         if self._offer_inbound(call):
             return
         self.in_waiting[call.call_id] = call
         self._overflow_timer(call)
-        self._push(self.now + self.sc.patience.sample(self.in_rng), _PATIENCE, call.call_id)
+        self._push(self.now + caller.patience_s, _PATIENCE, call.call_id)
         if self.sc.callback_after_s > 0:
             self._push(self.now + self.sc.callback_after_s, _CB_OFFER, call.call_id)
 
@@ -354,8 +437,7 @@ class BlendedShift:
 
     def _callback_offer(self, call_id: int) -> None:
         call = self.in_waiting.get(call_id)
-        if call is not None and not call.callback and \
-                self.in_rng.random() < self.sc.callback_accept:
+        if call is not None and not call.callback and call.caller.takes_callback:
             call.callback = True  # hangs up, keeps the place: no patience any more
             self.callbacks += 1
 
@@ -363,23 +445,23 @@ class BlendedShift:
         desk = self.desks[agent_id]
         # dialled only now that the agent is reserved: a callback is never abandoned
         assert desk.agent.state is AgentState.RESERVED
-        if self.in_rng.random() < CALLBACK_ANSWER:
+        caller = desk.caller
+        if caller is not None and caller.picks_up_callback:
             self.callbacks_served += 1
             self._push(self.now + CONNECT_SETUP_S, _CONNECTED, agent_id)
-        else:  # nobody picked up: the agent was never on a call
+        else:  # nobody picked up: the agent was never on a call, and is free for the next
             self.busy_call.pop(agent_id, None)
-            desk.agent.transition(AgentState.READY, at_s=self.now)
-            self.free[agent_id] = desk
+            self._become_free(desk)
 
     def _schedule_arrival(self) -> None:
         # thinning against the highest rate of the shift
         top = max(self.need_rates_max, 1e-9)
         t = self.now
         while True:
-            t += self.in_rng.expovariate(top)
+            t += self.arrival_rng.expovariate(top)
             if t >= self.out.duration_s:
                 return
-            if self.in_rng.random() * top <= self.sc.arrival_rate(t):
+            if self.arrival_rng.random() * top <= self.sc.arrival_rate(t):
                 self._push(t, _ARRIVE, 0)
                 return
 
@@ -411,9 +493,13 @@ class BlendedShift:
     def _resolve(self, call_id: int) -> None:
         outcome = self.pending.pop(call_id)
         dialed = self.in_flight.pop(call_id)
-        kinds = {"live": OutcomeKind.ANSWERED_LIVE, "machine": OutcomeKind.ANSWERED_MACHINE,
-                 "busy": OutcomeKind.BUSY, "failed": OutcomeKind.FAILED,
-                 "no_answer": OutcomeKind.NO_ANSWER}
+        kinds = {
+            "live": OutcomeKind.ANSWERED_LIVE,
+            "machine": OutcomeKind.ANSWERED_MACHINE,
+            "busy": OutcomeKind.BUSY,
+            "failed": OutcomeKind.FAILED,
+            "no_answer": OutcomeKind.NO_ANSWER,
+        }
         self._tell(kinds[str(outcome)], self.now - dialed)
         if outcome == "machine":
             self.window.record(AnswerKind.MACHINE, at_s=self.now)
@@ -438,16 +524,24 @@ class BlendedShift:
     def _connected(self, agent_id: int) -> None:
         desk = self.desks[agent_id]
         desk.agent.transition(AgentState.ON_CALL, at_s=self.now)
-        talk = self.sc.talk if desk.on_inbound else self.out.talk
-        self._push(self.now + talk.sample(self.agent_rng), _TALK_END, agent_id)
+        talk = (
+            desk.caller.talk_s
+            if desk.on_inbound and desk.caller
+            else self.out.talk.sample(self.agent_rng)
+        )
+        self._push(self.now + talk, _TALK_END, agent_id)
 
     def _talk_end(self, agent_id: int) -> None:
         desk = self.desks[agent_id]
         if not desk.on_inbound:
             self._tell(OutcomeKind.TALK_ENDED, desk.agent.elapsed_s(self.now))
         desk.agent.transition(AgentState.WRAP_UP, at_s=self.now)
-        wrap = self.sc.wrap if desk.on_inbound else self.out.wrap
-        self._push(self.now + wrap.sample(self.agent_rng), _WRAP_END, agent_id)
+        wrap = (
+            desk.caller.wrap_s
+            if desk.on_inbound and desk.caller
+            else self.out.wrap.sample(self.agent_rng)
+        )
+        self._push(self.now + wrap, _WRAP_END, agent_id)
 
     def _wrap_end(self, agent_id: int) -> None:
         desk = self.desks[agent_id]
@@ -462,14 +556,27 @@ class BlendedShift:
         for d in self.desks:
             state, elapsed = d.agent.state, d.agent.elapsed_s(self.now)
             free = state is AgentState.READY and d.agent.agent_id in self.free
-            seats.append(Seat(
-                agent_id=d.agent.agent_id, level=d.level, inbound=free or d.on_inbound,
-                talking_for_s=elapsed if state is AgentState.ON_CALL else (
-                    0.0 if state is AgentState.RESERVED else None),
-                wrapping_for_s=elapsed if state is AgentState.WRAP_UP else None))
+            seats.append(
+                Seat(
+                    agent_id=d.agent.agent_id,
+                    level=d.level,
+                    inbound=free or d.on_inbound,
+                    talking_for_s=elapsed
+                    if state is AgentState.ON_CALL
+                    else (0.0 if state is AgentState.RESERVED else None),
+                    wrapping_for_s=elapsed if state is AgentState.WRAP_UP else None,
+                )
+            )
         floor = sum(1 for d in self.desks if d.on_inbound) + len(self.in_waiting)
-        self.held = hold_set(need=self.need, now_s=self.now, lead_s=self.lead_s, seats=seats,
-                             talk=self.talk_model, floor=floor, held_before=self.held)
+        self.held = hold_set(
+            need=self.need,
+            now_s=self.now,
+            lead_s=self.lead_s,
+            seats=seats,
+            talk=self.talk_model,
+            floor=floor,
+            held_before=self.held,
+        )
 
     def _tick(self, _ref: int) -> None:
         if self.mode == BLENDED and self.now >= self._next_plan_s:
@@ -477,23 +584,40 @@ class BlendedShift:
             self._next_plan_s = self.now + PLAN_EVERY_S
         pool = [d for d in self.desks if self._outbound_ok(d)]
         now = self.now
-        ready = [now - d.agent.since_s for d in pool
-                 if d.agent.state is AgentState.READY and d.agent.agent_id in self.free]
+        ready = [
+            now - d.agent.since_s
+            for d in pool
+            if d.agent.state is AgentState.READY and d.agent.agent_id in self.free
+        ]
         snap = Snapshot(
-            now_s=now, ready_s=tuple(ready),
+            now_s=now,
+            ready_s=tuple(ready),
             reserved=sum(1 for d in pool if d.agent.state is AgentState.RESERVED),
-            on_call_s=tuple(now - d.agent.since_s for d in pool
-                            if d.agent.state is AgentState.ON_CALL and not d.on_inbound),
-            wrap_up_s=tuple(now - d.agent.since_s for d in pool
-                            if d.agent.state is AgentState.WRAP_UP and not d.on_inbound),
-            paused=0, ringing_s=tuple(now - t for t in self.in_flight.values()),
+            on_call_s=tuple(
+                now - d.agent.since_s
+                for d in pool
+                if d.agent.state is AgentState.ON_CALL and not d.on_inbound
+            ),
+            wrap_up_s=tuple(
+                now - d.agent.since_s
+                for d in pool
+                if d.agent.state is AgentState.WRAP_UP and not d.on_inbound
+            ),
+            paused=0,
+            ringing_s=tuple(now - t for t in self.in_flight.values()),
             waiting_s=tuple(now - t for t in self.out_waiting.values()),
-            stats=self._stats(), settings=self.out.pacing_settings())
+            stats=self._stats(),
+            settings=self.out.pacing_settings(),
+        )
         wanted = self.pacer.calls_to_place(snap)
         if self.mode == NO_DIAL_WHILE_WAITING and self.in_waiting:
             wanted = 0  # VICIdial: no outbound dialing while an inbound call waits
-        allowed, _ = cap_dials(wanted, free_lines=snap.free_lines,
-                               abandon_rate=self.window.rate(now), cap=self.out.abandon_cap)
+        allowed, _ = cap_dials(
+            wanted,
+            free_lines=snap.free_lines,
+            abandon_rate=self.window.rate(now),
+            cap=self.out.abandon_cap,
+        )
         allowed = min(allowed, MAX_LINES_PER_AGENT * len(pool) - len(self.in_flight))
         for _ in range(max(0, allowed)):
             self._dial()
@@ -502,14 +626,19 @@ class BlendedShift:
 
     def _stats(self) -> OutcomeStats:
         c = self.window.counts(self.now)
-        return OutcomeStats(dials=self.dials, live_answers=c.live_answers, machines=c.machines,
-                            abandoned=c.abandoned)
+        return OutcomeStats(
+            dials=self.dials,
+            live_answers=c.live_answers,
+            machines=c.machines,
+            abandoned=c.abandoned,
+        )
 
     # -- the run ---------------------------------------------------------------------------
     def run(self) -> BlendResult:
         sc = self.sc
-        self.need_rates_max = max(sc.arrival_rate(t) for t in range(0, int(self.out.duration_s),
-                                                                      10)) * 1.05
+        self.need_rates_max = (
+            max(sc.arrival_rate(t) for t in range(0, int(self.out.duration_s), 10)) * 1.05
+        )
         teams = max(self.need.needs) if self.mode == SPLIT_TEAMS else 0
         for i in range(self.out.agents):
             agent = Agent(i, at_s=0.0)
@@ -542,8 +671,11 @@ class BlendedShift:
 
     def _result(self) -> BlendResult:
         end = self.out.duration_s
-        logged = sum(sum(d.agent.time_in_state(end).values())
-                     - d.agent.time_in_state(end)[AgentState.OFFLINE] for d in self.desks)
+        logged = sum(
+            sum(d.agent.time_in_state(end).values())
+            - d.agent.time_in_state(end)[AgentState.OFFLINE]
+            for d in self.desks
+        )
         offered = sum(v[0] for v in self.offered.values())
         in_target = sum(v[1] for v in self.offered.values())
         peak = [(i * INTERVAL_S, *self.offered.get(i, [0, 0])) for i in self._peak_intervals()]
