@@ -211,6 +211,8 @@ class CallTask:
                                              utcnow()),
                                   details={"error": "dialer error"})
         finally:
+            if self.feed is not None:  # however the call ended, it is no longer ringing
+                self.feed.resolved(self.attempt_id)
             if self._pop_task is not None and not self._pop_task.done():
                 self._pop_task.cancel()
 

@@ -109,13 +109,20 @@ class CampaignLoop:
                         log.info("campaign %s: no agent reachable here; giving it up",
                                  self.campaign_id)
                         return
+                tick_at_s = clock()
                 if self.paused_for is None:
                     try:
                         await self.tick()
                     except DB_DOWN as exc:
                         self._database_lost(exc)
+                # Ticks keep their period (the simulator's one a second): the tick's own
+                # queries come out of the wait, not on top of it.
+                wait_s = tick_at_s + self.tick_s - clock()
+                if wait_s <= 0:
+                    await asyncio.sleep(0)
+                    continue
                 try:
-                    async with asyncio.timeout(self.tick_s):
+                    async with asyncio.timeout(wait_s):
                         await self.stopping.wait()
                 except TimeoutError:
                     pass
@@ -196,7 +203,12 @@ class CampaignLoop:
                                           campaign_window=self.campaign.window)
             ids = await contacts.reserve_attempt_ids(conn, count=len(allowed))
         self.planner.dialed(len(allowed))
+        placed_s = d.desk.clock()
         for lead, attempt_id in zip(allowed, ids, strict=True):
+            # In flight from now, not from the call's first write: the next tick must see
+            # the calls this one placed, or it dials for the same free agents again (as
+            # the simulator's dials, which are in flight the moment they are placed).
+            self.in_flight[attempt_id] = placed_s
             self.start_call(self.campaign, lead, attempt_id, self)
 
     async def _record_cap(self, conn: asyncpg.Connection, refusal: Refusal) -> None:

@@ -1,0 +1,64 @@
+"""The campaign loop's planner sees the calls it just placed, as the simulator's does."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+from config.db import connect
+from dialer.live.campaign import LiveCampaign, load_live_campaign
+from dialer.live.campaign_loop import CampaignLoop
+from dialer.live.deps import Deps
+from dialer.live.desk import LiveDesk
+from dialer.live.runtime import basic_pop
+from dialer.sim.seed import seed_campaign
+from dialer.store.hopper import LeasedLead
+from dialer.telephony import SimCarrier
+from tests.integration.dialer.helpers import scenario
+
+AGENTS = 3
+
+
+async def test_a_tick_counts_the_calls_the_last_tick_placed(
+    db_url: str, pool: asyncpg.Pool
+) -> None:
+    async with pool.acquire() as conn:
+        campaign_id = await seed_campaign(conn, leads=20)
+        campaign = await load_live_campaign(conn, campaign_id)
+    desk = LiveDesk()
+    for agent_id in range(1, AGENTS + 1):
+        desk.attach(agent_id, f"a{agent_id}")
+        desk.ready(agent_id, campaign_id=campaign_id)
+        desk.leg_up(agent_id)
+    deps = Deps(
+        pool=pool,
+        port=SimCarrier(scenario=scenario()),
+        desk=desk,
+        owner="test",
+        lease_s=60.0,
+        build_pop=basic_pop,
+        observe=lambda name, s: None,
+    )
+    placed: list[int] = []
+
+    # The calls' tasks have not run yet (their first write is still ahead of them), as
+    # when the next tick comes before they are scheduled.
+    def start_call(c: LiveCampaign, lead: LeasedLead, attempt_id: int, loop: CampaignLoop) -> None:
+        placed.append(attempt_id)
+
+    lock_conn = await connect(db_url)
+    try:
+        loop = CampaignLoop(
+            deps, campaign, lock_conn, start_call=start_call, stopping=asyncio.Event()
+        )
+        await loop.tick()
+        assert len(placed) == AGENTS  # progressive: one dial per ready agent
+        assert set(loop.in_flight) == set(placed)
+        await loop.tick()
+        assert len(placed) == AGENTS  # the agents are spoken for by the calls in flight
+        loop.resolved(placed[0])  # one call ends without a live answer: one more dial
+        await loop.tick()
+        assert len(placed) == AGENTS + 1
+    finally:
+        await lock_conn.close()
