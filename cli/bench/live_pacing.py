@@ -61,18 +61,37 @@ def register(bench_sub: Any) -> None:
     p.set_defaults(func=cmd_bench_live_pacing)
 
 
+Span = tuple[float, float | None]  # real (monotonic) start and end; None: still open
+
+
 @dataclasses.dataclass(kw_only=True)
 class AgentTimes:
-    """One agent's seconds (real), as the desktop lived them."""
+    """One agent's spans (real seconds), as the desktop lived them: measured over the
+    shift's window the way the simulator measures its agents, a call still going at the
+    end counting up to the end."""
 
-    logged_s: float = 0.0
-    talk_s: float = 0.0
-    wrap_s: float = 0.0
+    logged: list[Span] = dataclasses.field(default_factory=list)
+    talk: list[Span] = dataclasses.field(default_factory=list)
+    wrap: list[Span] = dataclasses.field(default_factory=list)
     calls: int = 0
+
+    @staticmethod
+    def within(spans: list[Span], start: float, end: float) -> float:
+        """Seconds of `spans` inside [start, end]."""
+        return sum(max(0.0, min(end, e if e is not None else end) - max(start, s))
+                   for s, e in spans)
+
+    @staticmethod
+    def close(spans: list[Span], at: float) -> None:
+        if spans and spans[-1][1] is None:
+            spans[-1] = (spans[-1][0], at)
 
 
 class ScenarioAgent:
-    """An agent's desktop following the scenario's talk and wrap times (scaled)."""
+    """An agent's desktop following the scenario's talk and wrap times (scaled).
+
+    Like a browser, it keeps reading its websocket while on a call (pings are answered,
+    state messages drained); the call itself runs beside the reader."""
 
     def __init__(self, *, token: str, campaign_id: int, scenario: Scenario, scale: float,
                  rng: random.Random) -> None:
@@ -80,8 +99,9 @@ class ScenarioAgent:
         self.scenario, self.scale, self.rng = scenario, scale, rng
         self.times = AgentTimes()
         self.want_in = True  # staffing: should this agent be logged in
-        self._in_since: float | None = None
+        self._in = False
         self._busy = False
+        self._call_task: asyncio.Task[None] | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
 
     async def run(self, session: aiohttp.ClientSession, base: str, stop: asyncio.Event) -> None:
@@ -92,62 +112,70 @@ class ScenarioAgent:
             await self._log_in()
             reader = asyncio.create_task(self._read(ws))
             await stop.wait()
-            reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
-            self._log_out_now()
+            now = time.monotonic()
+            for spans in (self.times.logged, self.times.talk, self.times.wrap):
+                AgentTimes.close(spans, now)
+            self._in = False
+            tasks = [t for t in (reader, self._call_task) if t is not None]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _log_in(self) -> None:
         assert self._ws is not None
         await self._ws.send_json({"type": "ready", "campaign_id": self.campaign_id})
-        self._in_since = time.monotonic()
-
-    def _log_out_now(self) -> None:
-        if self._in_since is not None:
-            self.times.logged_s += time.monotonic() - self._in_since
-            self._in_since = None
+        self._in = True
+        self.times.logged.append((time.monotonic(), None))
 
     async def staff(self, wanted: bool) -> None:
         """Staffing change: an idle agent leaves now, a busy one after the call."""
         self.want_in = wanted
-        if wanted and self._in_since is None:
+        if wanted and not self._in:
             await self._log_in()
-        elif not wanted and not self._busy and self._in_since is not None:
+        elif not wanted and not self._busy and self._in:
             await self._leave()
 
     async def announce(self, leaves_in_s: float) -> None:
         """The agent's logout becomes known ahead (scenario seconds, the desk's clock)."""
-        if self._ws is not None and self._in_since is not None:
+        if self._ws is not None and self._in:
             await self._ws.send_json({"type": "schedule", "leaves_in_s": leaves_in_s})
 
     async def _leave(self) -> None:
         assert self._ws is not None
         await self._ws.send_json({"type": "logout"})
-        self._log_out_now()
+        self._in = False
+        AgentTimes.close(self.times.logged, time.monotonic())
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         async for msg in ws:
             if msg.type is not aiohttp.WSMsgType.TEXT:
                 continue
             m = json.loads(msg.data)
-            if m.get("type") == "pop":
+            if m.get("type") == "pop" and not self._busy:
                 self._busy = True
-                await self._call(ws, int(m["attempt_id"]))
-                self._busy = False
-                if not self.want_in:
-                    await self._leave()
+                self._call_task = asyncio.create_task(self._call(ws, int(m["attempt_id"])))
 
     async def _call(self, ws: aiohttp.ClientWebSocketResponse, attempt_id: int) -> None:
-        await ws.send_json({"type": "ack", "attempt_id": attempt_id})
-        talk_s = self.scenario.talk.sample(self.rng) * self.scale
-        wrap_s = self.scenario.wrap.sample(self.rng) * self.scale
-        await asyncio.sleep(talk_s)
-        await ws.send_json({"type": "hangup", "attempt_id": attempt_id})
-        await asyncio.sleep(wrap_s)
-        await ws.send_json({"type": "disposition", "attempt_id": attempt_id,
-                            "code": "no_sale"})
-        self.times.talk_s += talk_s
-        self.times.wrap_s += wrap_s
-        self.times.calls += 1
+        times = self.times
+        try:
+            await ws.send_json({"type": "ack", "attempt_id": attempt_id})
+            talk_s = self.scenario.talk.sample(self.rng) * self.scale
+            wrap_s = self.scenario.wrap.sample(self.rng) * self.scale
+            times.talk.append((time.monotonic(), None))
+            await asyncio.sleep(talk_s)
+            await ws.send_json({"type": "hangup", "attempt_id": attempt_id})
+            now = time.monotonic()
+            AgentTimes.close(times.talk, now)
+            times.wrap.append((now, None))
+            await asyncio.sleep(wrap_s)
+            await ws.send_json({"type": "disposition", "attempt_id": attempt_id,
+                                "code": "no_sale"})
+            AgentTimes.close(times.wrap, time.monotonic())
+            times.calls += 1
+        finally:
+            self._busy = False
+        if not self.want_in:
+            await self._leave()
 
 
 async def _notice(bots: list[ScenarioAgent], scenario: Scenario, change: Any, before: int,
@@ -268,11 +296,11 @@ async def _live_once(args: argparse.Namespace, scenario: Scenario, seed: int,
             finally:
                 await conn.close()
             await asyncio.sleep(SETTLE_S)
-        return await _measure(url, scenario, scale, bots, started_at, wall_s)
+        return await _measure(url, scenario, scale, bots, started_at, started, wall_s)
 
 
 async def _measure(url: str, scenario: Scenario, scale: float, bots: list[ScenarioAgent],
-                   started_at: Any, wall_s: float) -> dict[str, Any]:
+                   started_at: Any, started: float, wall_s: float) -> dict[str, Any]:
     conn = await asyncpg.connect(url)
     try:
         rows = await conn.fetch(
@@ -308,9 +336,11 @@ async def _measure(url: str, scenario: Scenario, scale: float, bots: list[Scenar
         if r["wait_s"] is not None:
             waits.append(r["wait_s"] / scale)
     live = connected + abandoned
-    logged = sum(b.times.logged_s for b in bots) / scale
-    talk = sum(b.times.talk_s for b in bots) / scale
-    wrap = sum(b.times.wrap_s for b in bots) / scale
+    # the agents' time over the shift's window, as the simulator counts its own
+    start, end = started, started + scenario.duration_s * scale
+    logged = sum(AgentTimes.within(b.times.logged, start, end) for b in bots) / scale
+    talk = sum(AgentTimes.within(b.times.talk, start, end) for b in bots) / scale
+    wrap = sum(AgentTimes.within(b.times.wrap, start, end) for b in bots) / scale
     per_hour = connected / (logged / 3600.0) if logged else 0.0
     return {
         "scenario": scenario.name, "agents": scenario.agents, "dials": len(rows),
