@@ -8,13 +8,21 @@ from config.errors import doc_message
 class DialerError(Exception):
     """The dialer refused or failed an operation."""
 
-    def __init__(self, detail: str | None = None) -> None:
+    # What the agent desktop looks up in its catalog to say it in the agent's language
+    # (the message stays English, for logs and the API). A raise site may be more precise.
+    code = "refused"
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None) -> None:
         super().__init__(doc_message(type(self), detail))
         self.detail = detail
+        if code is not None:
+            self.code = code
 
 
 class IllegalTransition(DialerError):
     """This state change is not allowed."""
+
+    code = "illegal_transition"
 
 
 class UnknownStrategy(DialerError):
@@ -44,9 +52,13 @@ class CampaignClosed(DialerError):
 class AgentNotLoggedIn(DialerError):
     """This agent is not on the live dialer."""
 
+    code = "not_logged_in"
+
 
 class NoSuchCall(DialerError):
     """This agent has no such call."""
+
+    code = "no_such_call"
 
 
 class TelephonyError(DialerError):

@@ -123,8 +123,13 @@ def create_app(
     `background=False` leaves out the scheduler and dialer (tests, benches)."""
     app = web.Application(
         middlewares=[
-            metrics_middleware, error_middleware, limits_middleware, auth_middleware,
-            csrf_middleware, pages_i18n.locale_middleware,
+            metrics_middleware,
+            error_middleware,
+            pages_i18n.page_errors_middleware,
+            limits_middleware,
+            auth_middleware,
+            csrf_middleware,
+            pages_i18n.locale_middleware,
         ],
         # What a handler may read whole; routes say otherwise with @body_limit, and
         # customer files are streamed to disk (server/views_crm.py).

@@ -21,6 +21,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import asyncpg
 from aiohttp import web
@@ -420,7 +421,10 @@ def page_user(request: web.Request, *roles: Role) -> User:
     """For pages: the logged-in user, or a redirect to the login page."""
     user = request.get(USER)
     if user is None:
-        raise web.HTTPFound(f"/login?next={request.path_qs}")
+        # A session cookie that no longer logs in: ended by the idle timeout or revoked;
+        # the login page says so instead of appearing out of nowhere.
+        ended = "&expired=1" if request.cookies.get(SESSION_COOKIE) else ""
+        raise web.HTTPFound(f"/login?next={quote(request.path_qs, safe='/')}{ended}")
     assert isinstance(user, User)
     if roles and user.role not in roles and user.role is not Role.ADMIN:
         raise web.HTTPForbidden(text=f"role {user.role.value} may not open this page")
@@ -451,4 +455,3 @@ def session_cookie_kwargs(request: web.Request) -> dict[str, Any]:
         "max_age": int(settings.session_hours * 3600),
         "path": "/",
     }
-

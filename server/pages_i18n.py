@@ -5,6 +5,8 @@ way back)."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,12 +17,11 @@ from aiohttp import web
 
 from server import formats
 from server.auth import PUBLIC, User, allow
-from server.errors import Handler
+from server.errors import RETRY_AFTER_S, UNAVAILABLE, ApiError, Handler
 from server.i18n import (
     LANG_COOKIE,
     LANGUAGE_NAMES,
     LANGUAGES,
-    N_,
     gettext,
     negotiate,
     ngettext,
@@ -30,10 +31,8 @@ from server.i18n import (
 )
 from server.keys import POOL, SETTINGS, USER
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
-# Messages other modules hand to templates as text (`_(error)` there): marked here so the
-# catalog has them.
-OTHER_MESSAGES = (N_("Wrong username or password."),)
 LANG_COOKIE_MAX_AGE_S = 365 * 24 * 3600
 _USER_LANG = "SELECT lang FROM users WHERE id = $1"
 _SET_USER_LANG = "UPDATE users SET lang = $2 WHERE id = $1"
@@ -60,7 +59,9 @@ def setup_templates(env: jinja2.Environment, *, site_tz: str) -> None:
 
 def _is_page(request: web.Request) -> bool:
     path = request.path
-    return not path.startswith(("/api/", "/static/", "/static-swagger/", "/i18n/", "/metrics"))
+    return not path.startswith(
+        ("/api/", "/static/", "/static-swagger/", "/i18n/", "/metrics", "/healthz")
+    )
 
 
 async def _user_language(request: web.Request, user: User) -> str | None:
@@ -89,14 +90,54 @@ async def locale_middleware(request: web.Request, handler: Handler) -> web.Strea
     except (web.HTTPForbidden, web.HTTPNotFound) as exc:
         if request.method != "GET":
             raise
-        return _error_page(request, exc.status)
+        return await _error_page(request, exc.status)
 
 
-def _error_page(request: web.Request, status: int) -> web.Response:
+async def _error_page(
+    request: web.Request,
+    status: int,
+    *,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> web.Response:
     user = request.get(USER)
-    context = {"status": status, "user": user if isinstance(user, User) else None}
+    # The template context processors run innermost; a refusal from an outer middleware
+    # (limits, auth, CSRF) comes before them, so they run here, in the language now set.
+    context: dict[str, Any] = {}
+    for processor in request.config_dict[aiohttp_jinja2.APP_CONTEXT_PROCESSORS_KEY]:
+        context.update(await processor(request))
+    context.update(status=status, code=code, user=user if isinstance(user, User) else None,
+                   **extra)  # fmt: skip
     response = aiohttp_jinja2.render_template("error.html", request, context, status=status)
+    response.headers.update(headers or {})
     return response
+
+
+@web.middleware
+async def page_errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refusals on the pages' paths (a cross-site form, a body too large, the database out
+    of reach ...) as a page in the reader's language, not the API's English JSON.
+
+    It runs before the user is known, so it starts from the language cookie; a refusal
+    after login reads the user's own choice when the database answers."""
+    if not _is_page(request):
+        return await handler(request)
+    set_language(negotiate(request.cookies.get(LANG_COOKIE)))
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        if isinstance(request.get(USER), User):
+            with contextlib.suppress(*UNAVAILABLE):
+                set_language(await request_language(request))
+        extra = {k: v for k, v in exc.extra.items() if k in ("max_bytes", "retry_after")}
+        return await _error_page(request, exc.status, code=exc.code, headers=exc.headers, **extra)
+    except UNAVAILABLE as exc:
+        log.warning("database out of reach on %s %s: %s", request.method, request.path,
+                    type(exc).__name__)  # fmt: skip
+        return await _error_page(request, 503, code="unavailable",
+                           headers={"Retry-After": str(RETRY_AFTER_S)},
+                           retry_after=RETRY_AFTER_S)  # fmt: skip
 
 
 def _safe_back(target: str | None) -> str:

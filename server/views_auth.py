@@ -22,6 +22,7 @@ from server.auth import (
     session_cookie_kwargs,
 )
 from server.errors import ApiError, read_json
+from server.i18n import gettext, ngettext
 from server.keys import POOL, SETTINGS
 from server.login_guard import Busy
 from server.openapi import api
@@ -63,14 +64,19 @@ async def _login(
                            address=client_address(request), via=via)  # fmt: skip
     except TooManyAttempts as exc:
         raise ApiError(
-            429, "too_many_attempts",
+            429,
+            "too_many_attempts",
             f"Too many failed logins. Try again in {exc.retry_after_s} seconds.",
-            headers={"Retry-After": str(exc.retry_after_s)}, retry_after=exc.retry_after_s,
+            headers={"Retry-After": str(exc.retry_after_s)},
+            retry_after=exc.retry_after_s,
         ) from None
     except Busy:
         raise ApiError(
-            429, "busy", "Too many logins at once. Try again in a second.",
-            headers={"Retry-After": "1"}, retry_after=1,
+            429,
+            "busy",
+            "Too many logins at once. Try again in a second.",
+            headers={"Retry-After": "1"},
+            retry_after=1,
         ) from None
 
 
@@ -116,11 +122,34 @@ async def revoke(request: web.Request) -> web.Response:
     return web.json_response({"revoked": True})
 
 
+def _refusal(exc: ApiError) -> str:
+    """A throttled or busy login, said on the login page in the reader's language (the
+    API's message stays English)."""
+    seconds = int(exc.extra.get("retry_after") or 1)
+    if exc.code == "busy":
+        return gettext("Many people are logging in at once. Try again in a moment.")
+    return ngettext(
+        "Too many failed logins. Try again in %(num)d second.",
+        "Too many failed logins. Try again in %(num)d seconds.", seconds,
+    ) % {"num": seconds}  # fmt: skip
+
+
 @routes.get("/login")
 @allow(PUBLIC)
 @aiohttp_jinja2.template("login.html")
 async def login_page(request: web.Request) -> dict[str, Any]:
-    return {"next": _safe_next(request.query.get("next")), "error": None, "username": ""}
+    # A page opened with a session that has ended sends here with ?expired=1.
+    notice = None
+    if request.query.get("expired"):
+        minutes = round(request.app[SETTINGS].session_idle_minutes)
+        notice = ngettext(
+            "Your session ended (no activity for %(num)d minute, or it was closed). "
+            "Log in again to continue.",
+            "Your session ended (no activity for %(num)d minutes, or it was closed). "
+            "Log in again to continue.", minutes,
+        ) % {"num": minutes}  # fmt: skip
+    return {"next": _safe_next(request.query.get("next")), "error": None, "username": "",
+            "notice": notice}  # fmt: skip
 
 
 @routes.post("/login")
@@ -137,12 +166,13 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
                 if username and password else None
             )  # fmt: skip
         except ApiError as exc:
-            context = {"next": target, "error": exc.message, "username": username}
+            context = {"next": target, "error": _refusal(exc), "username": username}
             response = aiohttp_jinja2.render_template("login.html", request, context, status=429)
             response.headers.update(exc.headers)
             return response
         if user is None:
-            context = {"next": target, "error": "Wrong username or password.", "username": username}
+            context = {"next": target, "error": gettext("Wrong username or password."),
+                       "username": username}  # fmt: skip
             return aiohttp_jinja2.render_template("login.html", request, context, status=401)
         token = await issue_token(
             conn, user=user, kind="session", hours=request.app[SETTINGS].session_hours

@@ -163,8 +163,8 @@ async def _forward(services: LiveServices, agent_id: int, username: str,
                                          "for": message["type"]})
         return
     if "error" in answer:
-        services.hub.send(agent_id, {"type": "error", "message": answer["error"],
-                                     "for": answer.get("for")})
+        services.hub.send(agent_id, {"type": "error", "code": answer.get("code", "refused"),
+                                     "message": answer["error"], "for": answer.get("for")})
 
 
 def _offline_state() -> dict[str, Any]:
@@ -219,14 +219,15 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
             if conn.dropped:
                 break
             if msg.type is WSMsgType.BINARY:
-                hub.send(user.id, {"type": "error", "message": "send text messages",
-                                   "for": None})
+                hub.send(user.id, {"type": "error", "code": "bad_message",
+                                   "message": "send text messages", "for": None})
             if msg.type is not WSMsgType.TEXT:
                 continue
             try:
                 m = _parse(msg.data)
             except _Refused as exc:
-                hub.send(user.id, {"type": "error", "message": str(exc), "for": None})
+                hub.send(user.id, {"type": "error", "code": "bad_message", "message": str(exc),
+                                   "for": None})
                 continue
             if m["type"] == "ping":
                 hub.send(user.id, {"type": "pong", "t": m.get("t")})
@@ -238,7 +239,7 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
                 if m["type"] == "state":
                     hub.send(user.id, _offline_state())
                 else:
-                    hub.send(user.id, {"type": "error", "for": m["type"],
+                    hub.send(user.id, {"type": "error", "for": m["type"], "code": "no_campaign",
                                        "message": "choose a campaign and go ready first"})
                 continue
             await _forward(services, user.id, user.username, campaign_id, m)

@@ -2,7 +2,8 @@
 
 The web node checks each message (pydantic, at the edge) and sends it over the bus as JSON:
 `{"agent_id", "username", "type", ...}`; this side applies it to the desk and answers
-`{"ok": true}` or `{"error": message, "for": type}`. What the desktop sees next (state,
+`{"ok": true}` or `{"error": message, "code": code, "for": type}` (the code for the page's
+catalog, the message in English). What the desktop sees next (state,
 pop, notices) the desk publishes to the agent's subject.
 """
 
@@ -108,9 +109,9 @@ def responder(desk: LiveDesk, actions: AgentActions) -> Callable[[bytes], Awaita
             answer = await apply(desk, actions, m)
         except DialerError as exc:
             text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            answer = {"error": text, "for": m.get("type")}
+            answer = {"error": text, "code": exc.code, "for": m.get("type")}
         except (ValueError, KeyError, TypeError) as exc:
-            answer = {"error": f"bad message: {exc}", "for": m.get("type")}
+            answer = {"error": f"bad message: {exc}", "code": "bad_message", "for": m.get("type")}
         return json.dumps(answer).encode()
 
     return respond

@@ -269,7 +269,8 @@ class CallTask:
         """The call ended before reaching an agent; a preview agent is free again."""
         if self.agent is not None:
             self.deps.desk.release(self.agent)
-            self.deps.desk.notice(self.agent.agent_id, "no_live_answer", text)
+            self.deps.desk.notice(self.agent.agent_id, "no_live_answer", text,
+                                  outcome=outcome.value)
         await self._close(outcome.value,
                           after_dial(self.campaign, self.lead.attempts, outcome, utcnow()),
                           details={"cause": cause} if cause else None)
@@ -410,7 +411,7 @@ class CallTask:
         customer hears the identification message; the agent is free again."""
         d = self.deps
         d.desk.notice(agent.agent_id, "bridge_failed",
-                      f"The call could not be connected to your phone ({reason})")
+                      f"The call could not be connected to your phone ({reason})", reason=reason)
         d.desk.drop_call(self.attempt_id)
         self.journey.agent_connected_at = None
         self.journey.agent_id = None

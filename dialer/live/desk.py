@@ -143,9 +143,10 @@ class LiveDesk:
     def ready(self, agent_id: int, *, campaign_id: int, preview: bool = False) -> LiveAgent:
         agent = self.agent(agent_id)
         if agent.attempt_id is not None:
-            raise IllegalTransition("set a disposition for the last call first")
+            raise IllegalTransition("set a disposition for the last call first",
+                                    code="dispose_first")
         if agent.state is AgentState.RESERVED:
-            raise IllegalTransition("a call is being connected to you")
+            raise IllegalTransition("a call is being connected to you", code="connecting")
         if agent.state is not AgentState.READY:
             agent.core.transition(AgentState.READY, at_s=self.clock())
         agent.core.returns_at_s = None
@@ -170,11 +171,12 @@ class LiveDesk:
               back_in_s: float | None = None) -> LiveAgent:
         agent = self.agent(agent_id)
         if reason not in PAUSE_REASONS:
-            raise IllegalTransition(f"unknown pause reason {reason!r}")
+            raise IllegalTransition(f"unknown pause reason {reason!r}", code="unknown_pause_reason")
         if agent.attempt_id is not None:
-            raise IllegalTransition("set a disposition for the last call first")
+            raise IllegalTransition("set a disposition for the last call first",
+                                    code="dispose_first")
         if agent.state is AgentState.RESERVED:
-            raise IllegalTransition("a call is being connected to you")
+            raise IllegalTransition("a call is being connected to you", code="connecting")
         if agent.state is AgentState.PAUSED:
             agent.core.pause_reason = reason
         else:
@@ -189,7 +191,7 @@ class LiveDesk:
     def logout(self, agent_id: int) -> None:
         agent = self.agent(agent_id)
         if agent.attempt_id is not None or agent.state is AgentState.RESERVED:
-            raise IllegalTransition("finish the call first")
+            raise IllegalTransition("finish the call first", code="finish_call_first")
         if agent.state is not AgentState.OFFLINE:
             agent.core.transition(AgentState.OFFLINE, at_s=self.clock())
         agent.core.leaves_at_s = agent.core.returns_at_s = None
@@ -231,7 +233,8 @@ class LiveDesk:
         if agent.state is AgentState.ON_CALL:
             agent.core.transition(AgentState.WRAP_UP, at_s=self.clock())
         if agent.state is not AgentState.WRAP_UP:
-            raise IllegalTransition(f"agent is {agent.state.value}, not wrapping up")
+            raise IllegalTransition(f"agent is {agent.state.value}, not wrapping up",
+                                    code="not_wrapping_up")
         del self._calls[attempt_id]
         if call.recovered and attempt_id not in self.pending:
             if self.on_recovered_disposition is not None:
@@ -281,7 +284,8 @@ class LiveDesk:
         if agent.attempt_id is not None and agent.state is AgentState.ON_CALL:
             agent.core.transition(AgentState.WRAP_UP, at_s=self.clock())
             self.post(agent.attempt_id, AgentLost(agent_id=agent_id, reason=reason))
-            self.notice(agent_id, "phone_dropped", f"Your phone line dropped ({reason})")
+            self.notice(agent_id, "phone_dropped", f"Your phone line dropped ({reason})",
+                        reason=reason)
         if agent.state is not AgentState.OFFLINE:
             self.want_leg(agent_id)
         self.push_state(agent)
@@ -416,7 +420,7 @@ class LiveDesk:
                               core=Agent(agent_id, at_s=self.clock()))
             self.agents[agent_id] = agent
         if agent.attempt_id is not None and agent.attempt_id != attempt_id:
-            raise IllegalTransition(f"agent {agent_id} is on another call")
+            raise IllegalTransition(f"agent {agent_id} is on another call", code="on_another_call")
         state = agent.state
         if state in (AgentState.READY, AgentState.PAUSED, AgentState.OFFLINE):
             if state is not AgentState.READY:
@@ -467,9 +471,11 @@ class LiveDesk:
             "back_in_s": _in(agent.core.returns_at_s, self.clock()),
         }
 
-    def notice(self, agent_id: int, code: str, text: str) -> None:
-        """A line on the desktop; `code` says what happened, for the page's catalog."""
-        self.send(agent_id, {"type": "notice", "code": code, "text": text})
+    def notice(self, agent_id: int, code: str, text: str, **detail: str) -> None:
+        """A line on the desktop. `code` says what happened: the page says it from its
+        catalog in the agent's language (server/static/agent.js, NOTICES); `text` is the
+        English for logs and other clients; `detail` (an outcome, a reason) fills it in."""
+        self.send(agent_id, {"type": "notice", "code": code, "text": text, **detail})
 
     def push_state(self, agent: LiveAgent) -> None:
         self.send(agent.agent_id, self.state_message(agent))

@@ -557,19 +557,21 @@ class DialerRuntime:
         rule = campaign.dispositions.get(entry.code)
         if rule is None:
             raise IllegalTransition(f"unknown disposition {entry.code!r}: use one of "
-                                    + ", ".join(campaign.dispositions))
+                                    + ", ".join(campaign.dispositions),
+                                    code="unknown_disposition")
         if rule.callback:
             if entry.callback_at is None:
-                raise IllegalTransition("a callback needs a time")
+                raise IllegalTransition("a callback needs a time", code="callback_needs_time")
             if entry.callback_at <= utcnow():
-                raise IllegalTransition("a callback time must be in the future")
+                raise IllegalTransition("a callback time must be in the future",
+                                        code="callback_in_past")
         self.desk.dispose(entry, attempt_id=attempt_id, pause_reason=pause_reason)
 
     async def preview_next(self, agent_id: int, campaign_id: int) -> dict[str, Any] | None:
         """Manual mode: lease one lead for this agent and show it before dialling."""
         agent = self.desk.agent(agent_id)
         if agent.state is not AgentState.READY or not agent.preview:
-            raise IllegalTransition("go ready in preview mode first")
+            raise IllegalTransition("go ready in preview mode first", code="not_in_preview")
         if agent_id in self._previews:
             return agent.preview_lead
         async with self.pool.acquire() as conn:
@@ -598,7 +600,7 @@ class DialerRuntime:
     def preview_dial(self, agent_id: int) -> int:
         found = self._previews.pop(agent_id, None)
         if found is None:
-            raise IllegalTransition("no lead in preview")
+            raise IllegalTransition("no lead in preview", code="no_preview_lead")
         campaign, lead, pop = found
         agent = self.desk.agent(agent_id)
         self.desk.reserve(agent)

@@ -21,11 +21,55 @@
     for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
     return node;
   }
-  function notice(text, isError) {
+  function notice(text, isError, detail) {
     const box = $("notice");
     box.textContent = text;
+    box.title = detail || "";  // the dialer's English detail, for support
     box.className = isError ? "error" : "warn";
     box.hidden = !text;
+  }
+  // What the dialer tells the desktop (dialer/live: desk notices and refusals), by code, in
+  // the agent's words; its English text stays as the tooltip. A unit test
+  // (tests/unit/server/test_i18n_catalogs.py) fails when the server sends a code not here.
+  const NOTICES = {
+    // notices
+    no_lead: () => t("No customer to call right now."),
+    no_live_answer: (m) => m.outcome === "answered_machine"
+      ? t("An answering machine answered: you are free for the next call.")
+      : t("The customer did not answer ({outcome}): you are free for the next call.", { outcome: label("outcome", m.outcome) }),
+    machine: () => t("It was an answering machine: the call was taken off your screen."),
+    bridge_failed: () => t("The call could not be connected to your phone: check your headset line."),
+    phone_dropped: () => t("Your phone line dropped: save the outcome of the call."),
+    transferred: () => t("The call was transferred."),
+    customer_hung_up: () => t("The customer hung up: save the outcome."),
+    call_recovered: () => t("The dialer that served this call stopped: save its outcome."),
+    waiting_for_dialer: () => t("Waiting for the dialer to take the campaign…"),
+    reconnecting: () => t("Lost the dialer: reconnecting…"),
+    reconnected: () => t("The dialer is back."),
+    // refusals
+    no_dialer: () => t("The dialer is reconnecting: try again in a moment."),
+    no_campaign: () => t("Choose a campaign and press Ready first."),
+    bad_message: () => t("The dialer did not understand the page: reload it."),
+    refused: () => t("The dialer refused this."),
+    illegal_transition: () => t("Not possible in your current state."),
+    not_logged_in: () => t("You are not on the dialer: press Ready first."),
+    no_such_call: () => t("That call is no longer yours: it may have ended."),
+    dispose_first: () => t("Save the outcome of the last call first."),
+    connecting: () => t("A call is being connected to you."),
+    unknown_pause_reason: () => t("Choose a reason for the pause."),
+    finish_call_first: () => t("Hang up the call first."),
+    not_wrapping_up: () => t("The outcome can be saved only after the call."),
+    on_another_call: () => t("You are already on another call."),
+    unknown_disposition: () => t("Choose one of this campaign's outcomes."),
+    callback_needs_time: () => t("A callback needs a date and time."),
+    callback_in_past: () => t("The callback time must be in the future."),
+    not_in_preview: () => t("Turn on preview mode and press Ready first."),
+    no_preview_lead: () => t("There is no customer in preview."),
+  };
+  function dialerText(msg) {
+    const say = NOTICES[msg.code];
+    if (say) return say(msg);
+    return msg.type === "error" ? t("The dialer refused this.") : t("A message from the dialer (hover for details).");
   }
   function announce(text) { $("announce").textContent = ""; setTimeout(() => { $("announce").textContent = text; }, 30); }
   function send(msg) {
@@ -59,8 +103,8 @@
   function handle(msg) {
     if (msg.type === "state") renderState(msg);
     else if (msg.type === "pop") showPop(msg.attempt_id, msg.pop, true);
-    else if (msg.type === "error") notice(msg.message, true);
-    else if (msg.type === "notice") notice(msg.text, false);
+    else if (msg.type === "error") notice(dialerText(msg), true, msg.message);
+    else if (msg.type === "notice") notice(dialerText(msg), false, msg.text);
   }
 
   function renderState(msg) {

@@ -155,6 +155,18 @@
       case "bad_tracking_number": return t("That is not a tracking number of this carrier.");
       case "invalid_phone": return t("The phone number is not valid.");
       case "unauthenticated": return t("Your session ended: log in again.");
+      case "csrf": return t("This page has expired (the session changed): reload the page and try again.");
+      case "body_too_large": return t("Too much to send at once: at most {size} KB.",
+        { size: num(Math.ceil(Number(d.max_bytes || 0) / 1024)) });
+      case "unavailable": return t("Telemart cannot reach its database right now: nothing is lost, try again in a moment.");
+      case "too_many_attempts": return tn("Too many failed logins: try again in {n} second.",
+        "Too many failed logins: try again in {n} seconds.", Number(d.retry_after || 1));
+      case "busy": return t("Many people are logging in at once: try again in a moment.");
+      case "too_large": return t("The file is too large.");
+      case "invalid_menu": return t("The menu is not valid: check its steps.");
+      case "no_dialer": return t("No dialer runs on this server right now: try again in a moment.");
+      case "telephony": return t("The phone system refused: try again, or check the phone line.");
+      case "insufficient_stock": return t("Not enough stock in that warehouse.");
       case "forbidden": return t("Your role may not do this.");
       case "invalid": {
         const m = /must be at (most|least) (-?[\d.]+)/.exec(d.message || "");

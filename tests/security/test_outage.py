@@ -116,6 +116,8 @@ async def test_an_outage_is_503_with_retry_after_not_a_hang(
             resp = await cut_client.get(path, headers=headers)
             assert resp.status == 503, (path, await resp.text())
             assert resp.headers["Retry-After"] == "1"
+            if not path.startswith("/api/"):  # a page: a page, in Korean, not the API's JSON
+                assert "데이터베이스에 연결할 수 없습니다" in await resp.text()
         health = await cut_client.get("/healthz")
         assert health.status == 503
     relay.mode = "up"
