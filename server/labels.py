@@ -124,7 +124,8 @@ LABELS: dict[str, dict[str, str]] = {
         "queued": N_("Queued"), "dialed": N_("Dialed"), "ringing": N_("Ringing"),
         "answered": N_("Answered"), "agent_connected": N_("Agent on line"),
         "pop_acked": N_("Screen shown"), "order_submitted": N_("Order sent"),
-        "order_committed": N_("Order saved"), "ended": N_("Ended"),
+        "order_committed": N_("Order saved"), "transferred": N_("Transferred"),
+        "ended": N_("Ended"),
     },
 }  # fmt: skip
 

@@ -90,6 +90,12 @@ class BareMsg(_Msg):
     type: Literal["logout", "state"]
 
 
+class TransferTargetsMsg(_Msg):
+    """Who the agent's call may be transferred to (the desk answers on the websocket)."""
+
+    type: Literal["transfer_targets"]
+
+
 class ControlMsg(_Msg):
     """Call controls on the agent's own call (issue 14)."""
 
@@ -104,6 +110,7 @@ MESSAGES: dict[str, type[_Msg]] = {
     "disposition": DispositionMsg, "order": OrderMsg, "preview_next": PreviewMsg,
     "preview_dial": PreviewMsg, "preview_skip": PreviewMsg, "logout": BareMsg,
     "state": BareMsg, "schedule": ScheduleMsg, "control": ControlMsg,
+    "transfer_targets": TransferTargetsMsg,
 }
 
 

@@ -131,7 +131,8 @@ async def journeys_json(conn: asyncpg.Connection, *, limit: int) -> list[dict[st
                  else None for name in stats.JOURNEY_STEPS}
         order = orders.get(r["attempt_id"])
         out.append({"attempt_id": r["attempt_id"], "campaign": r["campaign"],
-                    "agent_id": r["agent_id"], "mode": r["mode"], "outcome": r["outcome"],
+                    "agent_id": r["agent_id"], "transferred_from": r["transferred_from"],
+                    "mode": r["mode"], "outcome": r["outcome"],
                     "queued_at": t0.isoformat(), "steps_ms": steps, "order_id": r["order_id"],
                     "total_krw": order.total_krw if order is not None else None})
     return out

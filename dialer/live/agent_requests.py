@@ -37,6 +37,9 @@ class AgentActions:
     order: Callable[[int, int, int, float], Awaitable[None]]  # agent, attempt, order, submit s
     # agent, attempt, action (hold/resume/mute/unmute/transfer), the agent to transfer to
     control: Callable[[int, int, str, int | None], Awaitable[None]] | None = None
+    # a supervisor on an agent's line: supervisor, agent, mode (None: stop)
+    monitor: Callable[[int, int, str | None], Awaitable[None]] | None = None
+    supervisor_phone: Callable[[int, bool], Awaitable[None]] | None = None  # connect?
 
 
 def _when(raw: Any) -> dt.datetime | None:
@@ -51,6 +54,17 @@ async def apply(desk: LiveDesk, actions: AgentActions, m: dict[str, Any]) -> dic
         return {"ok": True}
     if kind == "bye":
         desk.detach(agent_id)
+        return {"ok": True}
+    # A supervisor (not an agent of this desk) on the line of an agent of this campaign:
+    # sent by the web node that took the request, to the process whose telephony has the
+    # agent's phone leg (issue 14).
+    if kind == "monitor" and actions.monitor is not None:
+        mode = m.get("mode")
+        await actions.monitor(agent_id, int(m["watch_agent_id"]),
+                              str(mode) if mode is not None else None)
+        return {"ok": True}
+    if kind == "supervisor_phone" and actions.supervisor_phone is not None:
+        await actions.supervisor_phone(agent_id, bool(m["connect"]))
         return {"ok": True}
     desk.seen(agent_id, str(m["username"]))
     if kind == "ready":
@@ -90,6 +104,9 @@ async def apply(desk: LiveDesk, actions: AgentActions, m: dict[str, Any]) -> dic
         await actions.preview_skip(agent_id)
     elif kind == "state":
         desk.push_state(desk.agent(agent_id))
+    elif kind == "transfer_targets":
+        desk.send(agent_id, {"type": "transfer_targets",
+                             "agents": desk.transfer_targets(agent_id)})
     elif kind == "control" and actions.control is not None:
         to = m.get("to_agent_id")
         await actions.control(agent_id, int(m["attempt_id"]), str(m["action"]),

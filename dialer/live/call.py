@@ -20,7 +20,14 @@ from dialer.core.pacing.base import OutcomeKind
 from dialer.core.routing import LiveAgent
 from dialer.live.campaign import LiveCampaign
 from dialer.live.deps import DB_DOWN, Deps
-from dialer.live.inbox import AgentFound, AgentHungUp, AgentLost, DeskEvent, Disposed
+from dialer.live.inbox import (
+    AgentFound,
+    AgentHungUp,
+    AgentLost,
+    DeskEvent,
+    Disposed,
+    Transferred,
+)
 from dialer.live.outcomes import (
     DispositionEntry,
     NextStep,
@@ -371,6 +378,12 @@ class CallTask:
                 if hung_s is None:
                     hung_s = clock()
                     self._persist(LiveState.WRAP_UP)
+            elif isinstance(event, Transferred):
+                # the new agent holds the call: theirs the attempt and the disposition
+                j.transferred_from, j.transferred_at = j.agent_id, event.at
+                agent = event.agent
+                j.agent_id = agent.agent_id
+                self._persist(LiveState.CONNECTED, agent_id=agent.agent_id)
             elif isinstance(event, Disposed):
                 entry = event.entry
         await self._hangup()
@@ -434,6 +447,8 @@ class CallTask:
         j.ended_at = utcnow()
         info: dict[str, Any] = {"lead_id": lead.lead_id, "dialer": d.owner, "mode": j.mode,
                                 **(details or {})}
+        if j.transferred_from is not None:
+            info["transferred_from"] = j.transferred_from
         if entry is not None:
             info["note"] = entry.note
             if entry.callback_at is not None:

@@ -39,6 +39,8 @@ class DeskCall:
     campaign_id: int
     acked_at: dt.datetime | None = None
     recovered: bool = False  # its process died: only the disposition is left to do
+    held: bool = False  # call controls (issue 14), as the agent's desktop shows them
+    muted: bool = False
 
 
 def _in(at_s: float | None, now_s: float) -> float | None:
@@ -365,6 +367,30 @@ class LiveDesk:
             self._offer(old)
         to.core.transition(AgentState.RESERVED, at_s=self.clock())
         self.connect(to, attempt_id=attempt_id, campaign_id=call.campaign_id, pop=pop or {})
+        self.send(to.agent_id, {"type": "notice", "code": "transferred_in",
+                                "text": "A call transferred to you",
+                                "from": old.username if old is not None else None})
+
+    def controlled(self, attempt_id: int, *, held: bool | None = None,
+                   muted: bool | None = None) -> None:
+        """Telephony held or resumed, muted or unmuted the call: the desktop shows it."""
+        call = self._calls.get(attempt_id)
+        if call is None:
+            return
+        call.held = call.held if held is None else held
+        call.muted = call.muted if muted is None else muted
+        agent = self.agents.get(call.agent_id)
+        if agent is not None:
+            self.push_state(agent)
+
+    def transfer_targets(self, agent_id: int) -> list[Message]:
+        """Whom an agent may transfer a call to: the others ready on the same campaign,
+        desktop and phone leg up (what `DialerRuntime.control` accepts)."""
+        me = self.agent(agent_id)
+        return [{"agent_id": a.agent_id, "username": a.username}
+                for a in sorted(self.agents.values(), key=lambda a: a.username)
+                if a.agent_id != agent_id and a.campaign_id == me.campaign_id
+                and self.routable(a)]
 
     def talk_ended(self, attempt_id: int, *, code: str, text: str) -> None:
         """The line went down from the far side (the customer hung up, the bridge
@@ -456,6 +482,7 @@ class LiveDesk:
 
     # -- what the desktops see -------------------------------------------------------------
     def state_message(self, agent: LiveAgent) -> Message:
+        call = self._calls.get(agent.attempt_id) if agent.attempt_id is not None else None
         return {
             "type": "state",
             "state": agent.state.value,
@@ -467,6 +494,8 @@ class LiveDesk:
             "pop": agent.pop,
             "preview_lead": agent.preview_lead,
             "phone": agent.agent_id in self.legs,
+            "held": call is not None and call.held,
+            "muted": call is not None and call.muted,
             "leaves_in_s": _in(agent.core.leaves_at_s, self.clock()),
             "back_in_s": _in(agent.core.returns_at_s, self.clock()),
         }

@@ -5,6 +5,7 @@ A call's task reads one inbox: the port's events for its call id and these."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 from dialer.core.routing import LiveAgent
 from dialer.live.outcomes import DispositionEntry
@@ -39,4 +40,12 @@ class Disposed:
     entry: DispositionEntry
 
 
-DeskEvent = AgentFound | AgentHungUp | AgentLost | Disposed
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Transferred:
+    """The agent transferred the call (issue 14): `agent` holds it now and disposes it."""
+
+    agent: LiveAgent
+    at: dt.datetime
+
+
+DeskEvent = AgentFound | AgentHungUp | AgentLost | Disposed | Transferred

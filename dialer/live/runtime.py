@@ -41,7 +41,7 @@ from dialer.live.campaign import LiveCampaign, load_live_campaign
 from dialer.live.campaign_loop import CampaignLoop
 from dialer.live.deps import DB_DOWN, Deps, Observe, PopBuilder
 from dialer.live.desk import DeskCall, LiveDesk, scaled_clock
-from dialer.live.inbox import DeskEvent
+from dialer.live.inbox import DeskEvent, Transferred
 from dialer.live.outcomes import DispositionEntry
 from dialer.live.throttle import LogThrottle
 from dialer.recordings import store as recordings
@@ -135,6 +135,8 @@ class DialerRuntime:
         self._aside: set[asyncio.Task[Any]] = set()
         # Inbound calls go to whoever plugs in here (issue 15); none: they are refused.
         self.on_inbound: Callable[[InboundCall], None] | None = None
+        # Supervisors on agents' lines here (issue 14): supervisor -> (agent, mode)
+        self.monitors: dict[int, tuple[int, MonitorMode]] = {}
         desk.post = self._post
         desk.send = self._send
         desk.on_change = self._changed
@@ -252,6 +254,8 @@ class DialerRuntime:
                                                                     pause_reason=p),
             preview_next=self.preview_next, preview_dial=self.preview_dial,
             preview_skip=self.preview_skip, order=self._order, control=self.control,
+            monitor=lambda s, a, m: self.monitor(supervisor_id=s, agent_id=a, mode=m),
+            supervisor_phone=lambda s, c: self.supervisor_phone(s, connect=c),
         ))  # fmt: skip
 
     def _bus_state(self, up: bool) -> None:
@@ -621,14 +625,21 @@ class DialerRuntime:
         port, call_id = self.port, task.call_id
         if action in ("hold", "resume"):
             await (port.hold if action == "hold" else port.resume)(call_id)
+            self.desk.controlled(attempt_id, held=action == "hold")
         elif action in ("mute", "unmute"):
             await port.mute(call_id, muted=action == "mute")
+            self.desk.controlled(attempt_id, muted=action == "mute")
         elif action == "transfer":
-            target = self.desk.agent(to_agent_id or 0)
-            if not self.desk.routable(target) or target.campaign_id != call.campaign_id:
+            if to_agent_id == agent_id:
+                raise IllegalTransition("a call cannot be transferred to yourself")
+            target = self.desk.agents.get(to_agent_id or 0)
+            if target is None or not self.desk.routable(target) \
+                    or target.campaign_id != call.campaign_id:
                 raise IllegalTransition("that agent is not ready on this campaign")
             await port.transfer(call_id, to_agent_id=target.agent_id)
             self.desk.transfer(attempt_id, to=target)
+            # the call's journey and attempt name whoever holds the call at the end
+            task.post(Transferred(agent=target, at=utcnow()))
         else:
             raise IllegalTransition(f"unknown call control {action!r}")
         self.desk.send(agent_id, {"type": "control", "attempt_id": attempt_id, "action": action})
@@ -640,6 +651,9 @@ class DialerRuntime:
         if connect:
             await self.port.attach_agent(supervisor_id, endpoint=endpoint)
         else:
+            if supervisor_id in self.monitors and isinstance(self.port, CallControls):
+                await self.port.stop_monitor(supervisor_id)
+            self.monitors.pop(supervisor_id, None)
             await self.port.detach_agent(supervisor_id)
 
     async def monitor(self, *, supervisor_id: int, agent_id: int, mode: str | None) -> None:
@@ -649,9 +663,12 @@ class DialerRuntime:
             raise IllegalTransition("this telephony has no call controls")
         if mode is None:
             await self.port.stop_monitor(supervisor_id)
+            self.monitors.pop(supervisor_id, None)
             return
         await self.port.monitor(agent_id=agent_id, supervisor_id=supervisor_id,
                                 mode=MonitorMode(mode))
+        self.monitors[supervisor_id] = (agent_id, MonitorMode(mode))
+
 
     async def preview_skip(self, agent_id: int) -> None:
         found = self._previews.pop(agent_id, None)

@@ -40,6 +40,8 @@ class Journey:
     agent_connected_at: dt.datetime | None = None
     pop_acked_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
+    transferred_at: dt.datetime | None = None  # the last transfer (issue 14)
+    transferred_from: int | None = None  # the agent who had the call before it
 
 
 def _between(a: dt.datetime | None, b: dt.datetime | None) -> float | None:
@@ -61,7 +63,7 @@ async def save(conn: asyncpg.Connection, journey: Journey) -> None:
     await conn.execute(
         Q["save_journey"], j.attempt_id, j.campaign_id, j.lead_id, j.agent_id, j.dialer,
         j.mode, j.outcome, j.queued_at, j.dialed_at, j.ringing_at, j.answered_at,
-        j.agent_connected_at, j.pop_acked_at, j.ended_at,
+        j.agent_connected_at, j.pop_acked_at, j.ended_at, j.transferred_at, j.transferred_from,
     )  # fmt: skip
 
 

@@ -4,12 +4,15 @@
 -- save_journey --
 -- Insert or update one call's journey. $1 attempt id, $2 campaign id, $3 lead id,
 -- $4 agent id, $5 dialer, $6 mode, $7 outcome, $8 queued, $9 dialed, $10 ringing,
--- $11 answered, $12 agent connected, $13 pop acked, $14 ended
+-- $11 answered, $12 agent connected, $13 pop acked, $14 ended, $15 transferred,
+-- $16 transferred from (the agent who had the call before)
 INSERT INTO call_journeys (attempt_id, campaign_id, lead_id, agent_id, dialer, mode, outcome,
-    queued_at, dialed_at, ringing_at, answered_at, agent_connected_at, pop_acked_at, ended_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+    queued_at, dialed_at, ringing_at, answered_at, agent_connected_at, pop_acked_at, ended_at,
+    transferred_at, transferred_from)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 ON CONFLICT (attempt_id) DO UPDATE SET
     agent_id = EXCLUDED.agent_id, outcome = EXCLUDED.outcome,
+    transferred_at = EXCLUDED.transferred_at, transferred_from = EXCLUDED.transferred_from,
     ringing_at = EXCLUDED.ringing_at, answered_at = EXCLUDED.answered_at,
     agent_connected_at = EXCLUDED.agent_connected_at,
     pop_acked_at = coalesce(call_journeys.pop_acked_at, EXCLUDED.pop_acked_at),

@@ -15,7 +15,8 @@ from config.sql import load_queries
 
 Q = load_queries("dialer.store", "stats.sql")
 JOURNEY_STEPS = ("queued_at", "dialed_at", "ringing_at", "answered_at", "agent_connected_at",
-                 "pop_acked_at", "order_submitted_at", "order_committed_at", "ended_at")
+                 "pop_acked_at", "order_submitted_at", "order_committed_at", "transferred_at",
+                 "ended_at")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)

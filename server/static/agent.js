@@ -41,6 +41,8 @@
     bridge_failed: () => t("The call could not be connected to your phone: check your headset line."),
     phone_dropped: () => t("Your phone line dropped: save the outcome of the call."),
     transferred: () => t("The call was transferred."),
+    transferred_in: (m) => (m.from ? t("{name} transferred this call to you.", { name: m.from })
+      : t("A call was transferred to you.")),
     customer_hung_up: () => t("The customer hung up: save the outcome."),
     call_recovered: () => t("The dialer that served this call stopped: save its outcome."),
     waiting_for_dialer: () => t("Waiting for the dialer to take the campaign…"),
@@ -98,9 +100,16 @@
       backoffMs = Math.min(backoffMs * 2, 5000);
     };
   }
-  window.telemartAgent = { dropSocket: () => ws && ws.close() };  // used by the browser test
+  // Other scripts of the desktop (agent_controls.js, loaded before this one) see every
+  // message first; one that returns true has handled it.
+  const hooks = window.telemartAgentHooks || [];
+  window.telemartAgent = {
+    dropSocket: () => ws && ws.close(),  // used by the browser test
+    send: (msg) => send(msg),
+  };
 
   function handle(msg) {
+    if (hooks.some((fn) => fn(msg) === true)) return;
     if (msg.type === "state") renderState(msg);
     else if (msg.type === "pop") showPop(msg.attempt_id, msg.pop, true);
     else if (msg.type === "error") notice(dialerText(msg), true, msg.message);

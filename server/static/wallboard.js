@@ -7,7 +7,7 @@
   const SVG = "http://www.w3.org/2000/svg";
   const $ = (id) => document.getElementById(id);
   const STATES = ["ready", "reserved", "on_call", "wrap_up", "paused", "offline"];
-  const STEPS = ["dialed", "ringing", "answered", "agent_connected", "pop_acked", "order_submitted", "order_committed", "ended"];
+  const STEPS = ["dialed", "ringing", "answered", "agent_connected", "pop_acked", "order_submitted", "order_committed", "transferred", "ended"];
   let ticks = 0;
 
   function el(tag, text, attrs) {

@@ -166,3 +166,74 @@ async def _telephony(db_url: str, campaign_id: int) -> Any:
                                    campaign_id)
     finally:
         await conn.close()
+
+
+async def test_a_transferred_call_is_the_second_agents_in_journey_and_attempt(
+    live_client: TestClient, db_url: str  # type: ignore[type-arg]
+) -> None:
+    campaign_id = await _campaign(db_url, leads=1)
+    first = await token_for(live_client, db_url, Role.AGENT)
+    second = await token_for(live_client, db_url, Role.AGENT)
+    ws1 = await live_client.ws_connect("/api/v1/dialer/ws", headers=first)
+    await receive_until(ws1, lambda m: m["type"] == "state")
+    await ws1.send_json({"type": "ready", "campaign_id": campaign_id})
+    pop = await receive_until(ws1, lambda m: m["type"] == "pop")
+    attempt_id = pop["attempt_id"]
+    desk = live_client.app[LIVE].desk
+    agent1 = next(iter(desk.agents))
+    # Held and muted show in the agent's state, so a reloaded desktop shows them too.
+    await ws1.send_json({"type": "control", "attempt_id": attempt_id, "action": "hold"})
+    held = await receive_until(ws1, lambda m: m["type"] == "state" and m["held"])
+    assert (held["state"], held["muted"]) == ("on_call", False)
+    await ws1.send_json({"type": "control", "attempt_id": attempt_id, "action": "mute"})
+    await receive_until(ws1, lambda m: m["type"] == "state" and m["held"] and m["muted"])
+    # Nobody else is ready yet: no one to transfer to, and a transfer is refused with a code.
+    await ws1.send_json({"type": "transfer_targets"})
+    none = await receive_until(ws1, lambda m: m["type"] == "transfer_targets")
+    assert none["agents"] == []
+    await ws1.send_json({"type": "control", "attempt_id": attempt_id, "action": "transfer",
+                         "to_agent_id": agent1 + 1000})
+    refused = await receive_until(ws1, lambda m: m["type"] == "error")
+    assert (refused["for"], refused["code"]) == ("control", "illegal_transition")
+
+    ws2 = await live_client.ws_connect("/api/v1/dialer/ws", headers=second)
+    await receive_until(ws2, lambda m: m["type"] == "state")
+    await ws2.send_json({"type": "ready", "campaign_id": campaign_id})
+    await receive_until(ws2, lambda m: m["type"] == "state" and m["state"] == "ready")
+    agent2 = next(a for a in desk.agents if a != agent1)
+    await ws1.send_json({"type": "transfer_targets"})
+    targets = await receive_until(ws1, lambda m: m["type"] == "transfer_targets")
+    assert [a["agent_id"] for a in targets["agents"]] == [agent2]
+    await ws1.send_json({"type": "control", "attempt_id": attempt_id, "action": "transfer",
+                         "to_agent_id": agent2})
+    moved = await receive_until(ws2, lambda m: m["type"] == "pop")
+    assert moved["attempt_id"] == attempt_id
+    on_call = await receive_until(ws2, lambda m: m["type"] == "state"
+                                  and m["state"] == "on_call")
+    assert (on_call["held"], on_call["muted"]) == (False, False)  # the transfer resumed it
+    told = await receive_until(ws2, lambda m: m["type"] == "notice")
+    assert told["code"] == "transferred_in"
+    await ws2.send_json({"type": "disposition", "attempt_id": attempt_id, "code": "sale",
+                         "then_pause": "break"})
+    await calls_settled(live_client, [attempt_id])
+    conn = await asyncpg.connect(db_url)
+    try:
+        attempt = await conn.fetchrow(
+            "SELECT agent_id, disposition, (details ->> 'transferred_from')::bigint AS before"
+            " FROM contact_attempts WHERE id = $1", attempt_id)
+        journey = await conn.fetchrow(
+            "SELECT agent_id, transferred_from, transferred_at, agent_connected_at, ended_at"
+            " FROM call_journeys WHERE attempt_id = $1", attempt_id)
+    finally:
+        await conn.close()
+    assert (attempt["agent_id"], attempt["disposition"], attempt["before"]) == (
+        agent2, "sale", agent1)
+    assert (journey["agent_id"], journey["transferred_from"]) == (agent2, agent1)
+    assert journey["agent_connected_at"] < journey["transferred_at"] < journey["ended_at"]
+    resp = await live_client.get("/api/v1/dialer/journeys",
+                                 headers=await token_for(live_client, db_url, Role.SUPERVISOR))
+    shown = next(j for j in (await resp.json())["journeys"] if j["attempt_id"] == attempt_id)
+    assert (shown["agent_id"], shown["transferred_from"]) == (agent2, agent1)
+    assert shown["steps_ms"]["transferred"] is not None
+    await ws1.close()
+    await ws2.close()
