@@ -120,6 +120,7 @@ LABELS: dict[str, dict[str, str]] = {
         "dnc": N_("Do not call"), "exhausted": N_("Attempts used up"),
     },
     "segment_kind": {"dynamic": N_("Dynamic"), "static": N_("Snapshot")},
+    "monitor_mode": {"listen": N_("Listen"), "whisper": N_("Whisper"), "barge": N_("Barge in")},
     "journey_step": {
         "queued": N_("Queued"), "dialed": N_("Dialed"), "ringing": N_("Ringing"),
         "answered": N_("Answered"), "agent_connected": N_("Agent on line"),

@@ -279,8 +279,18 @@ async def echo_socket(request: web.Request) -> web.WebSocketResponse:
 @allow(Role.SUPERVISOR)
 async def wallboard(request: web.Request) -> web.Response:
     services = request.app[LIVE]
+    user = current_user(request)
     async with request.app[POOL].acquire() as conn:
         body = await wallboard_json(conn, desk=services.desk, runtime=services.runtime)
+    # The supervisor's own line, as far as this node's dialer knows it (issue 14): their
+    # phone leg, and the agent they listen to, whisper to or barged in on.
+    runtime = services.runtime
+    watching = runtime.monitors.get(user.id) if runtime is not None else None
+    body["me"] = {"phone": user.id in services.desk.legs,
+                  # one process runs every campaign: what it says is the whole truth
+                  "sure": runtime is not None and not services.bus.spans_nodes,
+                  "monitoring": {"agent_id": watching[0], "mode": watching[1].value}
+                  if watching is not None else None}  # fmt: skip
     return web.json_response(body)
 
 

@@ -283,7 +283,8 @@ class SimCarrier:
         if agent_id not in self.legs:
             raise TelephonyError(f"agent {agent_id} has no phone leg")
         if supervisor_id not in self.legs:
-            raise TelephonyError("connect your phone first (the supervisor's leg is down)")
+            raise TelephonyError("connect your phone first (the supervisor's leg is down)",
+                                 code="supervisor_phone_down")
         self.monitors[supervisor_id] = (agent_id, mode)
 
     async def stop_monitor(self, supervisor_id: int) -> None:

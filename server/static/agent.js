@@ -41,6 +41,8 @@
     bridge_failed: () => t("The call could not be connected to your phone: check your headset line."),
     phone_dropped: () => t("Your phone line dropped: save the outcome of the call."),
     transferred: () => t("The call was transferred."),
+    // a supervisor's own phone line (monitoring; the wallboard says it too)
+    supervisor_phone_down: () => t("Your phone is not connected yet: answer it when it rings, then try again."),
     transferred_in: (m) => (m.from ? t("{name} transferred this call to you.", { name: m.from })
       : t("A call was transferred to you.")),
     customer_hung_up: () => t("The customer hung up: save the outcome."),

@@ -164,6 +164,9 @@
       case "busy": return t("Many people are logging in at once: try again in a moment.");
       case "too_large": return t("The file is too large.");
       case "invalid_menu": return t("The menu is not valid: check its steps.");
+      case "agent_not_on_campaign": return t("That agent is not on a campaign now.");
+      case "supervisor_phone_down": return t("Your phone is not connected yet: answer it when it rings, then try again.");
+      case "reconnecting": return t("Lost the dialer: reconnecting…");
       case "no_dialer": return t("No dialer runs on this server right now: try again in a moment.");
       case "telephony": return t("The phone system refused: try again, or check the phone line.");
       case "insufficient_stock": return t("Not enough stock in that warehouse.");

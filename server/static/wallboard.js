@@ -153,10 +153,94 @@
         el("td", a.connected ? t("connected") : t("gone"), { "data-role": "desktop" }),
         el("td", fmt.num(today.calls), { class: "num", "data-role": "calls" }),
         el("td", fmt.seconds(today.talk_s), { class: "num", "data-role": "talk" }),
-        el("td", fmt.num(today.orders), { class: "num", "data-role": "orders" }));
+        el("td", fmt.num(today.orders), { class: "num", "data-role": "orders" }),
+        monitorCell(a));
       body.append(tr);
     }
-    if (!agents.length) { const tr = el("tr"); tr.append(el("td", t("No agent logged in."), { colspan: "8", class: "muted" })); body.append(tr); }
+    if (!agents.length) { const tr = el("tr"); tr.append(el("td", t("No agent logged in."), { colspan: "9", class: "muted" })); body.append(tr); }
+  }
+
+  // --- listen, whisper, barge in (issue 14): the supervisor's own phone on an agent's line ---
+  const MODES = ["listen", "whisper", "barge"];
+  let me = { phone: false, monitoring: null };  // from the wallboard JSON (this node's dialer)
+  let watching = null;     // { agent_id, mode } as this page last set it
+  let monitorBusy = false;
+  const phoned = new Set();  // campaigns whose dialer was asked to call this phone
+  const doingText = (mode) => ({ listen: t("Listening"), whisper: t("Whispering"), barge: t("Barged in") }[mode] || mode);
+  function current() { return me.monitoring || watching; }
+  function monitorCell(a) {
+    const td = el("td", null, { class: "monitor", "data-role": "monitor" });
+    const mine = current();
+    const on = mine && mine.agent_id === a.agent_id ? mine.mode : null;
+    if (on) td.append(el("span", doingText(on), { class: "monitoring", "data-role": "monitor-mode", "data-mode": on }));
+    if (a.state === "on_call" || on) {
+      for (const mode of MODES) {
+        const b = el("button", label("monitor_mode", mode), { type: "button", class: mode === "barge" ? "small danger" : "small secondary",
+          "data-mode": mode, "aria-pressed": String(on === mode), "aria-label": t("{mode}: {agent}", { mode: label("monitor_mode", mode), agent: a.username }) });
+        b.disabled = monitorBusy || on === mode;
+        b.onclick = () => startMonitor(a, mode);
+        td.append(b);
+      }
+    }
+    if (on) {
+      const stop = el("button", t("Stop"), { type: "button", class: "small", "data-mode": "stop", "aria-label": t("Stop listening to {agent}", { agent: a.username }) });
+      stop.disabled = monitorBusy;
+      stop.onclick = () => stopMonitor(a);
+      td.append(stop);
+    }
+    if (!td.childNodes.length) td.textContent = "—";
+    return td;
+  }
+  function monitorSay(text, isError) {
+    const box = $("monitor-status");
+    box.textContent = text;
+    box.className = isError ? "error" : "ok";
+  }
+  async function post(path, body) {
+    const resp = await fetch(path, { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const data = await resp.json().catch(() => ({}));
+    if (!resp.ok) throw Object.assign(new Error(apiError(data, resp.status)), { data: data });
+    return data;
+  }
+  async function startMonitor(a, mode) {
+    if (mode === "barge") {
+      const ok = await ask(t("Barge in on {agent}'s call?", { agent: a.username }),
+        t("The customer and {agent} both hear you from now on.", { agent: a.username }),
+        label("monitor_mode", "barge"), true);
+      if (!ok) return;
+    }
+    monitorBusy = true;
+    try {
+      if (!me.phone && !phoned.has(a.campaign_id)) {  // the dialer calls this supervisor's phone
+        await post("/api/v1/dialer/supervisor/phone", { connect: true, campaign_id: a.campaign_id });
+        phoned.add(a.campaign_id);
+      }
+      await post("/api/v1/dialer/monitor", { agent_id: a.agent_id, mode: mode });
+      watching = { agent_id: a.agent_id, mode: mode };
+      me.monitoring = null;
+      monitorSay(t("{doing}: {agent}", { doing: doingText(mode), agent: a.username }), false);
+    } catch (err) {
+      monitorSay(err.message, true);
+      $("monitor-status").title = (err.data && err.data.message) || "";
+    } finally {
+      monitorBusy = false;
+      poll();
+    }
+  }
+  async function stopMonitor(a) {
+    monitorBusy = true;
+    try {
+      await post("/api/v1/dialer/monitor", { agent_id: a.agent_id, mode: null });
+      watching = null;
+      me.monitoring = null;
+      monitorSay(t("You left {agent}'s line.", { agent: a.username }), false);
+    } catch (err) {
+      monitorSay(err.message, true);
+    } finally {
+      monitorBusy = false;
+      poll();
+    }
   }
 
   function renderJourneys(list) {
@@ -213,6 +297,10 @@
       renderAlerts(wb.alerts || []);
       renderCampaigns(wb.campaigns);
       renderCharts(wb.campaigns, wb.bucket_s);
+      if (wb.me) {
+        me = { phone: !!wb.me.phone, monitoring: wb.me.monitoring };
+        if (wb.me.monitoring || wb.me.sure) watching = wb.me.monitoring;
+      }
       renderAgents(wb.agents, wb.campaigns);
       renderJourneys(js.journeys);
       ticks += 1;

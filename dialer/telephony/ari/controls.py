@@ -76,7 +76,8 @@ class Controls:
 
     async def monitor(self, *, agent_id: int, supervisor_id: int, mode: MonitorMode) -> None:
         agent = self.lines.leg_up(agent_id, f"agent {agent_id} has no phone leg")
-        self.lines.leg_up(supervisor_id, "connect your phone first (the supervisor's leg is down)")
+        self.lines.leg_up(supervisor_id, "connect your phone first (the supervisor's leg is down)",
+                          code="supervisor_phone_down")
         await self.stop_monitor(supervisor_id)
         snoop_id = self.lines.new_id(f"tm-spy-{supervisor_id}-")
         self.lines.monitors[supervisor_id] = snoop_id

@@ -135,10 +135,10 @@ class Lines:
             raise TelephonyError(f"call {call_id}: the agent's phone leg is down")
         return call, leg
 
-    def leg_up(self, agent_id: int, what: str) -> PhoneLeg:
+    def leg_up(self, agent_id: int, what: str, *, code: str | None = None) -> PhoneLeg:
         leg = self.legs.get(agent_id)
         if leg is None or not leg.up:
-            raise TelephonyError(what)
+            raise TelephonyError(what, code=code)
         return leg
 
 
