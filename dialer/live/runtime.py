@@ -468,6 +468,10 @@ class DialerRuntime:
             self.desk.leg_up(event.agent_id)
         elif isinstance(event, AgentLegDown):
             self.desk.leg_down(event.agent_id, event.reason)
+            # a supervisor's line, or the agent's listened to, is gone: so is the monitoring
+            for sup, (watched, _) in list(self.monitors.items()):
+                if event.agent_id in (sup, watched):
+                    del self.monitors[sup]
         elif isinstance(event, RecordingDone):  # often after the call's task is over
             self._aside_task(self._keep_recording(event), f"recording-{event.name}")
         elif isinstance(event, InboundCall):

@@ -237,3 +237,41 @@ async def test_a_transferred_call_is_the_second_agents_in_journey_and_attempt(
     assert shown["steps_ms"]["transferred"] is not None
     await ws1.close()
     await ws2.close()
+
+
+async def test_the_wallboard_says_what_the_supervisor_monitors_until_a_line_drops(
+    live_client: TestClient, db_url: str  # type: ignore[type-arg]
+) -> None:
+    campaign_id = await _campaign(db_url, leads=1)
+    agent = await token_for(live_client, db_url, Role.AGENT)
+    sup = await token_for(live_client, db_url, Role.SUPERVISOR)
+    ws = await live_client.ws_connect("/api/v1/dialer/ws", headers=agent)
+    await receive_until(ws, lambda m: m["type"] == "state")
+    await ws.send_json({"type": "ready", "campaign_id": campaign_id})
+    await receive_until(ws, lambda m: m["type"] == "pop")
+    sim = _sim(live_client)
+    agent_id = next(iter(live_client.app[LIVE].desk.agents))
+
+    async def me() -> Any:
+        resp = await live_client.get("/api/v1/dialer/wallboard", headers=sup)
+        assert resp.status == 200
+        return (await resp.json())["me"]
+
+    assert await me() == {"phone": False, "sure": True, "monitoring": None}
+    resp = await live_client.post("/api/v1/dialer/supervisor/phone", headers=sup,
+                                  json={"connect": True, "campaign_id": campaign_id})
+    assert resp.status == 200
+    supervisor_id = (await resp.json())["supervisor_id"]
+    resp = await live_client.post("/api/v1/dialer/monitor", headers=sup,
+                                  json={"agent_id": agent_id, "mode": "whisper"})
+    assert resp.status == 200
+    found = await me()
+    assert found["monitoring"] == {"agent_id": agent_id, "mode": "whisper"}
+    sim.drop_agent_leg(supervisor_id)  # the supervisor's phone hangs up
+    for _ in range(250):  # the leg's end reaches the runtime as an event
+        found = await me()
+        if found["monitoring"] is None:
+            break
+        await asyncio.sleep(0.02)
+    assert found == {"phone": False, "sure": True, "monitoring": None}
+    await ws.close()
