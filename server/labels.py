@@ -80,6 +80,18 @@ LABELS: dict[str, dict[str, str]] = {
     },
     # Inbound queues shipped by default (a queue someone adds shows under its own name).
     "inbound_queue": {"order-line": N_("Order line")},
+    "inbound_queue_kind": {"order": N_("Orders"), "vip": N_("VIP"),
+                           "service": N_("Customer service")},
+    "inbound_callback_status": {"pending": N_("Waiting to be called"), "dialing": N_("Dialing")},
+    "ars_outcome": {"order": N_("Ordered"), "hangup": N_("Ended without an order")},
+    "ars_action": {
+        "recognise": N_("Recognise the caller"), "choose_product": N_("Choose a product"),
+        "choose_option": N_("Choose a size or colour"), "choose_quantity": N_("Choose a quantity"),
+        "choose_payment": N_("Choose how to pay"),
+        "check_last_digits": N_("Check the card's last digits"),
+        "confirm": N_("Confirm the order"), "yes_no": N_("Yes or no"),
+        "place_order": N_("Place the order"), "end": N_("End the call"),
+    },
     "return_kind": {"return": N_("Return"), "exchange": N_("Exchange")},
     "refund_status": {
         "none": N_("—"), "not_applicable": N_("No refund"), "pending": N_("Refund due"),

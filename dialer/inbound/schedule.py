@@ -55,9 +55,14 @@ class Broadcast:
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class RowError:
+    """A bad row of a schedule import. `code` (with `value`: the cell, a limit, another
+    line) is what the page says in the reader's language; `message` is the English."""
+
     line: int
     field: str | None
     message: str
+    code: str = "invalid"
+    value: str | None = None
 
 
 def _when(text: str) -> dt.datetime:
@@ -70,32 +75,39 @@ def check_row(raw: dict[str, str], line: int) -> Broadcast | RowError:
     cells = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
     for name in REQUIRED:
         if not cells.get(name):
-            return RowError(line=line, field=name, message=f"{name} is empty")
+            return RowError(line=line, field=name, message=f"{name} is empty", code="empty")
     try:
         start = _when(cells["start"])
     except ValueError:
         return RowError(line=line, field="start",
-                        message=f"not a date and time: {cells['start']!r}")
+                        message=f"not a date and time: {cells['start']!r}",
+                        code="not_a_time", value=cells["start"])
     try:
         end = _when(cells["end"])
     except ValueError:
-        return RowError(line=line, field="end", message=f"not a date and time: {cells['end']!r}")
+        return RowError(line=line, field="end", message=f"not a date and time: {cells['end']!r}",
+                        code="not_a_time", value=cells["end"])
     if end <= start:
-        return RowError(line=line, field="end", message="end must be after start")
+        return RowError(line=line, field="end", message="end must be after start",
+                        code="end_before_start")
     if (end - start).total_seconds() > MAX_BROADCAST_S:
-        return RowError(line=line, field="end", message="a broadcast lasts at most 6 hours")
+        return RowError(line=line, field="end", message="a broadcast lasts at most 6 hours",
+                        code="too_long", value=str(MAX_BROADCAST_S // 3600))
     try:
         expected = int(cells["expected_calls"].replace(",", ""))
     except ValueError:
         return RowError(line=line, field="expected_calls",
-                        message=f"not a whole number: {cells['expected_calls']!r}")
+                        message=f"not a whole number: {cells['expected_calls']!r}",
+                        code="not_a_number", value=cells["expected_calls"])
     if not 0 <= expected <= MAX_EXPECTED_CALLS:
         return RowError(line=line, field="expected_calls",
-                        message=f"must be between 0 and {MAX_EXPECTED_CALLS}")
+                        message=f"must be between 0 and {MAX_EXPECTED_CALLS}",
+                        code="out_of_range", value=str(MAX_EXPECTED_CALLS))
     products = tuple(p.strip() for p in cells["products"].split(";") if p.strip())
     if not products or len(products) > MAX_PRODUCTS:
         return RowError(line=line, field="products",
-                        message=f"1 to {MAX_PRODUCTS} product codes split by ';'")
+                        message=f"1 to {MAX_PRODUCTS} product codes split by ';'",
+                        code="bad_products", value=str(MAX_PRODUCTS))
     return Broadcast(start=start, end=end, title=cells.get("title", "")[:200],
                      products=products, expected_calls=expected,
                      queue=cells.get("queue") or None)
@@ -108,7 +120,8 @@ def parse_csv(text: str) -> tuple[list[tuple[int, Broadcast]], list[RowError]]:
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        return [], [RowError(line=1, field=None, message="missing columns: " + ", ".join(missing))]
+        return [], [RowError(line=1, field=None, message="missing columns: " + ", ".join(missing),
+                             code="missing_columns", value=", ".join(missing))]
     good: list[tuple[int, Broadcast]] = []
     errors: list[RowError] = []
     for raw in reader:
@@ -121,7 +134,8 @@ def parse_csv(text: str) -> tuple[list[tuple[int, Broadcast]], list[RowError]]:
                       and b.start < checked.end and checked.start < b.end), None)
         if clash is not None:
             errors.append(RowError(line=line, field="start",
-                                   message=f"overlaps the broadcast on line {clash}"))
+                                   message=f"overlaps the broadcast on line {clash}",
+                                   code="overlaps", value=str(clash)))
             continue
         good.append((line, checked))
     return good, errors

@@ -44,12 +44,14 @@ async def add_broadcasts(
     for line, b in rows:
         qid = await store.queue_id(conn, b.queue) if b.queue else default
         if qid is None:
-            errors.append(RowError(line=line, field="queue", message=f"no queue {b.queue!r}"))
+            errors.append(RowError(line=line, field="queue", message=f"no queue {b.queue!r}",
+                                   code="no_queue", value=b.queue))
             continue
         clash = await store.overlapping(conn, queue_id=qid, start=b.start, end=b.end)
         if clash:
             errors.append(RowError(line=line, field="start",
-                                   message=f"overlaps stored broadcast {clash[0]}"))
+                                   message=f"overlaps stored broadcast {clash[0]}",
+                                   code="overlaps_stored", value=str(clash[0])))
             continue
         good.append((b, qid))
     ids = await store.insert_broadcasts(conn, rows=good, actor=actor)

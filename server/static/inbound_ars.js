@@ -1,17 +1,22 @@
 // The ARS page: the menu (data) as a table, editable as JSON, and the latest ARS calls.
+// What the caller hears (a step's `say`) is the menu's own text, shown as written.
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
   const cell = (tr, text, cls) => { const td = tr.insertCell(); td.textContent = text; if (cls) td.className = cls; return td; };
   const showError = (msg) => { const p = $("ars-error"); p.textContent = msg; p.hidden = !msg; };
-  const kst = (iso) => (iso ? new Date(iso).toLocaleString("ko-KR", { timeZone: "Asia/Seoul", hour12: false }) : "");
-  const outcomes = { order: "주문 완료", hangup: "주문 없이 종료" };
 
   async function api(path, options) {
     const resp = await fetch(path, Object.assign({ credentials: "same-origin" }, options || {}));
     const body = await resp.json().catch(() => ({}));
-    if (!resp.ok) throw new Error(body.message || resp.statusText);
+    if (!resp.ok) throw new Error(apiError(body, resp.status));
     return body;
+  }
+  // "order", "hangup", or "agent:<step>:<result>" (why the ARS handed the caller over).
+  function outcomeText(out) {
+    if (!out) return "";
+    if (out.startsWith("agent:")) return t("Handed to an agent ({why})", { why: out.slice(6) });
+    return label("ars_outcome", out);
   }
 
   function showMenu(menu) {
@@ -21,11 +26,14 @@
     body.replaceChildren();
     for (const [name, step] of Object.entries(menu.steps)) {
       const tr = body.insertRow();
-      cell(tr, name + (name === menu.start ? " (시작)" : ""));
-      cell(tr, step.say, "say");
-      cell(tr, step.collect ? `${step.collect.digits}자리` : "–");
-      cell(tr, step.action);
-      cell(tr, Object.entries(step.on).map(([k, v]) => `${k} → ${v}`).join(", "));
+      // Step names and results are the menu's own identifiers (as in its JSON): not words
+      // to translate.
+      cell(tr, name).translate = false;
+      if (name === menu.start) tr.cells[0].append(" " + t("(first)"));
+      cell(tr, step.say, "say").translate = false;  // the menu's own words, {fields} and all
+      cell(tr, step.collect ? tn("{n} key", "{n} keys", step.collect.digits) : "–");
+      cell(tr, label("ars_action", step.action));
+      cell(tr, Object.entries(step.on).map(([k, v]) => `${k} → ${v}`).join(", ")).translate = false;
     }
     $("menu-json").value = JSON.stringify(menu, null, 2);
   }
@@ -38,11 +46,10 @@
       body.replaceChildren();
       for (const s of items) {
         const tr = body.insertRow();
-        cell(tr, kst(s.started_at)); cell(tr, s.customer_id ?? "모르는 번호");
+        cell(tr, fmt.when(s.started_at)); cell(tr, s.customer_id ?? t("Unknown number"));
         cell(tr, (s.path || []).join(" → "));
-        const out = s.outcome || "";
-        cell(tr, outcomes[out] || (out.startsWith("agent:") ? "상담원 연결 (" + out.slice(6) + ")" : out));
-        cell(tr, s.order_id ?? ""); cell(tr, s.total_krw ? s.total_krw.toLocaleString("ko-KR") + "원" : "", "num");
+        cell(tr, outcomeText(s.outcome));
+        cell(tr, s.order_id ?? ""); cell(tr, s.total_krw ? fmt.won(s.total_krw) : "", "num");
       }
       showError("");
     } catch (e) { showError(e.message); }
@@ -50,11 +57,13 @@
 
   $("menu-save").addEventListener("click", async () => {
     let body;
-    try { body = JSON.parse($("menu-json").value); } catch (e) { showError("JSON 형식이 아닙니다: " + e.message); return; }
-    if (!confirm("ARS 메뉴를 바꿀까요? 다음 전화부터 새 메뉴로 안내합니다.")) return;
+    try { body = JSON.parse($("menu-json").value); } catch (e) {
+      showError(t("That is not valid JSON: {detail}", { detail: e.message })); return;
+    }
+    if (!confirm(t("Change the ARS menu? Callers hear the new menu from the next call."))) return;
     try {
       showMenu(await api("/api/v1/inbound/ars/menu", { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }));
-      $("menu-status").textContent = "저장했습니다.";
+      $("menu-status").textContent = t("Saved.");
       showError("");
     } catch (e) { showError(e.message); }
   });
@@ -67,9 +76,12 @@
       });
       const list = $("preview-said");
       list.replaceChildren(...r.said.map((s) => { const li = document.createElement("li"); li.textContent = s.text; return li; }));
-      let end = `지금 단계: ${r.step}`;
-      if (r.outcome) end = r.outcome.startsWith("agent:") ? "상담원 연결 (" + r.outcome.slice(6) + ")" : (outcomes[r.outcome] || r.outcome);
-      if (r.would_order) end += ` · 주문 예정: ${r.would_order.qty}개, ${r.would_order.total_krw.toLocaleString("ko-KR")}원 (${r.would_order.payment === "cod" ? "착불" : "등록 카드"})`;
+      let end = r.outcome ? outcomeText(r.outcome) : t("Now at step: {step}", { step: r.step });
+      if (r.would_order) {
+        end += " · " + t("Would order: {qty} for {total} ({payment})", {
+          qty: fmt.num(r.would_order.qty), total: fmt.won(r.would_order.total_krw),
+          payment: r.would_order.payment === "cod" ? label("payment", "cod") : t("card on file") });
+      }
       $("preview-end").textContent = end;
       showError("");
     } catch (e) { showError(e.message); }
