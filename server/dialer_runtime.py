@@ -17,7 +17,7 @@ from dialer.store.hopper import LeasedLead
 from dialer.telephony import TelephonyPort, open_port
 from dialer.telephony.port import AmdMode
 from server.keys import DATABASE_URL, LIVE, POOL, SETTINGS
-from server.metrics import observe_journey
+from server.metrics import count_decision, observe_journey
 from server.ws import runtime_time_scale
 from server.ws_pop import build_pop
 
@@ -41,8 +41,8 @@ def make_runtime(
             return await build_pop(conn, campaign, lead, attempt_id)
 
     return DialerRuntime(pool=pool, url=url, desk=desk, port=port, pop_builder=pop,
-                         observe=observe_journey, tick_s=tick_s, scan_s=scan_s,
-                         lease_s=lease_s, owner=owner, **options)
+                         observe=observe_journey, on_decision=count_decision, tick_s=tick_s,
+                         scan_s=scan_s, lease_s=lease_s, owner=owner, **options)
 
 
 def make_dialer_ctx(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from dialer.core.planner import Decision
+
 REGISTRY = CollectorRegistry()
 
 # Latency buckets in seconds: fine below 100 ms where routing lives.
@@ -43,6 +45,27 @@ JOURNEY_HISTOGRAMS: dict[str, Histogram] = {
     "dial_to_answer": dial_to_answer_seconds,
     "order_submit": order_submit_seconds,
 }
+
+
+# --- the live dialer's planner: what it decided, tick by tick (the simulator's PlanTally) -----
+dials_planned = Counter(
+    "telemart_dialer_dials_planned", "dials the pacing planner decided to place",
+    ["campaign"], registry=REGISTRY,
+)  # fmt: skip
+dials_held_by_cap = Counter(
+    "telemart_dialer_dials_held_by_cap",
+    "dials the abandon cap held back (bench pacing's refused_dials)",
+    ["campaign"], registry=REGISTRY,
+)  # fmt: skip
+
+
+def count_decision(campaign_id: int, decision: Decision) -> None:
+    """One tick of a campaign's planner."""
+    campaign = str(campaign_id)
+    if decision.count:
+        dials_planned.labels(campaign).inc(decision.count)
+    if decision.held_by_cap:
+        dials_held_by_cap.labels(campaign).inc(decision.held_by_cap)
 
 
 def observe_journey(name: str, seconds: float) -> None:

@@ -21,6 +21,7 @@ import asyncio
 import collections
 import dataclasses
 import json
+import os
 import random
 import secrets
 import statistics
@@ -37,7 +38,7 @@ from dialer.sim.scenario import Scenario, load_scenario
 MEDIAN_KEYS = (
     "dials", "live_answers", "connected", "abandoned", "abandon_rate",
     "worst_hour_abandon_rate", "occupancy", "talk_occupancy", "contacts_per_agent_hour",
-    "bound_ratio", "connect_wait_p50_s", "connect_wait_p99_s", "wall_seconds",
+    "bound_ratio", "connect_wait_p50_s", "connect_wait_p99_s", "refused_dials", "wall_seconds",
 )  # fmt: skip
 LEAD_MARGIN = 1.5  # leads seeded per dial the simulator makes (each lead is dialled once)
 SETTLE_S = 3.0  # real seconds for calls to finish after the shift, before counting
@@ -249,7 +250,9 @@ async def _live_once(args: argparse.Namespace, scenario: Scenario, seed: int,
     peak = max([scenario.agents, *(c.agents for c in scenario.staffing_changes)])
     async with scratch_database(settings_from(args), prefix="telemart_bench_pace") as url:
         campaign_id, tokens = await _prepare(url, scenario, args.strategy, leads, peak)
+        metrics_token = secrets.token_hex(16)
         env = {"TELEMART_SIM_SCENARIO": args.scenario, "TELEMART_SIM_SEED": str(seed),
+               "TELEMART_METRICS_TOKEN": metrics_token,
                "TELEMART_SIM_TIME_SCALE": str(scale),
                "TELEMART_DIALER_TICK_S": str(max(scale, 0.02)),
                "TELEMART_DIALER_SCAN_S": "0.2", "TELEMART_POOL_MAX_SIZE": "30"}
@@ -273,6 +276,7 @@ async def _live_once(args: argparse.Namespace, scenario: Scenario, seed: int,
             finally:
                 await conn.close()
             started = time.monotonic()
+            load_at_start = os.getloadavg()[0]
             notices = [asyncio.create_task(_notice(bots, scenario, change, before, started,
                                                    scale))
                        for change, before in zip(scenario.staffing_changes,
@@ -287,6 +291,8 @@ async def _live_once(args: argparse.Namespace, scenario: Scenario, seed: int,
             await asyncio.sleep(max(0.0, started + scenario.duration_s * scale
                                     - time.monotonic()))
             wall_s = time.monotonic() - started
+            held = await _held_by_cap(session, base, metrics_token, campaign_id)
+            load_at_end = os.getloadavg()[0]
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
             conn = await asyncpg.connect(url)
@@ -296,7 +302,27 @@ async def _live_once(args: argparse.Namespace, scenario: Scenario, seed: int,
             finally:
                 await conn.close()
             await asyncio.sleep(SETTLE_S)
-        return await _measure(url, scenario, scale, bots, started_at, started, wall_s)
+        result = await _measure(url, scenario, scale, bots, started_at, started, wall_s)
+        return {**result, "refused_dials": held,
+                "load_avg_1m": [round(load_at_start, 2), round(load_at_end, 2)]}
+
+
+async def _held_by_cap(session: aiohttp.ClientSession, base: str, token: str,
+                       campaign_id: int) -> int | None:
+    """Dials the server's planner held back at the abandon cap (its tally, as /metrics
+    reports it): `bench pacing`'s refused_dials."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    async with session.get(base + "/metrics",
+                           headers={"Authorization": f"Bearer {token}"}) as resp:
+        if resp.status != 200:
+            return None
+        text = await resp.text()
+    for family in text_string_to_metric_families(text):
+        if family.name == "telemart_dialer_dials_held_by_cap":
+            return int(sum(s.value for s in family.samples if s.name.endswith("_total")
+                           and s.labels.get("campaign") == str(campaign_id)))
+    return None
 
 
 async def _measure(url: str, scenario: Scenario, scale: float, bots: list[ScenarioAgent],
@@ -354,7 +380,6 @@ async def _measure(url: str, scenario: Scenario, scale: float, bots: list[Scenar
         "bound_ratio": round(per_hour / scenario.contacts_bound, 5),
         "connect_wait_p50_s": round(percentile(waits, 50), 5),
         "connect_wait_p99_s": round(percentile(waits, 99), 5),
-        "refused_dials": None,  # the planner's tally stays inside the server process
         "sim_seconds": end_s, "wall_seconds": round(wall_s, 2),
         "outcomes": dict(outcomes),
     }  # fmt: skip

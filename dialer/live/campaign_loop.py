@@ -186,6 +186,7 @@ class CampaignLoop:
             floor=self.floor(), dialed_at_s=self.in_flight.values(),
             answered_at_s=d.desk.waiting_since(self.campaign_id), capacity=d.port.capacity(),
         )  # fmt: skip
+        d.on_decision(self.campaign_id, decision)
         refusal = self.planner.tally.take_refusal()  # one hold-back a minute is written
         if refusal is None and decision.count <= 0:
             return

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from dialer.core.planner import Decision
 from dialer.live.campaign import LiveCampaign
 from dialer.live.desk import LiveDesk
 from dialer.store.hopper import LeasedLead
@@ -16,6 +17,7 @@ from dialer.telephony.port import AmdMode, TelephonyPort
 
 PopBuilder = Callable[[LiveCampaign, LeasedLead, int], Coroutine[Any, Any, dict[str, Any]]]
 Observe = Callable[[str, float], None]  # a latency by name, in seconds
+OnDecision = Callable[[int, Decision], None]  # a campaign's tick decided (metrics)
 
 MAX_CALL_S = 3600.0  # a call with no disposition after this is closed without one
 # What a database outage looks like: a restart terminates the connections with 57P01,
@@ -38,6 +40,7 @@ class Deps:
     observe: Observe
     amd: AmdMode = AmdMode.ASTERISK
     max_call_s: float = MAX_CALL_S
+    on_decision: OnDecision = lambda campaign_id, decision: None
     # The desk's clock runs in scenario seconds when a scaled sim carrier drives the
     # runtime (benchmarks, tests): a wait of t clock seconds lasts t x time_scale.
     time_scale: float = 1.0

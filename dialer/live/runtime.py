@@ -39,7 +39,7 @@ from dialer.live.bus import DESK_ANY, Bus, LocalBus, agent_subject, desk_subject
 from dialer.live.call import CallTask
 from dialer.live.campaign import LiveCampaign, load_live_campaign
 from dialer.live.campaign_loop import CampaignLoop
-from dialer.live.deps import DB_DOWN, Deps, Observe, PopBuilder
+from dialer.live.deps import DB_DOWN, Deps, Observe, OnDecision, PopBuilder
 from dialer.live.desk import DeskCall, LiveDesk, scaled_clock
 from dialer.live.inbox import DeskEvent, Transferred
 from dialer.live.outcomes import DispositionEntry
@@ -95,6 +95,7 @@ class DialerRuntime:
         owner: str | None = None,
         pop_builder: PopBuilder = basic_pop,
         observe: Observe | None = None,
+        on_decision: OnDecision | None = None,
         scan_s: float = SCAN_S,
         tick_s: float = 1.0,
         lease_s: float = hopper.DEFAULT_LEASE_S,
@@ -110,7 +111,8 @@ class DialerRuntime:
         self.deps = Deps(pool=pool, port=port, desk=desk,
                          owner=owner or default_owner(), lease_s=lease_s,
                          build_pop=pop_builder, observe=observe or (lambda name, s: None),
-                         amd=amd, time_scale=time_scale)  # fmt: skip
+                         amd=amd, time_scale=time_scale,
+                         on_decision=on_decision or (lambda campaign, decision: None))  # fmt: skip
         self.scan_s, self.tick_s = scan_s, tick_s
         self.bus: Bus = bus or LocalBus()
         self._desk_subs: dict[int | str, Callable[[], Awaitable[None]]] = {}

@@ -7,6 +7,7 @@ import asyncio
 import asyncpg
 
 from config.db import connect
+from dialer.core.planner import Decision
 from dialer.live.campaign import LiveCampaign, load_live_campaign
 from dialer.live.campaign_loop import CampaignLoop
 from dialer.live.deps import Deps
@@ -39,8 +40,10 @@ async def test_a_tick_counts_the_calls_the_last_tick_placed(
         lease_s=60.0,
         build_pop=basic_pop,
         observe=lambda name, s: None,
+        on_decision=lambda campaign, decision: decided.append(decision),
     )
     placed: list[int] = []
+    decided: list[Decision] = []
 
     # The calls' tasks have not run yet (their first write is still ahead of them), as
     # when the next tick comes before they are scheduled.
@@ -60,5 +63,6 @@ async def test_a_tick_counts_the_calls_the_last_tick_placed(
         loop.resolved(placed[0])  # one call ends without a live answer: one more dial
         await loop.tick()
         assert len(placed) == AGENTS + 1
+        assert [d.count for d in decided] == [AGENTS, 0, 1]  # told, tick by tick (metrics)
     finally:
         await lock_conn.close()

@@ -60,6 +60,11 @@ async def test_answer_pops_on_agent_desktop_and_disposition_lands_in_history(
         count = next(line for line in metrics.splitlines()
                      if line.startswith(f"telemart_{name}_seconds_count"))
         assert float(count.split()[-1]) >= 1
+    # the planner's tally, per campaign (bench live-pacing reads its held_by_cap)
+    planned = next(line for line in metrics.splitlines() if line.startswith(
+        f'telemart_dialer_dials_planned_total{{campaign="{campaign_id}"}}'))
+    assert float(planned.split()[-1]) >= 1
+    assert "# TYPE telemart_dialer_dials_held_by_cap_total counter" in metrics
     conn = await asyncpg.connect(db_url)
     try:
         row = await conn.fetchrow("SELECT * FROM contact_attempts WHERE id = $1", attempt_id)
