@@ -487,3 +487,7 @@ class CallTask:
                                 self.attempt_id)
 
         await retrying(f"closing call {self.attempt_id}", write)
+        if entry is not None and entry.agent_id:
+            # The attempt, the lead and its callback are written now (the desk let the agent
+            # go before): the desktop refreshes the figures and callbacks that read them.
+            d.desk.send(entry.agent_id, {"type": "closed", "attempt_id": self.attempt_id})

@@ -94,7 +94,10 @@
     const proto = location.protocol === "https:" ? "wss://" : "ws://";
     ws = new WebSocket(proto + location.host + "/api/v1/dialer/ws");
     $("conn").textContent = t("Connecting…"); $("conn").dataset.conn = "connecting";
-    ws.onopen = () => { backoffMs = 250; $("conn").textContent = t("Connected"); $("conn").dataset.conn = "open"; };
+    ws.onopen = () => {
+      backoffMs = 250; $("conn").textContent = t("Connected"); $("conn").dataset.conn = "open";
+      $("conn").dataset.opened = String(Number($("conn").dataset.opened || 0) + 1);  // for tests: a reconnect shows
+    };
     ws.onmessage = (ev) => handle(JSON.parse(ev.data));
     ws.onclose = () => {
       $("conn").textContent = t("Disconnected: retrying"); $("conn").dataset.conn = "closed";
@@ -116,6 +119,7 @@
     else if (msg.type === "pop") showPop(msg.attempt_id, msg.pop, true);
     else if (msg.type === "error") notice(dialerText(msg), true, msg.message);
     else if (msg.type === "notice") notice(dialerText(msg), false, msg.text);
+    else if (msg.type === "closed") refreshDay();  // the call's attempt and callback are saved
   }
 
   function renderState(msg) {
