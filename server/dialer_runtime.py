@@ -10,12 +10,14 @@ from aiohttp import web
 
 from dialer.live.campaign import LiveCampaign
 from dialer.live.desk import LiveDesk
+from dialer.live.inbound_call import Caller
 from dialer.live.runtime import DialerRuntime
 from dialer.recordings.files import sim_folder
 from dialer.sim.scenario import Scenario, load_scenario
 from dialer.store.hopper import LeasedLead
 from dialer.telephony import TelephonyPort, open_port
 from dialer.telephony.port import AmdMode
+from server.inbound import build_inbound_pop
 from server.keys import DATABASE_URL, LIVE, POOL, SETTINGS
 from server.metrics import count_decision, observe_journey
 from server.ws import runtime_time_scale
@@ -40,9 +42,14 @@ def make_runtime(
         async with pool.acquire() as conn:
             return await build_pop(conn, campaign, lead, attempt_id)
 
+    async def inbound_pop(caller: Caller, attempt_id: int) -> dict[str, Any]:
+        async with pool.acquire() as conn:
+            return await build_inbound_pop(conn, caller, attempt_id)
+
     return DialerRuntime(pool=pool, url=url, desk=desk, port=port, pop_builder=pop,
-                         observe=observe_journey, on_decision=count_decision, tick_s=tick_s,
-                         scan_s=scan_s, lease_s=lease_s, owner=owner, **options)
+                         inbound_pop=inbound_pop, observe=observe_journey,
+                         on_decision=count_decision, tick_s=tick_s, scan_s=scan_s,
+                         lease_s=lease_s, owner=owner, **options)
 
 
 def make_dialer_ctx(

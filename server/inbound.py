@@ -11,8 +11,13 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from crm import contacts
 from dialer.inbound.ars import DEFAULT_MAX_QTY, Option, OrderIntent, Product
+from dialer.live.inbound import basic_inbound_pop
+from dialer.live.inbound_call import Caller
+from dialer.store import stats
 from orders import catalog, idempotency
+from orders import reads as order_reads
 from orders.errors import AlreadyAnswered, OrdersError, OutOfStock
 from server.views_orders import CardIn, CodIn, DeliveryIn, LineIn, OrderIn, batcher_for, to_request
 
@@ -79,3 +84,39 @@ async def place_ars_order(
     except OrdersError as exc:
         return ArsOrderResult(order_id=None, reason=exc.code)
     return ArsOrderResult(order_id=order.id, total_krw=order.total_krw)
+
+
+async def build_inbound_pop(
+    conn: asyncpg.Connection, caller: Caller, attempt_id: int
+) -> dict[str, Any]:
+    """The inbound screen pop: the dialer's (caller, queue, what is on air) with the
+    customer's purchases and contacts, the order form's products and the on-air products'
+    names and prices, as an outbound pop has them."""
+    pop = await basic_inbound_pop(caller, attempt_id)
+    customer_id = caller.customer["id"] if caller.customer else None
+    if customer_id is not None:
+        orders = await order_reads.recent_for_customer(conn, customer_id=customer_id, limit=5)
+        history = await contacts.recent_contacts(conn, customer_id=customer_id, limit=10)
+        names = await stats.campaign_names(
+            conn, campaign_ids=[c.campaign_id for c in history if c.campaign_id is not None])
+        pop["orders"] = [
+            {"id": o.id, "placed_at": o.placed_at.isoformat(), "status": o.status.value,
+             "total_krw": o.total_krw, "items": o.items} for o in orders]  # fmt: skip
+        pop["contacts"] = [
+            {"at": c.at.isoformat(), "outcome": c.outcome, "disposition": c.disposition,
+             "note": c.note,
+             "campaign": names.get(c.campaign_id) if c.campaign_id is not None else None}
+            for c in history]  # fmt: skip
+        pop["bought_product_ids"] = await order_reads.products_bought(conn,
+                                                                      customer_id=customer_id)
+    on_air = pop["inbound"]["on_air"]
+    if on_air is not None:
+        found = [await catalog.search_products(conn, q=code, limit=5) for code in on_air["codes"]]
+        views = [next((p for p in hits if p.code == code), None)
+                 for code, hits in zip(on_air["codes"], found, strict=True)]
+        shown = [p for p in views if p is not None]
+        on_air["products"] = [
+            {"id": p.id, "code": p.code, "name": p.name, "price_krw": p.price_krw,
+             "broadcast_price_krw": p.broadcast_price_krw} for p in shown]  # fmt: skip
+        pop["products"] = [catalog.product_json(p) for p in shown]
+    return pop

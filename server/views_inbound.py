@@ -17,7 +17,8 @@ from dialer.inbound import services, store
 from dialer.inbound.acd import QueueRule
 from dialer.inbound.ars import ArsSession, MenuError, PlaceOrder, Say
 from dialer.inbound.schedule import SITE_TZ, Broadcast
-from server.auth import allow, current_user
+from server.access import audit_read
+from server.auth import Role, allow, current_user
 from server.errors import ApiError, read_json
 from server.inbound import products_for
 from server.keys import POOL
@@ -260,10 +261,35 @@ async def get_stats(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/inbound/callbacks")
-@allow("supervisor")
+@allow("supervisor", "agent")
 async def get_callbacks(request: web.Request) -> web.Response:
+    """Keep-my-place callbacks not done yet, oldest place first; an agent sees only those
+    reserved for them (being dialled or on the line)."""
+    user = current_user(request)
+    mine = user.id if user.role is Role.AGENT else None
     async with request.app[POOL].acquire() as conn:
-        rows = await store.pending_callbacks(conn)
+        rows = await store.pending_callbacks(conn, agent_id=mine)
+        await audit_read(conn, user, "inbound_callbacks", [r["id"] for r in rows])
+    return web.json_response({"items": [_iso(r) for r in rows]})
+
+
+MAX_CALLS = 200
+
+
+@routes.get("/api/v1/inbound/calls")
+@allow("supervisor", "agent")
+async def get_calls(request: web.Request) -> web.Response:
+    """Inbound calls of the day (`date`, Asia/Seoul; default today), newest first, at most
+    `limit` (1-200, default 50); an agent sees only the calls they took."""
+    since, _ = _day_window(request)
+    raw = request.query.get("limit", "50")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_CALLS:
+        raise ApiError(422, "invalid", f"limit: a whole number 1-{MAX_CALLS}", field="limit")
+    user = current_user(request)
+    mine = user.id if user.role is Role.AGENT else None
+    async with request.app[POOL].acquire() as conn:
+        rows = await store.recent_calls(conn, since=since, limit=int(raw), agent_id=mine)
+        await audit_read(conn, user, "inbound_calls", [r["id"] for r in rows])
     return web.json_response({"items": [_iso(r) for r in rows]})
 
 

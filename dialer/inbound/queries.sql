@@ -82,10 +82,10 @@ ORDER BY starts_at DESC LIMIT 1;
 
 -- insert_call --
 -- A call arrived. $1 call id, $2 caller, $3 called, $4 unknown number, $5 queue id,
--- $6 customer id, $7 broadcast id, $8 arrived at
+-- $6 customer id, $7 broadcast id, $8 arrived at, $9 attempt id (live calls)
 INSERT INTO inbound_calls (call_id, caller_e164, called, unknown_number, queue_id, customer_id,
-                           broadcast_id, arrived_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                           broadcast_id, arrived_at, attempt_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (call_id) DO NOTHING;
 
 -- answer_call --
@@ -120,9 +120,10 @@ LEFT JOIN inbound_calls c ON c.queue_id = q.id AND c.arrived_at >= $1
 GROUP BY q.id ORDER BY q.priority DESC, q.id;
 
 -- insert_callback --
--- $1 queue id, $2 call id, $3 phone, $4 customer id, $5 place since
-INSERT INTO inbound_callbacks (queue_id, call_id, phone_e164, customer_id, place_since)
-VALUES ($1, $2, $3, $4, $5)
+-- $1 queue id, $2 call id, $3 phone, $4 customer id, $5 place since, $6 owner (the dialer
+-- process that will dial it; NULL: any)
+INSERT INTO inbound_callbacks (queue_id, call_id, phone_e164, customer_id, place_since, owner)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (call_id) DO NOTHING
 RETURNING id;
 
@@ -172,3 +173,47 @@ ON CONFLICT (call_id) DO UPDATE SET ended_at = EXCLUDED.ended_at, path = EXCLUDE
 -- list_sessions --
 -- The latest ARS calls. $1 limit
 SELECT * FROM ars_sessions ORDER BY started_at DESC LIMIT $1;
+
+-- dispose_call --
+-- The agent's disposition of an inbound call. $1 call id, $2 disposition
+UPDATE inbound_calls SET disposition = $2 WHERE call_id = $1;
+
+-- claim_callbacks --
+-- Pending callbacks nobody alive holds (no owner, or a dialer process that stopped
+-- beating), taken by this process; oldest place first.
+-- $1 owner (this process), $2 stale after seconds
+UPDATE inbound_callbacks b SET owner = $1, status = 'pending', agent_id = NULL,
+                               updated_at = now()
+FROM inbound_queues q
+WHERE q.id = b.queue_id AND b.status IN ('pending', 'dialing')
+  AND (b.owner IS NULL OR b.owner = $1 OR NOT EXISTS (
+        SELECT 1 FROM dialer_nodes n WHERE n.owner = b.owner
+          AND n.heartbeat_at > now() - make_interval(secs => $2)))
+RETURNING b.*, q.name AS queue;
+
+-- callback_attempt --
+-- The attempt id a callback's call is known by on the desktop. $1 id, $2 attempt id
+UPDATE inbound_callbacks SET attempt_id = $2, updated_at = now() WHERE id = $1;
+
+-- pending_callbacks_of_agent --
+-- An agent's own callbacks not done yet: being dialled for them, or on their line until
+-- the disposition (its journey is open). $1 agent id
+SELECT b.*, q.name AS queue
+FROM inbound_callbacks b JOIN inbound_queues q ON q.id = b.queue_id
+LEFT JOIN call_journeys j ON j.attempt_id = b.attempt_id
+WHERE b.agent_id = $1
+  AND (b.status IN ('pending', 'dialing') OR (b.status = 'connected' AND j.ended_at IS NULL))
+ORDER BY b.place_since, b.id;
+
+-- calls_of_agent --
+-- The inbound calls an agent took since a time, newest first. $1 agent id, $2 since, $3 limit
+SELECT c.*, q.name AS queue FROM inbound_calls c LEFT JOIN inbound_queues q ON q.id = c.queue_id
+WHERE c.agent_id = $1 AND c.arrived_at >= $2
+ORDER BY c.arrived_at DESC LIMIT $3;
+
+-- recent_calls --
+-- Every inbound call since a time, newest first. $1 since, $2 limit
+SELECT c.*, q.name AS queue FROM inbound_calls c LEFT JOIN inbound_queues q ON q.id = c.queue_id
+WHERE c.arrived_at >= $1
+ORDER BY c.arrived_at DESC LIMIT $2;
+

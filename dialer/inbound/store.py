@@ -118,9 +118,9 @@ async def on_air(conn: asyncpg.Connection, *, queue_id: int,
 
 async def log_call(conn: asyncpg.Connection, *, call_id: str, caller: str | None, called: str,
                    route: Route, customer_id: int | None, broadcast_id: int | None,
-                   at: dt.datetime) -> None:
+                   at: dt.datetime, attempt_id: int | None = None) -> None:
     await conn.execute(Q["insert_call"], call_id, caller, called, route.unknown, route.queue_id,
-                       customer_id, broadcast_id, at)
+                       customer_id, broadcast_id, at, attempt_id)
 
 
 async def answer_call(conn: asyncpg.Connection, *, call_id: str, agent_id: int,
@@ -139,9 +139,10 @@ async def queue_stats(conn: asyncpg.Connection, *, since: dt.datetime,
 
 
 async def add_callback(conn: asyncpg.Connection, *, queue_id: int, call_id: str, phone: str,
-                       customer_id: int | None, place_since: dt.datetime) -> int | None:
+                       customer_id: int | None, place_since: dt.datetime,
+                       owner: str | None = None) -> int | None:
     found = await conn.fetchval(Q["insert_callback"], queue_id, call_id, phone, customer_id,
-                                place_since)
+                                place_since, owner)
     return int(found) if found is not None else None
 
 
@@ -152,8 +153,38 @@ async def set_callback(conn: asyncpg.Connection, *, callback_id: int, status: st
     return dict(row)
 
 
-async def pending_callbacks(conn: asyncpg.Connection) -> list[dict[str, Any]]:
+async def pending_callbacks(conn: asyncpg.Connection, *,
+                            agent_id: int | None = None) -> list[dict[str, Any]]:
+    """Callbacks not done yet; with `agent_id`, only those reserved for that agent."""
+    if agent_id is not None:
+        return [dict(r) for r in await conn.fetch(Q["pending_callbacks_of_agent"], agent_id)]
     return [dict(r) for r in await conn.fetch(Q["pending_callbacks"])]
+
+
+async def claim_callbacks(conn: asyncpg.Connection, *, owner: str,
+                          stale_s: float) -> list[dict[str, Any]]:
+    """Pending callbacks no live process holds, now held by `owner` (oldest place first)."""
+    rows = [dict(r) for r in await conn.fetch(Q["claim_callbacks"], owner, stale_s)]
+    return sorted(rows, key=lambda r: (r["place_since"], r["id"]))
+
+
+async def callback_attempt(conn: asyncpg.Connection, *, callback_id: int,
+                           attempt_id: int) -> None:
+    await conn.execute(Q["callback_attempt"], callback_id, attempt_id)
+
+
+async def dispose_call(conn: asyncpg.Connection, *, call_id: str, disposition: str) -> None:
+    await conn.execute(Q["dispose_call"], call_id, disposition)
+
+
+async def recent_calls(conn: asyncpg.Connection, *, since: dt.datetime, limit: int,
+                       agent_id: int | None = None) -> list[dict[str, Any]]:
+    """Inbound calls since a time, newest first; with `agent_id`, only that agent's."""
+    if agent_id is not None:
+        rows = await conn.fetch(Q["calls_of_agent"], agent_id, since, limit)
+    else:
+        rows = await conn.fetch(Q["recent_calls"], since, limit)
+    return [dict(r) for r in rows]
 
 
 async def add_payment(conn: asyncpg.Connection, *, customer_id: int, label: str,

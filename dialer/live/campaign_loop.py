@@ -170,8 +170,9 @@ class CampaignLoop:
         return True
 
     def floor(self) -> Floor:
-        desk = self.deps.desk
-        return Floor.of(desk.agents_on(self.campaign_id), routable=desk.routable)
+        desk = self.deps.desk  # agents held for inbound (blending) are not the pacer's
+        return Floor.of([a for a in desk.agents_on(self.campaign_id)
+                         if a.agent_id not in desk.held], routable=desk.routable)
 
     def snapshot(self) -> Snapshot:
         return self.planner.snapshot(floor=self.floor(), dialed_at_s=self.in_flight.values(),

@@ -74,6 +74,10 @@ class LiveDesk:
         self._calls: dict[int, DeskCall] = {}
         # dispositions saved for calls still coming back from a dead process
         self.pending: dict[int, DispositionEntry] = {}
+        # Inbound (issue 15, dialer.live.inbound): agents the hold plan keeps off outbound,
+        # and the line's offer of a waiting caller to an agent who became free (True: taken)
+        self.held: frozenset[int] = frozenset()
+        self.offer_inbound: Callable[[LiveAgent], bool] = lambda agent: False
 
     # -- the agent's side ------------------------------------------------------------------
     def attach(self, agent_id: int, username: str) -> LiveAgent:
@@ -312,7 +316,8 @@ class LiveDesk:
         """A live answer: the longest-idle routable agent, reserved now; or None, and the
         call waits: the first agent to become ready is reserved and posted to the call
         (`AgentFound`) until `stop_waiting`."""
-        agent = longest_idle((a for a in self.agents.values() if a.agent_id in self.legs),
+        agent = longest_idle((a for a in self.agents.values()
+                              if a.agent_id in self.legs and a.agent_id not in self.held),
                              campaign_id)
         if agent is not None:
             agent.core.transition(AgentState.RESERVED, at_s=self.clock())
@@ -468,11 +473,16 @@ class LiveDesk:
         return agent
 
     def _offer(self, agent: LiveAgent) -> None:
-        """A ready agent takes the longest-waiting live answer of their campaign, if any."""
-        if not self.routable(agent) or agent.campaign_id is None:
+        """A ready agent takes the longest-waiting live answer of their campaign, if any;
+        else a waiting inbound caller. An agent held for inbound takes inbound only."""
+        if not self.routable(agent):
             return
-        waiting = self._waiting.get(agent.campaign_id)
+        if agent.agent_id in self.held:
+            self.offer_inbound(agent)
+            return
+        waiting = self._waiting.get(agent.campaign_id) if agent.campaign_id is not None else None
         if not waiting:
+            self.offer_inbound(agent)
             return
         attempt_id = min(waiting, key=waiting.__getitem__)
         del waiting[attempt_id]

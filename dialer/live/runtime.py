@@ -41,6 +41,8 @@ from dialer.live.campaign import LiveCampaign, load_live_campaign
 from dialer.live.campaign_loop import CampaignLoop
 from dialer.live.deps import DB_DOWN, Deps, Observe, OnDecision, PopBuilder
 from dialer.live.desk import DeskCall, LiveDesk, scaled_clock
+from dialer.live.inbound import InboundLine, InboundPopBuilder
+from dialer.live.inbound_call import InboundCallTask
 from dialer.live.inbox import DeskEvent, Transferred
 from dialer.live.outcomes import DispositionEntry
 from dialer.live.throttle import LogThrottle
@@ -104,6 +106,7 @@ class DialerRuntime:
         leg_retry_s: float = LEG_RETRY_S,
         bus: Bus | None = None,
         time_scale: float = 1.0,
+        inbound_pop: InboundPopBuilder | None = None,
     ) -> None:
         self.url, self.desk, self.port = url, desk, port
         if time_scale != 1.0:  # the desk keeps scenario time, as the sim carrier does
@@ -135,10 +138,13 @@ class DialerRuntime:
         self._recovered: dict[int, tuple[LiveCallRow, LiveCampaign]] = {}
         self._task: asyncio.Task[None] | None = None
         self._aside: set[asyncio.Task[Any]] = set()
-        # Inbound calls go to whoever plugs in here (issue 15); none: they are refused.
-        self.on_inbound: Callable[[InboundCall], None] | None = None
         # Supervisors on agents' lines here (issue 14): supervisor -> (agent, mode)
         self.monitors: dict[int, tuple[int, MonitorMode]] = {}
+        # Inbound calls (issue 15): the line queues them for skilled agents; a runtime
+        # without one (on_inbound None) refuses them.
+        self.inbound = InboundLine(self.deps, pop_builder=inbound_pop,
+                                   dispatch_s=min(tick_s, 0.5))
+        self.on_inbound: Callable[[InboundCall], None] | None = self.inbound.arrive
         desk.post = self._post
         desk.send = self._send
         desk.on_change = self._changed
@@ -163,6 +169,7 @@ class DialerRuntime:
             self._desk_subs[DESK_ANY] = await self.bus.serve(desk_subject(DESK_ANY),
                                                              self._responder())
         self._aside_task(self._save_agents(), "agent-sessions")
+        await self.inbound.start()
         self._port_open = True
         for agent in list(self.desk.agents.values()):  # logged in before the port opened
             if agent.state is not AgentState.OFFLINE:
@@ -183,6 +190,7 @@ class DialerRuntime:
             task.cancel()
         await asyncio.gather(*tasks, *self.tasks.values(), *self._aside,
                              return_exceptions=True)
+        await self.inbound.stop()
         for unsubscribe in self._desk_subs.values():
             await unsubscribe()
         self._desk_subs.clear()
@@ -485,6 +493,8 @@ class DialerRuntime:
             task = self._by_call_id.get(event.call_id)
             if task is not None:
                 task.post(event)
+            else:
+                self.inbound.post(event)
 
     async def _keep_recording(self, event: RecordingDone) -> None:
         async with self.pool.acquire() as conn:
@@ -495,6 +505,8 @@ class DialerRuntime:
         task = self.calls.get(attempt_id)
         if task is not None:
             task.post(event)
+        else:
+            self.inbound.post_desk(attempt_id, event)
 
     def _want_leg(self, agent_id: int) -> None:
         """Ask telephony for the agent's phone leg (again, after a pause, if it dropped)."""
@@ -523,6 +535,7 @@ class DialerRuntime:
     def _acked(self, attempt_id: int, at: Any) -> None:
         task = self.calls.get(attempt_id)
         if task is None:
+            self.inbound.acked(attempt_id, at)
             return
         journey = task.journey
         journey.pop_acked_at = at
@@ -554,6 +567,9 @@ class DialerRuntime:
                 pause_reason: str | None = None) -> None:
         task = self.calls.get(attempt_id)
         recovered = self._recovered.get(attempt_id)
+        if task is None and attempt_id in self.inbound.tasks:
+            self.inbound.dispose(entry, attempt_id=attempt_id, pause_reason=pause_reason)
+            return
         if task is not None:
             campaign = task.campaign
         elif recovered is not None:
@@ -623,7 +639,9 @@ class DialerRuntime:
                       to_agent_id: int | None) -> None:
         """Call controls on an agent's own call (issue 14): telephony does them; a
         transferred call moves on the desk to the other agent, who disposes it."""
-        call, task = self.desk.call_of(attempt_id), self.calls.get(attempt_id)
+        call = self.desk.call_of(attempt_id)
+        task: CallTask | InboundCallTask | None = (self.calls.get(attempt_id)
+                                                   or self.inbound.tasks.get(attempt_id))
         if call is None or call.agent_id != agent_id or task is None:
             raise NoSuchCall(str(attempt_id))
         if not isinstance(self.port, CallControls):

@@ -1,6 +1,7 @@
 """Least privilege for agents, from the dialer's durable state: an agent may read the
-customer of a call it is on (the call's journey is open: ringing through wrap-up) and of
-its own pending callbacks, and no one else. (Own orders are the orders domain's
+customer of a call it is on (the call's journey is open: ringing through wrap-up; an
+inbound call until its disposition), of its own pending callbacks and of a keep-my-place
+callback being dialled for it or on its line, and no one else. (Own orders are the orders domain's
 `agent_id`; see server/access.py for the whole policy.)"""
 
 from __future__ import annotations

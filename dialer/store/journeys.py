@@ -27,8 +27,8 @@ class Journey:
     """Mutable while the call runs; saved at each milestone."""
 
     attempt_id: int
-    campaign_id: int
-    lead_id: int
+    campaign_id: int | None  # None: an inbound call (no campaign, no lead)
+    lead_id: int | None
     dialer: str
     mode: str = "predictive"
     agent_id: int | None = None

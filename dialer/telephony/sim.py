@@ -10,6 +10,10 @@ What it models, besides the callee mix and ring times of the scenario:
 - customers who hang up mid-call (`customer_hangup`: talk seconds after the bridge);
 - bridge failures (`bridge_failure_rate`, or an agent without a phone leg);
 - prompts (`play`) that last `prompt_s`;
+- inbound calls (`ring_in`, or a Poisson stream of callers with `start_inbound`): the
+  carrier answers and holds the caller, as Asterisk's dialplan hands a channel to our
+  Stasis application, and reports `InboundCall`; callers press keys (`press`: `Dtmf`) and
+  hang up after their patience unless bridged to an agent first;
 - the call controls (hold, mute, transfer, listen/whisper/barge: `port.CallControls`) and
   recordings (a bridged call with `record` is "recorded": a WAV of its length, up to
   `RECORDING_MAX_S`, in `recordings_dir`, then `RecordingDone`), so pages and tests work
@@ -39,8 +43,10 @@ from dialer.telephony.events import (
     AnswerKind,
     BridgeFailed,
     Cause,
+    Dtmf,
     EventSink,
     HungUp,
+    InboundCall,
     PortEvent,
     PromptDone,
     RecordingDone,
@@ -58,6 +64,16 @@ DEFAULT_LINES = 10_000
 RECORDING_MAX_S = 5.0  # the sim's recordings are silence: a few seconds stand for a call
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class InboundTraffic:
+    """Callers dialling one of our numbers: Poisson arrivals (scenario seconds)."""
+
+    called: str
+    rate_per_s: float
+    callers: tuple[str, ...]  # E.164 numbers drawn from (withheld: an empty string)
+    patience: Dist | None = None  # how long a caller waits for an agent before hanging up
+
+
 @dataclasses.dataclass(slots=True)
 class _Call:
     call_id: str
@@ -67,6 +83,7 @@ class _Call:
     bridged_at: float | None = None  # monotonic, when recording started
     held: bool = False
     muted: bool = False
+    patience: asyncio.TimerHandle | None = None  # an inbound caller hangs up when it fires
     timers: list[asyncio.TimerHandle] = dataclasses.field(default_factory=list)
 
     def cancel(self) -> None:
@@ -107,6 +124,8 @@ class SimCarrier:
         self.monitors: dict[int, tuple[int, MonitorMode]] = {}  # supervisor -> agent, mode
         self.recordings_dir = recordings_dir
         self.originated = 0
+        self.inbound: list[str] = []  # inbound call ids, in arrival order
+        self._traffic: asyncio.TimerHandle | None = None
         self._sink: EventSink | None = None
         self._started = time.monotonic()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -118,6 +137,8 @@ class SimCarrier:
         self._started = time.monotonic()
 
     async def close(self) -> None:
+        if self._traffic is not None:
+            self._traffic.cancel()
         for call in self.calls.values():
             call.cancel()
         self.calls.clear()
@@ -204,6 +225,9 @@ class SimCarrier:
         assert call is not None
         call.agent_id = agent_id
         self.bridged[call_id] = agent_id
+        if call.patience is not None:  # with an agent now: the caller waits no longer
+            call.patience.cancel()
+            call.patience = None
         if call.record and call.bridged_at is None:
             call.bridged_at = time.monotonic()
         if self.customer_hangup is not None:
@@ -235,6 +259,53 @@ class SimCarrier:
         call = self.calls.get(call_id)
         if call is not None:
             self._end(call, Cause.NORMAL_CLEARING, Side.CUSTOMER)
+
+    # -- inbound calls ---------------------------------------------------------------------
+    def ring_in(self, *, called: str, caller_e164: str | None,
+                patience_s: float | None = None) -> str:
+        """A caller dials `called`: answered and held by the carrier, reported as
+        `InboundCall`. With `patience_s` (scenario seconds) the caller hangs up after that
+        long unless bridged to an agent first. Returns the call id."""
+        call_id = f"sim-in-{len(self.inbound) + 1}-{self.rng.getrandbits(24):06x}"
+        call = _Call(call_id=call_id, answered=True)
+        self.calls[call_id] = call
+        self.inbound.append(call_id)
+        if patience_s is not None:
+            assert self._loop is not None, "open() the port first"
+            call.patience = self._loop.call_later(patience_s * self.time_scale, self._end,
+                                                  call, Cause.NORMAL_CLEARING, Side.CUSTOMER)
+            call.timers.append(call.patience)
+        self._soon(InboundCall(call_id=call_id, caller_e164=caller_e164 or None, called=called,
+                               at=utcnow()))
+        return call_id
+
+    def press(self, call_id: str, digits: str) -> None:
+        """The caller presses keys (each a `Dtmf` event, in order)."""
+        if call_id not in self.calls:
+            raise TelephonyError(f"call {call_id} is not up")
+        for digit in digits:
+            self._soon(Dtmf(call_id=call_id, digit=digit, at=utcnow()))
+
+    def start_inbound(self, traffic: InboundTraffic) -> None:
+        """Callers arrive at `traffic.rate_per_s` until the port closes."""
+        assert self._loop is not None, "open() the port first"
+        if self._traffic is not None:
+            self._traffic.cancel()
+        if traffic.rate_per_s <= 0 or not traffic.callers:
+            return
+
+        def arrive() -> None:
+            patience = traffic.patience.sample(self.rng) if traffic.patience else None
+            self.ring_in(called=traffic.called, caller_e164=self.rng.choice(traffic.callers),
+                         patience_s=patience)
+            schedule()
+
+        def schedule() -> None:
+            assert self._loop is not None
+            gap_s = self.rng.expovariate(traffic.rate_per_s)
+            self._traffic = self._loop.call_later(gap_s * self.time_scale, arrive)
+
+        schedule()
 
     # -- agents' phone legs ----------------------------------------------------------------
     async def attach_agent(self, agent_id: int, *, endpoint: str | None = None) -> None:

@@ -182,6 +182,31 @@ class AriFake:
             self._cancel(ch)
             ch.state, ch.in_stasis = "Up", True
 
+    def incoming(self, *, caller: str, exten: str, app: str = "telemart") -> str:
+        """A caller dials `exten`; the dialplan hands the channel to Stasis(app,inbound,
+        exten), ringing, as docs/telephony.md's extensions.conf does. Returns its id."""
+        n = next(self._seq)
+        ch = FakeChannel(id=f"in-{n}", name=f"PJSIP/carrier-{n:08x}",
+                         endpoint="PJSIP/carrier", app=app, args=["inbound", exten],
+                         caller=caller, state="Ring", created=now_text())
+        self.channels[ch.id] = ch
+        self._emit("ChannelCreated", channel=self._ch(ch))
+        self._enter_stasis(ch)
+        return ch.id
+
+    def dtmf(self, channel_id: str, digit: str) -> None:
+        """The caller presses a key."""
+        ch = self.channels[channel_id]
+        self._emit("ChannelDtmfReceived", digit=digit, duration_ms=120, channel=self._ch(ch))
+
+    async def answer(self, request: web.Request) -> web.Response:
+        self._log(request)
+        ch = self._channel(request)
+        if ch.state != "Up":
+            ch.state = "Up"
+            self._emit("ChannelStateChange", channel=self._ch(ch))
+        return web.Response(status=204)
+
     def emit_raw(self, event: dict[str, Any]) -> None:
         self._send(event)
 
@@ -249,6 +274,7 @@ class AriFake:
         r.add_get("/ari/channels/{id}", self.get_channel)
         r.add_delete("/ari/channels/{id}", self.hangup)
         r.add_post("/ari/channels/{id}/continue", self.continue_)
+        r.add_post("/ari/channels/{id}/answer", self.answer)
         r.add_post("/ari/channels/{id}/play/{pb}", self.play)
         r.add_post("/ari/channels/{id}/mute", self.mute)
         r.add_delete("/ari/channels/{id}/mute", self.unmute)

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from crm.phones import normalize_e164
 from dialer.errors import TelephonyError, TelephonyUnavailable
 from dialer.telephony import events as ev
 from dialer.telephony.ari import stasis
@@ -339,11 +340,34 @@ class AriPort:
         elif args[:1] == ["monitor"] and len(args) > 1 and args[1].isdigit():
             self.tasks.spawn(self.controls.join_monitor(cid, int(args[1])), f"monitor-{cid}")
         elif args[:1] == ["inbound"]:
-            caller = (channel.get("caller") or {}).get("number") or None
+            raw = str((channel.get("caller") or {}).get("number") or "")
             called = args[1] if len(args) > 1 else (channel.get("dialplan") or {}).get("exten", "")
-            self._emit(ev.InboundCall(call_id=cid, caller_e164=caller, called=called, at=at))
+            # Held like a call we dialled and that answered, so Dtmf, play, bridge and the
+            # hang-up work on it as on any call (the sim carrier's inbound calls are the same)
+            caller = normalize_e164(raw) if raw else None
+            self.lines.calls[cid] = CallLine(
+                request=Originate(call_id=cid, phone_e164=caller or "", max_ring_s=0.0),
+                up_at=at)
+            self.tasks.spawn(self._answer_inbound(cid, caller, str(called), at),
+                             f"inbound-{cid}")
         else:
             log.info("channel %s entered Stasis with args %s: not ours, left alone", cid, args)
+
+    async def _answer_inbound(self, call_id: str, caller: str | None, called: str,
+                              at: dt.datetime) -> None:
+        """Answer a caller the dialplan handed to Stasis; then report `InboundCall`."""
+        try:
+            await self.client.request("POST", f"/channels/{call_id}/answer")
+        except (AriHttpError, TelephonyUnavailable) as exc:
+            log.warning("inbound %s could not be answered: %s", call_id, exc)
+            self.lines.calls.pop(call_id, None)  # never reported: nobody waits for its end
+            await quietly(self.client, "DELETE", f"/channels/{call_id}")
+            return
+        call = self.lines.calls.get(call_id)
+        if call is None:  # the caller hung up while being answered (HungUp was reported)
+            return
+        call.answered, call.answered_rx = True, time.perf_counter()
+        self._emit(ev.InboundCall(call_id=call_id, caller_e164=caller, called=called, at=at))
 
     def _on_answer(self, call_id: str, call: CallLine, at: dt.datetime) -> None:
         call.answered_rx = time.perf_counter()

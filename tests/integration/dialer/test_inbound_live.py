@@ -1,0 +1,369 @@
+"""The sim carrier's inbound calls through the live runtime to real websocket agents on a
+real PostgreSQL: routing by skill with overflow and VIP priority, the inbound screen pop,
+announcements, keep-my-place callbacks, and blending (outbound holds back while callers
+wait)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from config.db import _init_connection
+from dialer.live.inbound_call import PROMPT_CALLBACK_OFFER, PROMPT_CALLBACK_OK
+from dialer.sim.seed import seed_campaign
+from dialer.telephony.sim import SimCarrier
+from server.auth import Role
+from server.keys import LIVE
+from tests.conftest import token_for
+from tests.integration.dialer.helpers import receive_until
+
+Client = TestClient[web.Request, web.Application]
+Ws = aiohttp.ClientWebSocketResponse
+ORDER_LINE = "15880000"
+VIP_LINE = "15889999"
+
+
+async def _db(db_url: str) -> asyncpg.Connection:
+    conn = await asyncpg.connect(db_url)
+    await _init_connection(conn)
+    return conn
+
+
+async def _setup(client: Client, db_url: str, *, overflow_s: float = 1.0,
+                 callback_after_s: float = 0.0, start: bool = False,
+                 leads: int = 3) -> tuple[dict[str, str], int, str]:
+    """A supervisor's headers, a campaign (running if `start`), a customer's phone."""
+    sup = await token_for(client, db_url, Role.SUPERVISOR)
+    for name, body in (("order-line", {"numbers": [ORDER_LINE], "overflow_s": overflow_s,
+                                       "callback_after_s": callback_after_s}),
+                       ("vip", {"kind": "vip", "priority": 10, "numbers": [VIP_LINE],
+                                "overflow_s": overflow_s, "callback_after_s": 0})):
+        resp = await client.put(f"/api/v1/inbound/queues/{name}", headers=sup, json=body)
+        assert resp.status == 200, await resp.text()
+    conn = await _db(db_url)
+    try:
+        campaign_id = await seed_campaign(conn, leads=leads, start=start)
+        phone = await conn.fetchval("SELECT phone_e164 FROM customers ORDER BY id LIMIT 1")
+    finally:
+        await conn.close()
+    return sup, campaign_id, phone
+
+
+async def _agent(client: Client, db_url: str, sup: dict[str, str], campaign_id: int,
+                 skills: dict[str, int]) -> tuple[Ws, int, dict[str, str]]:
+    """An agent with skills (queue -> level), ready on the campaign, phone leg up."""
+    headers = await token_for(client, db_url, Role.AGENT)
+    me = await (await client.get("/api/v1/auth/me", headers=headers)).json()
+    for queue, level in skills.items():
+        resp = await client.put("/api/v1/inbound/skills", headers=sup,
+                                json={"agent_id": me["id"], "queue": queue, "level": level})
+        assert resp.status == 200, await resp.text()
+    ws = await client.ws_connect("/api/v1/dialer/ws", headers=headers)
+    await ws.send_json({"type": "ready", "campaign_id": campaign_id})
+    await receive_until(ws, lambda m: m["type"] == "state" and m["state"] == "ready"
+                        and m["phone"])
+    return ws, me["id"], headers
+
+
+def _runtime(client: Client) -> Any:
+    runtime = client.app[LIVE].runtime
+    assert runtime is not None
+    return runtime
+
+
+def _port(client: Client) -> SimCarrier:
+    port = _runtime(client).port
+    assert isinstance(port, SimCarrier)
+    return port
+
+
+async def _pop(ws: Ws, timeout_s: float = 10.0) -> dict[str, Any]:
+    return await receive_until(ws, lambda m: m["type"] == "pop", timeout_s)
+
+
+async def _finish(ws: Ws, attempt_id: int, code: str = "no_sale") -> None:
+    await ws.send_json({"type": "ack", "attempt_id": attempt_id})
+    await ws.send_json({"type": "hangup", "attempt_id": attempt_id})
+    await ws.send_json({"type": "disposition", "attempt_id": attempt_id, "code": code})
+    await receive_until(ws, lambda m: m["type"] == "state" and m["state"] == "ready"
+                        and m["attempt_id"] is None)
+
+
+async def _until(check: Callable[[], Any], timeout_s: float = 10.0) -> None:
+    async with asyncio.timeout(timeout_s):
+        while not await check():  # noqa: ASYNC110 - the runtime's tasks change it
+            await asyncio.sleep(0.05)
+
+
+async def _settled(client: Client) -> None:
+    """Every inbound caller's task has finished writing."""
+    running = list(_runtime(client).inbound.running.values())
+    async with asyncio.timeout(10.0):
+        await asyncio.gather(*running)
+
+
+@pytest.fixture
+async def inbound_client(live_app_factory: Callable[..., Any]) -> Any:
+    async with live_app_factory() as client:
+        yield client
+
+
+async def test_best_level_first_overflow_after_the_wait_and_vip_first(
+    inbound_client: Client, db_url: str
+) -> None:
+    client = inbound_client
+    sup, campaign_id, phone = await _setup(client, db_url, overflow_s=1.0)
+    # the level-2 agent is ready first (idle longest), the level-1 agent still gets the call
+    ws2, agent2, _ = await _agent(client, db_url, sup, campaign_id, {"order-line": 2})
+    ws1, agent1, _ = await _agent(client, db_url, sup, campaign_id,
+                                  {"order-line": 1, "vip": 1})
+    await _runtime(client).inbound.reload()
+    port = _port(client)
+    port.ring_in(called=ORDER_LINE, caller_e164=phone)
+    first = await _pop(ws1)
+    assert first["pop"]["inbound"]["queue"] == "order-line"
+    assert first["pop"]["inbound"]["waited_s"] < 1.0
+    # agent 1 is busy: the next caller waits for level 2 to open after overflow_s
+    port.ring_in(called=ORDER_LINE, caller_e164="+821099990001")
+    second = await _pop(ws2)
+    assert second["pop"]["inbound"]["waited_s"] >= 1.0
+    assert second["pop"]["inbound"]["unknown_caller"] is True
+    assert second["pop"]["customer"]["phone"] == "+821099990001"
+    # two callers wait (order line first, then VIP); agent 1, freed, takes the VIP one
+    await _finish(ws2, second["attempt_id"])  # agent 2 (order line only) is free again...
+    await ws2.send_json({"type": "pause", "reason": "break"})  # ...and steps away
+    await receive_until(ws2, lambda m: m["type"] == "state" and m["state"] == "paused")
+    port.ring_in(called=ORDER_LINE, caller_e164="+821099990002")
+    await asyncio.sleep(0.3)
+    port.ring_in(called=VIP_LINE, caller_e164="+821099990003")
+    await asyncio.sleep(0.3)
+    await _finish(ws1, first["attempt_id"])
+    vip = await _pop(ws1)
+    assert vip["pop"]["inbound"]["queue"] == "vip"
+    assert vip["pop"]["customer"]["phone"] == "+821099990003"
+    await _finish(ws1, vip["attempt_id"], code="sale")
+    nxt = await _pop(ws1)
+    assert nxt["pop"]["customer"]["phone"] == "+821099990002"
+    await _finish(ws1, nxt["attempt_id"])
+    await _settled(client)
+    conn = await _db(db_url)
+    try:
+        rows = await conn.fetch("SELECT c.*, q.name AS queue FROM inbound_calls c"
+                                " JOIN inbound_queues q ON q.id = c.queue_id ORDER BY c.id")
+        journeys = await conn.fetch("SELECT * FROM call_journeys WHERE mode = 'inbound'"
+                                    " ORDER BY attempt_id")
+    finally:
+        await conn.close()
+    assert [(r["queue"], r["agent_id"], r["outcome"]) for r in rows] == [
+        ("order-line", agent1, "answered"), ("order-line", agent2, "answered"),
+        ("order-line", agent1, "answered"), ("vip", agent1, "answered")]
+    assert [r["disposition"] for r in rows] == ["no_sale", "no_sale", "no_sale", "sale"]
+    assert all(r["attempt_id"] is not None for r in rows)
+    assert len(journeys) == 4
+    assert all(j["agent_connected_at"] and j["ended_at"] and j["pop_acked_at"]
+               for j in journeys)
+    stats = {q["name"]: q for q in (await (await client.get(
+        "/api/v1/inbound/stats", headers=sup)).json())["items"]}
+    assert (stats["order-line"]["offered"], stats["order-line"]["answered"]) == (3, 3)
+    assert stats["vip"]["answered"] == 1
+    for ws in (ws1, ws2):
+        await ws.close()
+
+
+async def test_unknown_number_goes_to_the_default_queue_and_the_pop_names_the_customer(
+    inbound_client: Client, db_url: str
+) -> None:
+    client = inbound_client
+    sup, campaign_id, phone = await _setup(client, db_url)
+    now = dt.datetime.now(dt.UTC)
+    resp = await client.post("/api/v1/inbound/schedule", headers=sup, json=[{
+        "start": (now - dt.timedelta(minutes=5)).isoformat(),
+        "end": (now + dt.timedelta(minutes=55)).isoformat(), "title": "겨울 패딩 특가",
+        "products": ["PAD-01"], "expected_calls": 0}])
+    assert resp.status in (200, 201), await resp.text()
+    ws, _, _ = await _agent(client, db_url, sup, campaign_id, {"order-line": 1})
+    await _runtime(client).inbound.reload()
+    _port(client).ring_in(called="0299998888", caller_e164=phone)
+    pop = (await _pop(ws))["pop"]
+    conn = await _db(db_url)
+    try:
+        name = await conn.fetchval("SELECT name FROM customers WHERE phone_e164 = $1", phone)
+        row = await conn.fetchrow("SELECT * FROM inbound_calls")
+    finally:
+        await conn.close()
+    assert pop["kind"] == "inbound"
+    assert pop["customer"]["name"] == name
+    assert pop["inbound"]["unknown_caller"] is False
+    assert pop["inbound"]["unknown_number"] is True
+    assert pop["inbound"]["queue"] == "order-line"
+    assert pop["inbound"]["on_air"]["title"] == "겨울 패딩 특가"
+    assert row["unknown_number"] is True
+    assert row["customer_id"] is not None
+    # the agent may read the customer of the inbound call it is on (least privilege)
+    await ws.close()
+
+
+async def test_position_announced_callback_keeps_the_place_and_is_never_abandoned(
+    inbound_client: Client, db_url: str
+) -> None:
+    client = inbound_client
+    sup, campaign_id, phone = await _setup(client, db_url, callback_after_s=0.5)
+    port = _port(client)
+    ws, agent_id, mine = await _agent(client, db_url, sup, campaign_id, {"order-line": 1})
+    await _runtime(client).inbound.reload()
+    busy = port.ring_in(called=ORDER_LINE, caller_e164="+821099990010")
+    first = await _pop(ws)  # the agent is on a call now
+    assert port.bridged[busy] == agent_id
+    waiting = port.ring_in(called=ORDER_LINE, caller_e164=phone)
+
+    def played(call_id: str) -> list[str]:
+        return [p for c, p in port.prompts if c == call_id]
+
+    async def announced() -> bool:
+        return bool(played(waiting))
+
+    await _until(announced)  # in the queue: the next caller is behind
+    behind = port.ring_in(called=ORDER_LINE, caller_e164="+821099990011")
+
+    async def offered() -> bool:
+        return PROMPT_CALLBACK_OFFER in played(waiting) and bool(played(behind))
+
+    await _until(offered)
+    assert played(waiting)[:2] == ["queue-position-1", "queue-wait-4-min"]
+    assert played(behind)[0] == "queue-position-2"
+    port.press(waiting, "1")  # keep my place
+
+    async def kept() -> bool:
+        return waiting not in port.calls
+
+    await _until(kept)
+    assert PROMPT_CALLBACK_OK in played(waiting)
+    pending = await (await client.get("/api/v1/inbound/callbacks", headers=sup)).json()
+    assert [c["phone_e164"] for c in pending["items"]] == [phone]
+    stats = {q["name"]: q for q in (await (await client.get(
+        "/api/v1/inbound/stats", headers=sup)).json())["items"]}
+    assert stats["order-line"]["callbacks_pending"] == 1
+    dialled_before = port.originated
+    # the agent frees up: the callback (its caller came before `behind`) goes first, and
+    # the agent is reserved before the number is dialled
+    await ws.send_json({"type": "ack", "attempt_id": first["attempt_id"]})
+    await ws.send_json({"type": "hangup", "attempt_id": first["attempt_id"]})
+    await ws.send_json({"type": "disposition", "attempt_id": first["attempt_id"],
+                        "code": "no_sale"})
+    reserved = await receive_until(ws, lambda m: m["type"] == "state"
+                                   and m["state"] == "reserved")
+    assert reserved["attempt_id"] is None
+    callback = await _pop(ws)
+    assert port.originated == dialled_before + 1
+    assert callback["pop"]["inbound"]["callback"] is True
+    assert callback["pop"]["customer"]["phone"] == phone
+    assert callback["pop"]["inbound"]["waited_s"] >= 0.5  # the place since the first call
+    # least privilege: the agent reads this caller's card and sees this callback while it
+    # is on their line; another agent sees neither
+    customer_id = callback["pop"]["customer"]["id"]
+    other = await token_for(client, db_url, Role.AGENT)
+    assert (await client.get(f"/api/v1/customers/{customer_id}", headers=mine)).status == 200
+    assert (await client.get(f"/api/v1/customers/{customer_id}", headers=other)).status == 403
+    own = (await (await client.get("/api/v1/inbound/callbacks", headers=mine)).json())["items"]
+    assert [(c["phone_e164"], c["status"]) for c in own] == [(phone, "connected")]
+    assert (await (await client.get("/api/v1/inbound/callbacks", headers=other)).json()
+            )["items"] == []
+    await _finish(ws, callback["attempt_id"], code="sale")
+    after = await _pop(ws)
+    assert after["pop"]["customer"]["phone"] == "+821099990011"
+    await _finish(ws, after["attempt_id"])
+    await _settled(client)
+    conn = await _db(db_url)
+    try:
+        cb = await conn.fetchrow("SELECT * FROM inbound_callbacks")
+        outcomes = {r["caller_e164"]: r["outcome"]
+                    for r in await conn.fetch("SELECT * FROM inbound_calls")}
+    finally:
+        await conn.close()
+    assert (cb["status"], cb["agent_id"], cb["attempts"]) == ("connected", agent_id, 1)
+    assert outcomes[phone] == "callback"
+    assert "abandoned" not in outcomes.values()
+    pending = await (await client.get("/api/v1/inbound/callbacks", headers=sup)).json()
+    assert pending["items"] == []
+    assert (await client.get(f"/api/v1/customers/{customer_id}", headers=mine)).status == 403
+    calls = (await (await client.get("/api/v1/inbound/calls", headers=mine)).json())["items"]
+    assert sorted(c["caller_e164"] for c in calls) == ["+821099990010", "+821099990011"]
+    assert (await (await client.get("/api/v1/inbound/calls", headers=other)).json()
+            )["items"] == []
+    everyone = (await (await client.get("/api/v1/inbound/calls", headers=sup)).json())["items"]
+    assert len(everyone) == 3
+    bad = await client.get("/api/v1/inbound/calls?limit=0", headers=sup)
+    assert (bad.status, (await bad.json())["field"]) == (422, "limit")
+    await ws.close()
+
+
+async def test_a_caller_who_hangs_up_waiting_is_a_queue_abandon(
+    inbound_client: Client, db_url: str
+) -> None:
+    client = inbound_client
+    await _setup(client, db_url)
+    port = _port(client)
+    call_id = port.ring_in(called=ORDER_LINE, caller_e164="+821099990020", patience_s=30.0)
+    await asyncio.sleep(0.5)  # no agent at all: the caller waits, then gives up
+
+    async def gone() -> bool:
+        conn = await _db(db_url)
+        try:
+            outcome = await conn.fetchval(
+                "SELECT outcome FROM inbound_calls WHERE call_id = $1", call_id)
+            return bool(outcome == "abandoned")
+        finally:
+            await conn.close()
+
+    port.hang_up_customer(call_id)
+    await _until(gone)
+
+
+async def test_blending_holds_outbound_back_while_callers_wait(
+    inbound_client: Client, db_url: str
+) -> None:
+    client = inbound_client
+    sup, campaign_id, _ = await _setup(client, db_url, start=True, leads=30)
+    runtime = _runtime(client)
+    port = _port(client)
+    # two blended agents: one is busy on inbound, the other would be dialled for
+    ws1, agent1, _ = await _agent(client, db_url, sup, campaign_id, {"order-line": 1})
+    first = await _pop(ws1)  # an outbound call comes to the first agent
+    assert "inbound" not in first["pop"]
+    await runtime.inbound.reload()
+    # a caller waits while the only agent is on an outbound call: the hold plan keeps the
+    # agent off outbound, so the pacer dials nothing more for them
+    waiting = port.ring_in(called=ORDER_LINE, caller_e164="+821099990030")
+    await asyncio.sleep(0.3)
+    await runtime.inbound.plan_hold()
+    assert runtime.desk.held == frozenset({agent1})
+    loop = runtime.loops[campaign_id]
+    floor = loop.floor()
+    assert (len(floor.ready), len(floor.on_call), len(floor.wrap_up)) == (0, 0, 0)
+    dialled = port.originated
+    await _finish_outbound(ws1, first["attempt_id"])
+    pop = await _pop(ws1)  # inbound first: the waiting caller, not a new outbound call
+    assert pop["pop"]["kind"] == "inbound"
+    assert port.bridged[waiting] == agent1
+    await asyncio.sleep(0.5)
+    assert port.originated == dialled  # nothing dialled for a held agent
+    await _finish(ws1, pop["attempt_id"])
+    await _settled(client)
+    await runtime.inbound.plan_hold()  # nobody waits and nothing is on air: released
+    assert runtime.desk.held == frozenset()
+    assert (await _pop(ws1))["pop"].get("kind") != "inbound"  # outbound again
+    await ws1.close()
+
+
+async def _finish_outbound(ws: Ws, attempt_id: int) -> None:
+    await ws.send_json({"type": "ack", "attempt_id": attempt_id})
+    await ws.send_json({"type": "hangup", "attempt_id": attempt_id})
+    await ws.send_json({"type": "disposition", "attempt_id": attempt_id, "code": "no_sale"})

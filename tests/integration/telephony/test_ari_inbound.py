@@ -1,0 +1,54 @@
+"""An inbound caller handed over by Asterisk's dialplan (`Stasis(telemart,inbound,EXTEN)`)
+becomes the same port events as the sim carrier's inbound calls: answered and held,
+`InboundCall` with the caller in E.164 and the number dialled, then keys, prompts, the
+bridge to an agent and the hang-up as on any call."""
+
+from __future__ import annotations
+
+import asyncio
+
+from dialer.telephony import events as ev
+from dialer.telephony.ari import AriPort
+from dialer.telephony.events import Side
+from tests.fakes.ari import AriFake
+from tests.integration.telephony.conftest import Recorder
+
+
+async def test_a_caller_from_the_dialplan_is_answered_held_and_reported(
+    fake: AriFake, port: AriPort, sink: Recorder
+) -> None:
+    cid = fake.incoming(caller="010-1234-5678", exten="15880000")
+    inbound = await sink.wait(ev.InboundCall, cid)
+    assert (inbound.caller_e164, inbound.called) == ("+821012345678", "15880000")
+    assert fake.channels[cid].state == "Up"  # answered before it was reported
+    assert [m for m, _, _ in fake.calls_to(f"/channels/{cid}/answer")] == ["POST"]
+    fake.dtmf(cid, "1")
+    assert (await sink.wait(ev.Dtmf, cid)).digit == "1"
+    await port.play(cid, "queue-position-1")
+    assert (await sink.wait(ev.PromptDone, cid)).prompt == "queue-position-1"
+    await port.attach_agent(4)
+    await sink.wait(ev.AgentLegUp, where=lambda e: e.agent_id == 4)
+    await port.bridge(cid, agent_id=4)
+    assert fake.bridge_of(cid) == "tm-agent-4"
+    assert not sink.of(ev.BridgeFailed)
+    fake.remote_hangup(cid)
+    hung = await sink.wait(ev.HungUp, cid)
+    assert hung.side is Side.CUSTOMER
+    assert cid not in port.lines.calls
+
+
+async def test_a_withheld_number_and_a_caller_gone_before_the_answer(
+    fake: AriFake, port: AriPort, sink: Recorder
+) -> None:
+    withheld = fake.incoming(caller="", exten="15889999")
+    inbound = await sink.wait(ev.InboundCall, withheld)
+    assert inbound.caller_e164 is None
+    gone = fake.incoming(caller="01099998888", exten="15880000")
+    fake.vanish(gone)  # the answer finds no channel: nothing is reported for it
+    async with asyncio.timeout(5.0):  # the refused answer sends no event to wait on
+        while not fake.calls_to(f"/channels/{gone}/answer") or gone in port.lines.calls:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+    await port.hangup(withheld)
+    await sink.wait(ev.HungUp, withheld)
+    assert not sink.of(ev.InboundCall, gone)
+    assert gone not in port.lines.calls
