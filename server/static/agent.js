@@ -234,7 +234,8 @@
     $("call").dataset.attempt = attemptId;
     $("call-id").textContent = t("call {id}", { id: attemptId });
     const c = pop.customer;
-    $("call-name").textContent = c.name || "";
+    $("call-name").textContent = c.name || (pop.inbound ? t("Unknown caller") : "");
+    showInbound(pop.inbound);
     const kv = $("customer"); kv.replaceChildren();
     for (const [k, v] of [[t("Phone"), fmt.phone(c.phone)], [t("Address"), c.address], [t("Postal code"), c.postal_code], [t("Region"), c.region], [t("Email"), c.email]]) {
       kv.append(el("dt", k), el("dd", v || "—"));
@@ -270,7 +271,23 @@
     if (ack) send({ type: "ack", attempt_id: attemptId });
     // The call takes the agent's attention: focus its heading and say who it is.
     $("call-heading").focus();
-    announce(t("New call: {name}, {phone}.", { name: c.name || t("Customer"), phone: fmt.phone(c.phone) }));
+    announce(t("New call: {name}, {phone}.", { name: c.name || (pop.inbound ? t("Unknown caller") : t("Customer")), phone: fmt.phone(c.phone) }));
+  }
+
+  // An inbound caller: the queue they called, how long they waited, what is on air now.
+  function showInbound(info) {
+    const box = $("inbound-info");
+    box.replaceChildren();
+    box.hidden = !info;
+    if (!info) return;
+    box.append(el("span", t("Inbound call: {queue}", { queue: label("inbound_queue", info.queue) }), { class: "badge", "data-role": "queue" }));
+    box.append(el("span", t("Waited {s} s", { s: Math.round(info.waited_s || 0) }), { "data-role": "waited" }));
+    if (info.callback) box.append(el("span", t("Called back: the caller kept their place"), { "data-role": "callback" }));
+    if (info.unknown_caller) box.append(el("span", info.caller_withheld ? t("Number withheld") : t("Unknown caller: not one of our customers"), { class: "warn", "data-role": "unknown" }));
+    if (info.on_air) {
+      const names = (info.on_air.products || []).map((p) => p.name + " " + krw(p.broadcast_price_krw ?? p.price_krw)).join(", ");
+      box.append(el("p", t("On air now: {title}", { title: info.on_air.title }) + (names ? " — " + names : ""), { "data-role": "on-air" }));
+    }
   }
 
   function orderRow(o, fresh) {
