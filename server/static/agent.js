@@ -46,6 +46,7 @@
     transferred_in: (m) => (m.from ? t("{name} transferred this call to you.", { name: m.from })
       : t("A call was transferred to you.")),
     customer_hung_up: () => t("The customer hung up: save the outcome."),
+    callback_dialing: () => t("Calling back a caller who kept their place: the call comes to you when they answer."),
     call_recovered: () => t("The dialer that served this call stopped: save its outcome."),
     waiting_for_dialer: () => t("Waiting for the dialer to take the campaign…"),
     reconnecting: () => t("Lost the dialer: reconnecting…"),
