@@ -6,6 +6,7 @@ wait)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -18,8 +19,9 @@ from aiohttp.test_utils import TestClient
 
 from config.db import _init_connection
 from dialer.live.inbound_call import PROMPT_CALLBACK_OFFER, PROMPT_CALLBACK_OK
+from dialer.sim.scenario import Dist
 from dialer.sim.seed import seed_campaign
-from dialer.telephony.sim import SimCarrier
+from dialer.telephony.sim import InboundTraffic, SimCarrier
 from server.auth import Role
 from server.keys import LIVE
 from tests.conftest import token_for
@@ -367,3 +369,64 @@ async def _finish_outbound(ws: Ws, attempt_id: int) -> None:
     await ws.send_json({"type": "ack", "attempt_id": attempt_id})
     await ws.send_json({"type": "hangup", "attempt_id": attempt_id})
     await ws.send_json({"type": "disposition", "attempt_id": attempt_id, "code": "no_sale"})
+
+
+async def test_a_stream_of_callers_every_one_answered_or_counted_as_an_abandon(
+    inbound_client: Client, db_url: str
+) -> None:
+    """The sim carrier's Poisson callers (each with a patience) against one agent who
+    answers and disposes at once: every caller is in the log, answered or abandoned, and
+    the queue's figures add up."""
+    client = inbound_client
+    sup, campaign_id, _ = await _setup(client, db_url, overflow_s=0.0)
+    ws, agent_id, _ = await _agent(client, db_url, sup, campaign_id, {"order-line": 1})
+    await _runtime(client).inbound.reload()
+    port = _port(client)
+    # the sim runs at 1/100: 0.8 callers a second of real time, patience 1.5 s real
+    port.start_inbound(InboundTraffic(
+        called=ORDER_LINE, rate_per_s=0.008, callers=("+821099991000", "+821099991001"),
+        patience=Dist(kind="fixed", mean=150.0, sd=0.0)))
+    answered: list[int] = []
+
+    async def agent() -> None:
+        while True:
+            pop = await _pop(ws, timeout_s=30.0)
+            answered.append(pop["attempt_id"])
+            await asyncio.sleep(0.5)  # a short talk: callers queue behind
+            await _finish(ws, pop["attempt_id"])
+
+    working = asyncio.create_task(agent())
+    try:
+        async def enough() -> bool:
+            return len(port.inbound) >= 8
+
+        await _until(enough, timeout_s=30.0)
+        port.start_inbound(InboundTraffic(called=ORDER_LINE, rate_per_s=0.0, callers=()))
+
+        async def all_done() -> bool:
+            return not _runtime(client).inbound.running
+        await _until(all_done, timeout_s=30.0)
+    finally:
+        working.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await working
+    conn = await _db(db_url)
+    try:
+        rows = await conn.fetch("SELECT * FROM inbound_calls ORDER BY id")
+    finally:
+        await conn.close()
+    assert sorted(r["call_id"] for r in rows) == sorted(port.inbound)
+    outcomes = [r["outcome"] for r in rows]
+    assert set(outcomes) <= {"answered", "abandoned"}
+    assert outcomes.count("answered") == len(answered) >= 2
+    for r in rows:
+        if r["outcome"] == "answered":
+            assert r["agent_id"] == agent_id
+            assert (r["answered_at"] - r["arrived_at"]).total_seconds() < 1.6  # patience
+    stats = {q["name"]: q for q in (await (await client.get(
+        "/api/v1/inbound/stats", headers=sup)).json())["items"]}
+    line = stats["order-line"]
+    assert line["offered"] == len(rows)
+    assert line["answered"] + line["abandoned"] == line["offered"]
+    assert line["waiting"] == 0
+    await ws.close()
