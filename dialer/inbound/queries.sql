@@ -217,3 +217,22 @@ SELECT c.*, q.name AS queue FROM inbound_calls c LEFT JOIN inbound_queues q ON q
 WHERE c.arrived_at >= $1
 ORDER BY c.arrived_at DESC LIMIT $2;
 
+
+-- close_orphaned_calls --
+-- Inbound calls and journeys left open by dialer processes that stopped beating (their
+-- callers were cut off with them): ended as failed, so the wallboard does not count them
+-- as waiting. A callback such a call became stays pending for another process to claim.
+-- $1 stale after seconds
+WITH dead AS (
+    SELECT j.attempt_id FROM call_journeys j
+    WHERE j.mode = 'inbound' AND j.ended_at IS NULL
+      AND NOT EXISTS (SELECT 1 FROM dialer_nodes n WHERE n.owner = j.dialer
+                        AND n.heartbeat_at > now() - make_interval(secs => $1))
+), calls AS (
+    UPDATE inbound_calls c SET outcome = coalesce(c.outcome, 'failed'), ended_at = now()
+    FROM dead WHERE c.attempt_id = dead.attempt_id AND c.ended_at IS NULL
+    RETURNING c.id
+)
+UPDATE call_journeys j SET outcome = coalesce(j.outcome, 'failed'), ended_at = now()
+FROM dead WHERE j.attempt_id = dead.attempt_id
+RETURNING j.attempt_id, (SELECT count(*) FROM calls) AS calls;

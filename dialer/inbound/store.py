@@ -224,3 +224,9 @@ async def save_session(conn: asyncpg.Connection, *, call_id: str, customer_id: i
 
 async def list_sessions(conn: asyncpg.Connection, *, limit: int = 50) -> list[dict[str, Any]]:
     return [dict(r) for r in await conn.fetch(Q["list_sessions"], limit)]
+
+
+async def close_orphaned_calls(conn: asyncpg.Connection, *, stale_s: float) -> int:
+    """Close the inbound calls and journeys of dialer processes that stopped beating;
+    how many journeys were closed."""
+    return len(await conn.fetch(Q["close_orphaned_calls"], stale_s))

@@ -141,7 +141,7 @@ class InboundLine:
                 now_s = clock()
                 if now_s >= next_claim_s:
                     next_claim_s = now_s + self.deps.lease_s
-                    await self._claim_callbacks()
+                    await self.recover()
                 if now_s >= next_reload_s:
                     next_reload_s = now_s + RELOAD_S
                     await self.reload()
@@ -178,10 +178,14 @@ class InboundLine:
 
         running.add_done_callback(done)
 
-    async def _claim_callbacks(self) -> None:
-        """Callbacks no live process holds (this one restarted, or another stopped) wait
-        here in their callers' places."""
+    async def recover(self) -> None:
+        """Callers of processes that stopped are closed; callbacks no live process holds
+        (this one restarted, or another stopped) wait here in their callers' places."""
         async with self.deps.pool.acquire() as conn:
+            closed = await store.close_orphaned_calls(conn, stale_s=self.deps.lease_s)
+            if closed:
+                log.warning("closed %d inbound call(s) of dialer processes that stopped",
+                            closed)
             rows = await store.claim_callbacks(
                 conn, owner=self.deps.owner, stale_s=self.deps.lease_s
             )

@@ -430,3 +430,52 @@ async def test_a_stream_of_callers_every_one_answered_or_counted_as_an_abandon(
     assert line["answered"] + line["abandoned"] == line["offered"]
     assert line["waiting"] == 0
     await ws.close()
+
+
+async def test_callers_of_a_dialer_that_stopped_are_closed_and_its_callbacks_taken_over(
+    inbound_client: Client, db_url: str
+) -> None:
+    client = inbound_client
+    sup, campaign_id, phone = await _setup(client, db_url)
+    conn = await _db(db_url)
+    try:
+        queue_id = await conn.fetchval("SELECT id FROM inbound_queues WHERE name = 'order-line'")
+        long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+        # a caller waiting on a dialer process that died, and a callback it held
+        await conn.execute(
+            "INSERT INTO call_journeys (attempt_id, dialer, mode, queued_at, answered_at)"
+            " VALUES (990001, 'dead-node', 'inbound', $1, $1)", long_ago)
+        await conn.execute(
+            "INSERT INTO inbound_calls (call_id, caller_e164, called, queue_id, arrived_at,"
+            " attempt_id) VALUES ('gone-1', '+821099992000', $1, $2, $3, 990001)",
+            ORDER_LINE, queue_id, long_ago)  # fmt: skip
+        await conn.execute(
+            "INSERT INTO inbound_callbacks (queue_id, call_id, phone_e164, place_since, owner)"
+            " VALUES ($1, 'gone-2', $2, $3, 'dead-node')", queue_id, phone, long_ago)
+    finally:
+        await conn.close()
+    runtime = _runtime(client)
+    await runtime.inbound.recover()
+    ws, agent_id, _ = await _agent(client, db_url, sup, campaign_id, {"order-line": 1})
+    await runtime.inbound.reload()
+    runtime.inbound.dispatch()
+    pop = await _pop(ws)  # the dead process's callback, dialled here for this agent
+    assert pop["pop"]["inbound"]["callback"] is True
+    assert pop["pop"]["customer"]["phone"] == phone
+    await _finish(ws, pop["attempt_id"])
+    await _settled(client)
+    conn = await _db(db_url)
+    try:
+        call = await conn.fetchrow("SELECT * FROM inbound_calls WHERE call_id = 'gone-1'")
+        journey = await conn.fetchrow("SELECT * FROM call_journeys WHERE attempt_id = 990001")
+        callback = await conn.fetchrow("SELECT * FROM inbound_callbacks")
+    finally:
+        await conn.close()
+    assert (call["outcome"], call["ended_at"] is not None) == ("failed", True)
+    assert (journey["outcome"], journey["ended_at"] is not None) == ("failed", True)
+    assert (callback["status"], callback["agent_id"]) == ("connected", agent_id)
+    assert callback["owner"] == runtime.owner
+    stats = {q["name"]: q for q in (await (await client.get(
+        "/api/v1/inbound/stats", headers=sup)).json())["items"]}
+    assert stats["order-line"]["waiting"] == 0
+    await ws.close()
