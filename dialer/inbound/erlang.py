@@ -17,6 +17,13 @@ in the system (Mandelbaum & Zeltyn, "The Palm/Erlang-A queue", 2005):
 
 θ = 0 is Erlang C (needs λ < n·μ); θ → ∞ tends to Erlang B. The tests check both limits
 against published tables and the exact identities P(Ab) = θ·E[W] and Little's law.
+
+Blended agents add one thing (`extra_rate`, γ): agents on outbound calls who finish one
+while a caller waits take that caller (inbound has priority) and then go back to outbound.
+They come back at a rate of their own, whatever the queue, so while callers wait (k > n) the
+queue also moves at γ: down rate n·μ + γ + (k − n)·θ, and each phase of a waiting caller
+ends at n·μ + γ + i·θ. With n = 0 and θ = 0 this is M/M/1 with service rate γ, whose
+sojourn time is Exp(γ − λ): P(answered within T) = 1 − e^(−(γ − λ)·T) (tested).
 """
 
 from __future__ import annotations
@@ -44,17 +51,17 @@ class ErlangA:
     occupancy: float  # busy agents ÷ agents
 
 
-def _stationary(lam: float, mu: float, theta: float, n: int) -> list[float]:
+def _stationary(lam: float, mu: float, theta: float, n: int, extra: float = 0.0) -> list[float]:
     """π_k for k = 0..K, K where the tail mass falls below TAIL_EPS (normalised)."""
-    if theta <= 0.0 and lam >= n * mu:
-        raise ValueError("with infinite patience the queue needs λ < n·μ")
+    if theta <= 0.0 and lam >= n * mu + extra:
+        raise ValueError("with infinite patience the queue needs λ < n·μ + γ")
     weights = [1.0]
     total = 1.0
     k = 0
     scale_floor = 1e-300
     while True:
         k += 1
-        down = min(k, n) * mu + max(k - n, 0) * theta
+        down = min(k, n) * mu + max(k - n, 0) * theta + (extra if k > n else 0.0)
         w = weights[-1] * lam / down
         weights.append(w)
         total += w
@@ -63,15 +70,15 @@ def _stationary(lam: float, mu: float, theta: float, n: int) -> list[float]:
             total /= w
         if k > n and (w / total < TAIL_EPS or w < scale_floor):
             # past the peak the ratio lam/down < 1 keeps falling: the rest is smaller
-            ratio = lam / (min(k + 1, n) * mu + max(k + 1 - n, 0) * theta)
+            ratio = lam / (min(k + 1, n) * mu + max(k + 1 - n, 0) * theta + extra)
             if ratio < 1.0 and w / total / (1.0 - ratio) < TAIL_EPS:
                 break
     return [w / total for w in weights]
 
 
-def _served_within(n_mu: float, theta: float, jmax: int, target_s: float) -> tuple[
-    list[float], list[float], list[float]
-]:
+def _served_within(
+    n_mu: float, theta: float, jmax: int, target_s: float
+) -> tuple[list[float], list[float], list[float]]:
     """For j = 0..jmax callers ahead: P(answered within target), P(answered ever) and
     E[wait · 1{answered}]."""
     ever: list[float] = []
@@ -113,25 +120,60 @@ def _served_within(n_mu: float, theta: float, jmax: int, target_s: float) -> tup
 
 
 def erlang_a(
-    *, agents: int, arrival_rate: float, aht_s: float, patience_s: float, target_s: float
+    *,
+    agents: int,
+    arrival_rate: float,
+    aht_s: float,
+    patience_s: float,
+    target_s: float,
+    extra_rate: float = 0.0,
 ) -> ErlangA:
-    """Steady-state performance of `agents` agents for calls arriving at `arrival_rate`/s."""
-    if agents < 0 or arrival_rate < 0 or aht_s <= 0 or patience_s <= 0 or target_s < 0:
-        raise ValueError("agents, rate and target must be >= 0; AHT and patience > 0")
+    """Steady-state performance of `agents` agents for calls arriving at `arrival_rate`/s
+    (and, while callers wait, `extra_rate` outbound agents a second coming back to take
+    one each)."""
+    if (
+        agents < 0
+        or arrival_rate < 0
+        or aht_s <= 0
+        or patience_s <= 0
+        or target_s < 0
+        or extra_rate < 0
+    ):
+        raise ValueError("agents, rates and target must be >= 0; AHT and patience > 0")
     lam, mu = arrival_rate, 1.0 / aht_s
     theta = 0.0 if math.isinf(patience_s) else 1.0 / patience_s
     if lam == 0.0:
-        return ErlangA(agents=agents, arrival_rate=0.0, aht_s=aht_s, patience_s=patience_s,
-                       p_wait=0.0, p_abandon=0.0, service_level=1.0, target_s=target_s,
-                       asa_s=0.0, mean_wait_s=0.0, occupancy=0.0)
-    if agents == 0:
-        return ErlangA(agents=0, arrival_rate=lam, aht_s=aht_s, patience_s=patience_s,
-                       p_wait=1.0, p_abandon=1.0, service_level=0.0, target_s=target_s,
-                       asa_s=0.0, mean_wait_s=patience_s, occupancy=0.0)
+        return ErlangA(
+            agents=agents,
+            arrival_rate=0.0,
+            aht_s=aht_s,
+            patience_s=patience_s,
+            p_wait=0.0,
+            p_abandon=0.0,
+            service_level=1.0,
+            target_s=target_s,
+            asa_s=0.0,
+            mean_wait_s=0.0,
+            occupancy=0.0,
+        )
+    if agents == 0 and extra_rate == 0.0:
+        return ErlangA(
+            agents=0,
+            arrival_rate=lam,
+            aht_s=aht_s,
+            patience_s=patience_s,
+            p_wait=1.0,
+            p_abandon=1.0,
+            service_level=0.0,
+            target_s=target_s,
+            asa_s=0.0,
+            mean_wait_s=patience_s,
+            occupancy=0.0,
+        )
     n = agents
-    pi = _stationary(lam, mu, theta, n)
+    pi = _stationary(lam, mu, theta, n, extra_rate)
     jmax = max(0, len(pi) - 1 - n)
-    served, ever, wait_if = _served_within(n * mu, theta, jmax, target_s)
+    served, ever, wait_if = _served_within(n * mu + extra_rate, theta, jmax, target_s)
     p_wait = sum(pi[n:])
     queue = sum((k - n) * p for k, p in enumerate(pi) if k > n)
     busy = sum(min(k, n) * p for k, p in enumerate(pi))
@@ -146,7 +188,7 @@ def erlang_a(
         target_s=target_s,
         asa_s=wait_answered / answered if answered > 0 else 0.0,
         mean_wait_s=queue / lam,
-        occupancy=busy / n,
+        occupancy=busy / n if n else 0.0,
     )  # fmt: skip
 
 
@@ -159,19 +201,37 @@ def agents_needed(
     service_level: float = 0.80,
     max_abandon: float | None = None,
     max_agents: int = 5000,
+    outbound_agents: int = 0,
+    outbound_cycle_s: float = math.inf,
 ) -> ErlangA:
     """The fewest agents whose service level reaches `service_level` (and whose abandon
-    rate stays within `max_abandon` when given), with their figures."""
+    rate stays within `max_abandon` when given), with their figures.
+
+    Blended: `outbound_agents` more may take a waiting caller as they finish an outbound
+    call (one every `outbound_cycle_s` each: talk, wrap and the wait for an answer). Those
+    kept for inbound, and those the inbound load itself keeps busy, are not on outbound:
+    with n kept the stream is (outbound_agents − max(n, load)) / outbound_cycle_s."""
     if not 0.0 < service_level < 1.0:
         raise ValueError("service_level must be between 0 and 1")
+    if outbound_agents < 0 or outbound_cycle_s <= 0:
+        raise ValueError("outbound_agents must be >= 0 and outbound_cycle_s > 0")
 
     def level(n: int) -> ErlangA:
-        return erlang_a(agents=n, arrival_rate=arrival_rate, aht_s=aht_s,
-                        patience_s=patience_s, target_s=target_s)
+        on_outbound = max(0, outbound_agents - max(n, math.ceil(arrival_rate * aht_s)))
+        extra = on_outbound / outbound_cycle_s if math.isfinite(outbound_cycle_s) else 0.0
+        return erlang_a(
+            agents=n,
+            arrival_rate=arrival_rate,
+            aht_s=aht_s,
+            patience_s=patience_s,
+            target_s=target_s,
+            extra_rate=extra,
+        )
 
     def enough(r: ErlangA) -> bool:
         return r.service_level >= service_level and (
-            max_abandon is None or r.p_abandon <= max_abandon)
+            max_abandon is None or r.p_abandon <= max_abandon
+        )
 
     if arrival_rate <= 0.0:
         return level(0)
@@ -180,7 +240,10 @@ def agents_needed(
     def ok(n: int) -> bool:  # Erlang C has no steady state at or below the load
         return (not math.isinf(patience_s) or n > load) and enough(level(n))
 
-    # both figures improve with every agent added: double, then bisect
+    if outbound_agents and ok(0):  # the outbound agents' stream alone answers in time
+        return level(0)
+    # both figures improve with every agent added (one kept answers faster than one on
+    # outbound comes back): double, then bisect
     low, high = 0, max(1, math.ceil(load))
     while not ok(high):
         low, high = high, high * 2

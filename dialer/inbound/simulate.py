@@ -56,6 +56,8 @@ CALLBACK_ANSWER = 0.85  # callers called back who pick up
 ORDER_QUEUE = 1
 MAX_LINES_PER_AGENT = 10
 PLAN_EVERY_S = 5.0  # the hold plan is made again this often (and when calls wait)
+CONNECT_WAIT_S = 15.0  # an agent back on outbound waits about this long for an answer
+SPLIT_SERVICE_LEVEL = 0.90  # split teams: the inbound team answers this at the peak
 
 (
     _RESOLVE,
@@ -265,10 +267,11 @@ class BlendedShift:
         self.answer_waits: list[float] = []
         self.in_abandoned = self.ars_orders = self.callbacks = self.callbacks_served = 0
         self._next = 0
-        curve_rates = [
+        self.curve_rates = curve_rates = [
             sc.arrival_rate((i + 0.5) * NEED_STEP_S) * sc.agent_share
             for i in range(int(self.out.duration_s / NEED_STEP_S) + 1)
         ]
+        cycle_s = self.out.talk.mean + self.out.wrap.mean + CONNECT_WAIT_S
         self.need = NeedCurve.from_rates(
             curve_rates,
             start_s=0.0,
@@ -277,6 +280,8 @@ class BlendedShift:
             patience_s=sc.patience.mean,
             target_s=TARGET_S,
             service_level=sc.plan_service_level,
+            outbound_agents=self._answer_in_time(),
+            outbound_cycle_s=cycle_s,
         )
         self._next_plan_s = 0.0
         self.lead_s = lead_for(self.out.talk.mean, self.out.talk.sd, self.out.wrap.mean)
@@ -284,7 +289,31 @@ class BlendedShift:
             talk_mean_s=self.out.talk.mean,
             talk_sd_s=self.out.talk.sd,
             wrap_mean_s=self.out.wrap.mean,
+            connect_wait_s=CONNECT_WAIT_S,
         )
+
+    def _answer_in_time(self) -> int:
+        """The agents the ACD may give a caller to within the 20-s target (level 1 at once,
+        level 2 once the call has waited `overflow_s`): finishing an outbound call while
+        a caller waits, they take the caller."""
+        if self.sc.overflow_s < TARGET_S:
+            return self.out.agents
+        return self.sc.level1
+
+    def _split_team(self, rates: list[float]) -> int:
+        """Split teams: a fixed inbound team, as many as a team doing nothing else needs at
+        the peak (Erlang A at SPLIT_SERVICE_LEVEL)."""
+        sc = self.sc
+        curve = NeedCurve.from_rates(
+            rates,
+            start_s=0.0,
+            step_s=NEED_STEP_S,
+            aht_s=sc.talk.mean + sc.wrap.mean,
+            patience_s=sc.patience.mean,
+            target_s=TARGET_S,
+            service_level=SPLIT_SERVICE_LEVEL,
+        )
+        return max(curve.needs)
 
     # -- plumbing --------------------------------------------------------------------------
     def _push(self, at_s: float, kind: int, ref: int) -> None:
@@ -561,6 +590,7 @@ class BlendedShift:
                     agent_id=d.agent.agent_id,
                     level=d.level,
                     inbound=free or d.on_inbound,
+                    on_inbound_call=d.on_inbound and not free,
                     talking_for_s=elapsed
                     if state is AgentState.ON_CALL
                     else (0.0 if state is AgentState.RESERVED else None),
@@ -639,7 +669,7 @@ class BlendedShift:
         self.need_rates_max = (
             max(sc.arrival_rate(t) for t in range(0, int(self.out.duration_s), 10)) * 1.05
         )
-        teams = max(self.need.needs) if self.mode == SPLIT_TEAMS else 0
+        teams = self._split_team(self.curve_rates) if self.mode == SPLIT_TEAMS else 0
         for i in range(self.out.agents):
             agent = Agent(i, at_s=0.0)
             desk = _Desk(agent=agent, level=1 if i < sc.level1 else 2, inbound_team=i < teams)

@@ -3,6 +3,8 @@ hold-back rule."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from dialer.inbound.acd import (
     AgentView,
     QueueRule,
@@ -24,13 +26,18 @@ RULES = {1: ORDERS, 2: VIP}
 
 def agent(agent_id: int, free_since: float | None, **skills: int) -> AgentView:
     ids = {"orders": 1, "vip": 2}
-    return AgentView(agent_id=agent_id, skills={ids[k]: v for k, v in skills.items()},
-                     free_since_s=free_since)
+    return AgentView(
+        agent_id=agent_id, skills={ids[k]: v for k, v in skills.items()}, free_since_s=free_since
+    )
 
 
 def test_best_level_first_then_longest_idle() -> None:
-    agents = [agent(1, 5.0, orders=2), agent(2, 50.0, orders=1), agent(3, 10.0, orders=1),
-              agent(4, 0.0, vip=1)]
+    agents = [
+        agent(1, 5.0, orders=2),
+        agent(2, 50.0, orders=1),
+        agent(3, 10.0, orders=1),
+        agent(4, 0.0, vip=1),
+    ]
     assert pick_agent(ORDERS, 0.0, agents).agent_id == 3  # type: ignore[union-attr]
     busy = [agent(1, 5.0, orders=2), agent(2, None, orders=1)]
     assert pick_agent(ORDERS, 14.9, busy) is None  # level 2 waits for the overflow
@@ -38,13 +45,17 @@ def test_best_level_first_then_longest_idle() -> None:
     assert allowed_level(ORDERS, 31.0) == 3
     assert next_overflow_s(ORDERS, 20.0) == 10.0
     # a wait a hair under a step (clock sums in floats) still moves the clock forward
-    assert next_overflow_s(ORDERS, 14400.0 + 15.0 - 14400.0 - 1e-12) >= 0.001
+    step = next_overflow_s(ORDERS, 14400.0 + 15.0 - 14400.0 - 1e-12)
+    assert step is not None
+    assert step >= 0.001
 
 
 def test_freed_agent_takes_vip_first_then_longest_wait() -> None:
-    waiting = [Waiting(call_id="a", queue_id=1, since_s=0.0),
-               Waiting(call_id="b", queue_id=2, since_s=50.0),
-               Waiting(call_id="c", queue_id=1, since_s=-5.0)]
+    waiting = [
+        Waiting(call_id="a", queue_id=1, since_s=0.0),
+        Waiting(call_id="b", queue_id=2, since_s=50.0),
+        Waiting(call_id="c", queue_id=1, since_s=-5.0),
+    ]
     both = agent(1, 60.0, orders=1, vip=1)
     assert pick_call(both, waiting, RULES, now_s=60.0).call_id == "b"  # type: ignore[union-attr]
     orders_only = agent(2, 60.0, orders=1)
@@ -56,10 +67,12 @@ def test_freed_agent_takes_vip_first_then_longest_wait() -> None:
 
 
 def test_position_counts_callbacks_holding_a_place() -> None:
-    waiting = [Waiting(call_id="cb", queue_id=1, since_s=1.0, callback=True),
-               Waiting(call_id="x", queue_id=1, since_s=2.0),
-               Waiting(call_id="other", queue_id=2, since_s=0.0),
-               Waiting(call_id="me", queue_id=1, since_s=3.0)]
+    waiting = [
+        Waiting(call_id="cb", queue_id=1, since_s=1.0, callback=True),
+        Waiting(call_id="x", queue_id=1, since_s=2.0),
+        Waiting(call_id="other", queue_id=2, since_s=0.0),
+        Waiting(call_id="me", queue_id=1, since_s=3.0),
+    ]
     assert position(waiting[-1], waiting) == 3
     assert position(waiting[0], waiting) == 1
     wait = estimated_wait_s(position=3, agents=6, aht_s=240.0)
@@ -87,21 +100,62 @@ def test_hold_nobody_far_from_airtime_and_more_as_it_nears() -> None:
     early = hold_set(need=curve, now_s=700.0, lead_s=600.0, seats=crew, talk=TALK)
     late = hold_set(need=curve, now_s=1140.0, lead_s=600.0, seats=crew, talk=TALK)
     assert 0 < len(early) < len(late)
-    assert {0, 1, 2} <= early  # the free agents first
-    # then those likeliest to have finished their call by airtime (a call just started
-    # is not; nor, talk times being lognormal, is one far into a long call)
+    # eight minutes ahead, those likeliest to have finished their call by airtime are held
+    # (a call just started is not; nor, talk times being lognormal, one far into a long
+    # call); a free agent has time for one more outbound call first, and is lent to it
     assert early - {0, 1, 2}
     assert 100 not in early
     assert 129 not in early
+    assert not {0, 1, 2} <= early
+    # a minute ahead there is no time for another call: the free agents are held
+    assert {0, 1, 2} <= late
+
+
+def test_hold_plan_follows_the_order_curve() -> None:
+    # quiet, a broadcast from 1200 s whose calls fall from 12 agents' worth to 6, then off
+    curve = NeedCurve(start_s=0.0, step_s=60.0, needs=(0,) * 20 + (12,) * 5 + (6,) * 5 + (0,) * 20)
+    talking = [25.0 * i for i in range(40)]
+
+    def held(now_s: float, free: int = 0) -> int:
+        crew = seats(free, talking[: 40 - free])
+        return len(hold_set(need=curve, now_s=now_s, lead_s=560.0, seats=crew, talk=TALK))
+
+    # ahead of airtime, more the closer it is (agents still on their calls are held so
+    # that enough of them are done by then), none far from it
+    assert held(0.0) == 0
+    assert 0 < held(700.0) <= held(900.0) <= held(1100.0)
+    assert held(1100.0) >= 12
+    # on air with the agents free for it: as the curve falls, agents go back to outbound
+    assert held(1210.0, free=14) >= 12
+    assert 6 <= held(1510.0, free=14) < held(1210.0, free=14)
+    assert held(1810.0, free=14) == 0
+    assert held(1810.0) == 0
+
+
+def test_agents_answering_inbound_go_back_when_the_need_is_over() -> None:
+    answering = [Seat(agent_id=i, level=1, inbound=True, on_inbound_call=True) for i in range(4)]
+    busy_now = NeedCurve(start_s=0.0, step_s=60.0, needs=(4,) * 2 + (0,) * 10)
+    assert len(hold_set(need=busy_now, now_s=0.0, lead_s=300.0, seats=answering, talk=TALK)) == 4
+    # nothing ahead: they answer the callers they have and are lent to outbound after
+    assert (
+        hold_set(need=busy_now, now_s=130.0, lead_s=300.0, seats=answering, talk=TALK)
+        == frozenset()
+    )
 
 
 def test_calls_waiting_hold_agents_whatever_the_forecast() -> None:
     quiet = NeedCurve(start_s=0.0, step_s=60.0, needs=(0,) * 10)
-    held = hold_set(need=quiet, now_s=0.0, lead_s=300.0, seats=seats(5, []), talk=TALK,
-                    floor=3)
+    held = hold_set(need=quiet, now_s=0.0, lead_s=300.0, seats=seats(5, []), talk=TALK, floor=3)
     assert len(held) == 3
-    kept = hold_set(need=quiet, now_s=0.0, lead_s=300.0, seats=seats(5, []), talk=TALK,
-                    floor=2, held_before=frozenset({4}))
+    kept = hold_set(
+        need=quiet,
+        now_s=0.0,
+        lead_s=300.0,
+        seats=seats(5, []),
+        talk=TALK,
+        floor=2,
+        held_before=frozenset({4}),
+    )
     assert 4 in kept
 
 
@@ -112,10 +166,21 @@ def test_talk_model_free_within() -> None:
     assert 0.0 < fresh < soon <= 1.0
     assert TALK.free_within(talking_for_s=None, wrapping_for_s=35.0, within_s=10.0) == 1.0
     assert lead_for(280.0, 160.0, 40.0) == 560.0
+    # one profile for a window is the points one by one
+    taus = [0.0, 30.0, 200.0, 500.0]
+    assert TALK.free_profile(talking_for_s=120.0, wrapping_for_s=None, within_s=taus) == [
+        TALK.free_within(talking_for_s=120.0, wrapping_for_s=None, within_s=t) for t in taus
+    ]
+    # a free agent given one more call: back after the wait for an answer, talk and wrap
+    waiting = dataclasses.replace(TALK, connect_wait_s=15.0)
+    assert waiting.cycle_within(55.0) == 0.0
+    assert 0.0 < waiting.cycle_within(300.0) < TALK.cycle_within(300.0) < 1.0
+    assert waiting.cycle_within(900.0) > 0.95
 
 
 def test_need_curve_from_rates_uses_erlang_a() -> None:
-    curve = NeedCurve.from_rates([0.0, 0.5, 1.0], start_s=0.0, step_s=60.0, aht_s=120.0,
-                                 patience_s=60.0)
+    curve = NeedCurve.from_rates(
+        [0.0, 0.5, 1.0], start_s=0.0, step_s=60.0, aht_s=120.0, patience_s=60.0
+    )
     assert curve.needs[0] == 0
     assert 0 < curve.needs[1] < curve.needs[2]
