@@ -84,6 +84,8 @@ class OrderMsg(_Msg):
 class PreviewMsg(_Msg):
     type: Literal["preview_next", "preview_dial", "preview_skip"]
     campaign_id: int | None = Field(default=None, gt=0)
+    # preview_next: one of the agent's own callbacks, chosen from My callbacks
+    lead_id: int | None = Field(default=None, gt=0, le=2**63 - 1)
 
 
 class BareMsg(_Msg):

@@ -31,7 +31,8 @@ class AgentActions:
 
     hello: Callable[[int, str], Awaitable[None]]  # a desktop connected
     dispose: Dispose  # (entry, attempt id, pause reason)
-    preview_next: Callable[[int, int], Awaitable[dict[str, Any] | None]]
+    # (agent, campaign, one of the agent's callbacks or None for the next lead)
+    preview_next: Callable[[int, int, int | None], Awaitable[dict[str, Any] | None]]
     preview_dial: Callable[[int], int]
     preview_skip: Callable[[int], Awaitable[None]]
     order: Callable[[int, int, int, float], Awaitable[None]]  # agent, attempt, order, submit s
@@ -95,9 +96,13 @@ async def apply(desk: LiveDesk, actions: AgentActions, m: dict[str, Any]) -> dic
                             float(m["submit_ms"]) / 1000.0)
     elif kind == "preview_next":
         agent = desk.agent(agent_id)
-        campaign_id = m.get("campaign_id") or agent.campaign_id or 0
-        if await actions.preview_next(agent_id, int(campaign_id)) is None:
-            desk.notice(agent_id, "no_lead", "No lead to call now")
+        lead_id = m.get("lead_id")
+        if lead_id is not None:  # a callback from the agent's list: in their own campaign
+            await actions.preview_next(agent_id, int(agent.campaign_id or 0), int(lead_id))
+        else:
+            campaign_id = m.get("campaign_id") or agent.campaign_id or 0
+            if await actions.preview_next(agent_id, int(campaign_id), None) is None:
+                desk.notice(agent_id, "no_lead", "No lead to call now")
     elif kind == "preview_dial":
         actions.preview_dial(agent_id)
     elif kind == "preview_skip":

@@ -593,29 +593,49 @@ class DialerRuntime:
                                         code="callback_in_past")
         self.desk.dispose(entry, attempt_id=attempt_id, pause_reason=pause_reason)
 
-    async def preview_next(self, agent_id: int, campaign_id: int) -> dict[str, Any] | None:
-        """Manual mode: lease one lead for this agent and show it before dialling."""
+    async def preview_next(self, agent_id: int, campaign_id: int,
+                           lead_id: int | None = None) -> dict[str, Any] | None:
+        """Manual mode: lease one lead for this agent and show it before dialling; with
+        `lead_id`, that one of the agent's own callbacks (chosen from My callbacks)."""
         agent = self.desk.agent(agent_id)
         if agent.state is not AgentState.READY or not agent.preview:
             raise IllegalTransition("go ready in preview mode first", code="not_in_preview")
         if agent_id in self._previews:
+            if lead_id is not None:
+                raise IllegalTransition("dial or skip the customer in preview first",
+                                        code="preview_first")
             return agent.preview_lead
         async with self.pool.acquire() as conn:
             campaign = await load_live_campaign(conn, campaign_id)
-            for _ in range(PREVIEW_TRIES):
+            if lead_id is not None:
                 now = utcnow()
-                lead = await hopper.lease_for_agent(conn, campaign_id=campaign_id,
-                                                    owner=self.owner, agent_id=agent_id,
-                                                    now=now, lease_s=self.deps.lease_s)
+                lead = await hopper.lease_callback_for_agent(
+                    conn, campaign_id=campaign_id, owner=self.owner, agent_id=agent_id,
+                    lead_id=lead_id, now=now, lease_s=self.deps.lease_s)
                 if lead is None:
-                    return None
-                ok = await hopper.screen(conn, leads=[lead], settings=campaign.compliance,
-                                         owner=self.owner, now=now,
-                                         campaign_window=campaign.window)
-                if ok:
-                    break
+                    raise IllegalTransition(f"callback {lead_id} cannot be called now",
+                                            code="callback_unavailable")
+                # The same guard as every dial: do-not-call, consent, calling hours.
+                if not await hopper.screen(conn, leads=[lead], settings=campaign.compliance,
+                                           owner=self.owner, now=now,
+                                           campaign_window=campaign.window):
+                    raise IllegalTransition(f"callback {lead_id} may not be called now",
+                                            code="guard_refused")
             else:
-                return None
+                for _ in range(PREVIEW_TRIES):
+                    now = utcnow()
+                    lead = await hopper.lease_for_agent(conn, campaign_id=campaign_id,
+                                                        owner=self.owner, agent_id=agent_id,
+                                                        now=now, lease_s=self.deps.lease_s)
+                    if lead is None:
+                        return None
+                    ok = await hopper.screen(conn, leads=[lead], settings=campaign.compliance,
+                                             owner=self.owner, now=now,
+                                             campaign_window=campaign.window)
+                    if ok:
+                        break
+                else:
+                    return None
             attempt_id = (await contacts.reserve_attempt_ids(conn, count=1))[0]
         pop = await self.deps.build_pop(campaign, lead, attempt_id)
         self._previews[agent_id] = (campaign, lead, pop)

@@ -113,6 +113,23 @@ async def lease_for_agent(
     return _leased(row) if row else None
 
 
+async def lease_callback_for_agent(
+    conn: asyncpg.Connection,
+    *,
+    campaign_id: int,
+    owner: str,
+    agent_id: int,
+    lead_id: int,
+    now: dt.datetime,
+    lease_s: float = DEFAULT_LEASE_S,
+) -> LeasedLead | None:
+    """Preview mode: the agent's own callback `lead_id`, chosen from their list; None when
+    it is not theirs, not in this campaign, done, or on a call already."""
+    row = await conn.fetchrow(Q["lease_callback_for_agent"], campaign_id, owner, agent_id, now,
+                              lease_s, lead_id)  # fmt: skip
+    return _leased(row) if row else None
+
+
 def _outcome(value: str) -> CallState | None:
     try:
         return CallState(value)

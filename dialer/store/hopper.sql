@@ -51,6 +51,26 @@ WHERE l.id = picked.id
 RETURNING l.id, l.campaign_id, l.customer_id, l.phone_e164, l.priority, l.position,
           l.attempts, l.callback_at, l.callback_agent_id;
 
+-- lease_callback_for_agent --
+-- Preview mode: one of the agent's own callbacks that the agent chose from their list, now
+-- (possibly before its time: the agent decides; the compliance guard still screens it).
+-- $1 campaign id, $2 owner, $3 agent id, $4 now, $5 lease seconds, $6 lead id
+WITH picked AS (
+    SELECT l.id
+    FROM campaign_leads l
+    WHERE l.id = $6 AND l.campaign_id = $1 AND l.callback_agent_id = $3
+      AND l.callback_at IS NOT NULL
+      AND (l.status = 'new' OR (l.status = 'leased' AND l.lease_expires_at < $4))
+      AND NOT EXISTS (SELECT 1 FROM live_calls c WHERE c.lead_id = l.id)
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE campaign_leads l
+SET status = 'leased', lease_owner = $2, lease_expires_at = $4::timestamptz + make_interval(secs => $5)
+FROM picked
+WHERE l.id = picked.id
+RETURNING l.id, l.campaign_id, l.customer_id, l.phone_e164, l.priority, l.position,
+          l.attempts, l.callback_at, l.callback_agent_id;
+
 -- lead_facts --
 -- What the compliance guard needs about leased leads: do-not-call (any list), consent,
 -- address zone, this campaign's earlier attempts. $1 lead ids, $2 campaign id

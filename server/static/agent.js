@@ -70,6 +70,9 @@
     callback_in_past: () => t("The callback time must be in the future."),
     not_in_preview: () => t("Turn on preview mode and press Ready first."),
     no_preview_lead: () => t("There is no customer in preview."),
+    preview_first: () => t("Dial or skip the customer in preview first."),
+    callback_unavailable: () => t("This callback cannot be called now: it was done, or it is on a call."),
+    guard_refused: () => t("This number may not be called now (do-not-call list, consent or calling hours)."),
   };
   function dialerText(msg) {
     const say = NOTICES[msg.code];
@@ -197,11 +200,26 @@
         const tr = el("tr", null, { "data-lead": cb.lead_id });
         const due = Date.parse(cb.callback_at) <= now;
         const when = el("td", fmt.when(cb.callback_at) + (due ? " · " + t("due") : ""), due ? { class: "due" } : {});
-        tr.append(when, el("td", cb.customer), el("td", fmt.phone(cb.phone)), el("td", cb.campaign));
+        const call = el("button", t("Call now"), { type: "button", class: "small", "data-role": "call-callback",
+          "aria-label": t("Call {customer} now", { customer: cb.customer }) });
+        call.onclick = () => callCallback(cb);
+        const act = el("td"); act.append(call);
+        tr.append(when, el("td", cb.customer), el("td", fmt.phone(cb.phone)), el("td", cb.campaign), act);
         body.append(tr);
       }
-      if (!data.callbacks.length) body.append(row1(t("No callbacks.")));
+      if (!data.callbacks.length) body.append(row1(t("No callbacks."), 5));
     } catch (err) { /* shown again on the next refresh */ }
+  }
+  // A callback from the list, now: it comes up in the preview panel (the dialer leases it and
+  // the compliance guard screens it); Dial calls it.
+  function callCallback(cb) {
+    if (current.state !== "ready" || !$("preview-mode").checked) {
+      notice(t("Turn on preview mode and press Ready first."), true); return;
+    }
+    if (String(cb.campaign_id) !== $("campaign").value) {
+      notice(t("This callback belongs to another campaign: choose that campaign and press Ready first."), true); return;
+    }
+    send({ type: "preview_next", lead_id: cb.lead_id });
   }
   $("lookup-form").addEventListener("submit", async (event) => {
     event.preventDefault();

@@ -223,6 +223,9 @@ async def run_desktop(page: Page, dialer_app: DialerApp, campaign_id: int, produ
     await expect(row).to_contain_text("KST")
     await expect(page.locator("#my-day [data-key=calls]")).to_have_text("1")
     await expect(page.locator("#my-day [data-key=orders]")).to_have_text("1")
+    # Calling it now needs preview mode and Ready: the desktop says so in Korean.
+    await row.locator("[data-role=call-callback]").click()
+    await expect(page.locator("#notice")).to_contain_text("고객 정보를 먼저 보고 발신")
 
     # The next call: no outcome chosen by default; saving without one is refused.
     await page.keyboard.press("F2")
