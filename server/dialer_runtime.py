@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import asyncpg
 from aiohttp import web
 
+from dialer.inbound.ars import OrderIntent
 from dialer.live.campaign import LiveCampaign
 from dialer.live.desk import LiveDesk
+from dialer.live.inbound_ars import ArsHooks
 from dialer.live.inbound_call import Caller
 from dialer.live.runtime import DialerRuntime
 from dialer.recordings.files import sim_folder
@@ -17,7 +19,7 @@ from dialer.sim.scenario import Scenario, load_scenario
 from dialer.store.hopper import LeasedLead
 from dialer.telephony import TelephonyPort, open_port
 from dialer.telephony.port import AmdMode
-from server.inbound import build_inbound_pop
+from server.inbound import ArsOrderResult, build_inbound_pop, place_ars_order, products_for
 from server.keys import DATABASE_URL, LIVE, POOL, SETTINGS
 from server.metrics import count_decision, observe_journey
 from server.ws import runtime_time_scale
@@ -52,6 +54,16 @@ def make_runtime(
                          lease_s=lease_s, owner=owner, **options)
 
 
+def ars_hooks(app: web.Application) -> ArsHooks:
+    """The ARS on live calls: the products on air from the catalog, its orders through
+    the agent's capture path (`server.inbound`)."""
+
+    async def place(intent: OrderIntent, customer: Mapping[str, Any]) -> ArsOrderResult:
+        return await place_ars_order(app, intent=intent, customer=customer)
+
+    return ArsHooks(products_for=products_for, place_order=place)
+
+
 def make_dialer_ctx(
     *,
     seed: int = 1,
@@ -80,7 +92,7 @@ def make_dialer_ctx(
         runtime = make_runtime(pool=app[POOL], url=app[DATABASE_URL], desk=services.desk,
                                port=chosen, tick_s=tick_s, scan_s=scan_s, lease_s=lease_s,
                                bus=services.bus, owner=services.node,
-                               time_scale=runtime_scale, **options)
+                               time_scale=runtime_scale, ars=ars_hooks(app), **options)
         services.runtime = runtime
         await runtime.start()
         try:

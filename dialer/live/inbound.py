@@ -33,6 +33,7 @@ from dialer.inbound.acd import AgentView, QueueRule, Waiting
 from dialer.inbound.blending import NeedCurve, Seat, TalkModel, hold_set, lead_for
 from dialer.inbound.schedule import TAIL_SPAN_S, Broadcast, rate_curve
 from dialer.live.deps import DB_DOWN, Deps
+from dialer.live.inbound_ars import ArsHooks
 from dialer.live.inbound_call import Caller, InboundCallTask
 from dialer.live.inbox import AgentFound, DeskEvent
 from dialer.live.outcomes import DispositionEntry
@@ -99,8 +100,10 @@ class InboundLine:
         *,
         pop_builder: InboundPopBuilder | None = None,
         dispatch_s: float = DISPATCH_S,
+        ars: ArsHooks | None = None,
     ) -> None:
         self.deps = deps
+        self.ars = ars
         self.pop_builder = pop_builder or basic_inbound_pop
         self.dispatch_s = dispatch_s
         self.rules: dict[int, QueueRule] = {}

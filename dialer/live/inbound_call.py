@@ -29,6 +29,7 @@ from dialer.core.routing import LiveAgent
 from dialer.inbound import acd, services, store
 from dialer.inbound.acd import QueueRule
 from dialer.live.deps import Deps
+from dialer.live.inbound_ars import AGENT, ArsHooks, run_menu
 from dialer.live.inbox import (
     AgentFound,
     AgentHungUp,
@@ -99,6 +100,8 @@ class Caller:
 class Line(Protocol):
     """The inbound line, as one caller's task sees it."""
 
+    ars: ArsHooks | None  # None: the ARS is not wired (callers go to the queue)
+
     def rule(self, queue_id: int) -> QueueRule: ...
     def enqueue(self, task: InboundCallTask) -> None: ...
     def leave(self, key: str) -> None: ...
@@ -133,6 +136,7 @@ class InboundCallTask:
         self.pop: dict[str, Any] | None = None
         self.outcome: str | None = None  # how it ended (inbound_calls.outcome)
         self.trunk_up = event is not None
+        self.ars_first = False  # the called number's ARS menu answers first
         self._prompts: collections.deque[str] = collections.deque()
         self._playing = False
 
@@ -194,6 +198,9 @@ class InboundCallTask:
     async def run(self) -> None:
         try:
             await self._arrive()
+            if self.ars_first and not await self._menu():
+                return
+            self.line.enqueue(self)
             while True:
                 agent = await self._wait_for_agent()
                 if agent is None:
@@ -243,6 +250,7 @@ class InboundCallTask:
             if self.event is not None:
                 ev = self.event
                 route = await store.route(conn, ev.called)
+                self.ars_first = route.ars and self.line.ars is not None
                 if route.unknown:
                     log.info(
                         "inbound call %s: number %s feeds no queue; default queue",
@@ -305,7 +313,24 @@ class InboundCallTask:
             )
             await journeys.save(conn, self.journey)
         self.pop = await self.line.build_pop(self)
-        self.line.enqueue(self)
+
+    async def _menu(self) -> bool:
+        """The ARS answers first: True when the caller goes on to the agent queue (their
+        wait starts now), False when the call ended in the menu."""
+        assert self.caller is not None
+        assert self.line.ars is not None
+        outcome = await run_menu(self.deps, self.line.ars, call_id=self.call_id,
+                                 caller_e164=self.caller.caller_e164,
+                                 queue_id=self.caller.queue_id, customer=self.caller.customer,
+                                 next_event=self._next)  # fmt: skip
+        if outcome == AGENT and self.trunk_up:
+            self._prompts.clear()
+            self._playing = False
+            self.since_s = self.deps.desk.clock()
+            return True
+        await self._hangup()
+        await self._end(outcome)
+        return False
 
     async def _wait_for_agent(self) -> LiveAgent | None:
         """Wait for the ACD to reserve an agent. None: the caller hung up (an abandon) or

@@ -42,6 +42,7 @@ from dialer.live.campaign_loop import CampaignLoop
 from dialer.live.deps import DB_DOWN, Deps, Observe, OnDecision, PopBuilder
 from dialer.live.desk import DeskCall, LiveDesk, scaled_clock
 from dialer.live.inbound import InboundLine, InboundPopBuilder
+from dialer.live.inbound_ars import ArsHooks
 from dialer.live.inbound_call import InboundCallTask
 from dialer.live.inbox import DeskEvent, Transferred
 from dialer.live.outcomes import DispositionEntry
@@ -107,6 +108,7 @@ class DialerRuntime:
         bus: Bus | None = None,
         time_scale: float = 1.0,
         inbound_pop: InboundPopBuilder | None = None,
+        ars: ArsHooks | None = None,
     ) -> None:
         self.url, self.desk, self.port = url, desk, port
         if time_scale != 1.0:  # the desk keeps scenario time, as the sim carrier does
@@ -143,7 +145,7 @@ class DialerRuntime:
         # Inbound calls (issue 15): the line queues them for skilled agents; a runtime
         # without one (on_inbound None) refuses them.
         self.inbound = InboundLine(self.deps, pop_builder=inbound_pop,
-                                   dispatch_s=min(tick_s, 0.5))
+                                   dispatch_s=min(tick_s, 0.5), ars=ars)
         self.on_inbound: Callable[[InboundCall], None] | None = self.inbound.arrive
         desk.post = self._post
         desk.send = self._send

@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from config.db import _init_connection
+from dialer.inbound import store
 from dialer.live.inbound_call import PROMPT_CALLBACK_OFFER, PROMPT_CALLBACK_OK
 from dialer.sim.scenario import Dist
 from dialer.sim.seed import seed_campaign
@@ -26,6 +27,7 @@ from server.auth import Role
 from server.keys import LIVE
 from tests.conftest import token_for
 from tests.integration.dialer.helpers import receive_until
+from tests.integration.orders.seed import product as seed_product
 
 Client = TestClient[web.Request, web.Application]
 Ws = aiohttp.ClientWebSocketResponse
@@ -478,4 +480,69 @@ async def test_callers_of_a_dialer_that_stopped_are_closed_and_its_callbacks_tak
     stats = {q["name"]: q for q in (await (await client.get(
         "/api/v1/inbound/stats", headers=sup)).json())["items"]}
     assert stats["order-line"]["waiting"] == 0
+    await ws.close()
+
+
+async def test_the_ars_answers_first_orders_by_keypad_and_hands_the_rest_to_agents(
+    inbound_client: Client, db_url: str
+) -> None:
+    client = inbound_client
+    sup, campaign_id, _ = await _setup(client, db_url)
+    resp = await client.put("/api/v1/inbound/queues/order-line", headers=sup,
+                            json={"numbers": [ORDER_LINE], "ars": True, "overflow_s": 1.0})
+    assert resp.status == 200, await resp.text()
+    caller = "+821055501234"
+    conn = await _db(db_url)
+    try:
+        skus = await seed_product(conn, "PAD", skus=2, price=89_000, stock=10)
+        customer_id = await conn.fetchval(
+            "INSERT INTO customers (name, phone_e164, address, postal_code)"
+            " VALUES ('김민지', $1, '서울시 중구 세종대로 1', '04524') RETURNING id", caller)
+        await store.add_payment(conn, customer_id=customer_id, label="신한카드", last4="0457")
+        now = dt.datetime.now(dt.UTC)
+        await conn.execute(
+            "INSERT INTO broadcasts (starts_at, ends_at, title, products, expected_calls,"
+            " queue_id) SELECT $1, $2, '겨울 패딩', '{PAD}', 0, id FROM inbound_queues"
+            " WHERE name = 'order-line'", now - dt.timedelta(minutes=5),
+            now + dt.timedelta(minutes=55))  # fmt: skip
+    finally:
+        await conn.close()
+    ws, agent_id, _ = await _agent(client, db_url, sup, campaign_id, {"order-line": 1})
+    await _runtime(client).inbound.reload()
+    port = _port(client)
+    # product 1, option 2, quantity 2, the registered card by its last four digits, confirm
+    ordering = port.ring_in(called=ORDER_LINE, caller_e164=caller)
+    port.press(ordering, "1" "2" "2" "1" "0457" "1")
+
+    async def ordered() -> bool:
+        return ordering not in port.calls
+
+    await _until(ordered, timeout_s=20.0)
+    # a caller the ARS does not know goes on to an agent
+    stranger = port.ring_in(called=ORDER_LINE, caller_e164="+821099993000")
+    pop = await _pop(ws)
+    assert pop["pop"]["customer"]["phone"] == "+821099993000"
+    assert port.bridged[stranger] == agent_id
+    await _finish(ws, pop["attempt_id"])
+    await _settled(client)
+    conn = await _db(db_url)
+    try:
+        sessions = {r["call_id"]: r for r in await conn.fetch("SELECT * FROM ars_sessions")}
+        calls = {r["call_id"]: r for r in await conn.fetch("SELECT * FROM inbound_calls")}
+        order = await conn.fetchrow("SELECT * FROM orders WHERE id = $1",
+                                    sessions[ordering]["order_id"])
+        line = await conn.fetchrow("SELECT * FROM order_lines WHERE order_id = $1", order["id"])
+    finally:
+        await conn.close()
+    assert sessions[ordering]["outcome"] == "order"
+    # each step the caller went through was said to them through the port
+    assert [p for c, p in port.prompts if c == ordering] == [
+        f"ars-{step}" for step in sessions[ordering]["path"]]
+    assert sessions[ordering]["path"][0] == "welcome"
+    assert sessions[ordering]["total_krw"] == 178_000
+    assert (order["customer_id"], order["agent_id"]) == (customer_id, None)
+    assert (line["sku_id"], line["qty"]) == (skus[1], 2)
+    assert calls[ordering]["outcome"] == "ars_order"
+    assert sessions[stranger]["outcome"].startswith("agent:")
+    assert (calls[stranger]["outcome"], calls[stranger]["agent_id"]) == ("answered", agent_id)
     await ws.close()
