@@ -103,8 +103,12 @@
       $("conn").dataset.opened = String(Number($("conn").dataset.opened || 0) + 1);  // for tests: a reconnect shows
     };
     ws.onmessage = (ev) => handle(JSON.parse(ev.data));
-    ws.onclose = () => {
+    ws.onclose = async () => {
       $("conn").textContent = t("Disconnected: retrying"); $("conn").dataset.conn = "closed";
+      // A session that ended (idle timeout, a password change, revoked) cannot reconnect:
+      // the login page says so, and brings the agent back here.
+      const me = await fetch("/api/v1/auth/me", { credentials: "same-origin" }).catch(() => null);
+      if (me && me.status === 401) { location.assign("/login?next=/agent&expired=1"); return; }
       setTimeout(connect, backoffMs);
       backoffMs = Math.min(backoffMs * 2, 5000);
     };
