@@ -18,7 +18,7 @@ from dialer.errors import DialerError
 from dialer.live.bus import BusDown, NoDesk, desk_subject
 from dialer.store import agents
 from server.auth import Role, User, allow, current_user
-from server.errors import ApiError, read_json
+from server.errors import INT64_MAX, ApiError, read_json
 from server.keys import LIVE, POOL
 
 routes = web.RouteTableDef()
@@ -31,12 +31,12 @@ class PhoneIn(BaseModel):
     endpoint: str | None = Field(default=None, max_length=200)  # else the agent template
     # the campaign whose dialer should call the phone (where the agents to monitor are);
     # none: this node's dialer
-    campaign_id: int | None = Field(default=None, gt=0)
+    campaign_id: int | None = Field(default=None, gt=0, le=INT64_MAX)
 
 
 class MonitorIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    agent_id: int = Field(gt=0)
+    agent_id: int = Field(gt=0, le=INT64_MAX)  # a users.id: bigint
     mode: Literal["listen", "whisper", "barge"] | None  # None: stop
 
 

@@ -275,3 +275,22 @@ async def test_the_wallboard_says_what_the_supervisor_monitors_until_a_line_drop
         await asyncio.sleep(0.02)
     assert found == {"phone": False, "sure": True, "monitoring": None}
     await ws.close()
+
+
+async def test_monitor_requests_are_checked_at_the_edge(
+    live_client: TestClient, db_url: str  # type: ignore[type-arg]
+) -> None:
+    sup = await token_for(live_client, db_url, Role.SUPERVISOR)
+    for body, field in (({"agent_id": 2**63, "mode": "listen"}, "agent_id"),
+                        ({"agent_id": 1, "mode": "shout"}, "mode"),
+                        ({"agent_id": 1}, "mode")):
+        resp = await live_client.post("/api/v1/dialer/monitor", headers=sup, json=body)
+        assert resp.status == 422, await resp.text()
+        assert (await resp.json())["field"] == field
+    resp = await live_client.post("/api/v1/dialer/monitor", headers=sup,
+                                  json={"agent_id": 424242, "mode": "listen"})
+    assert resp.status == 409
+    assert (await resp.json())["error"] == "agent_not_on_campaign"
+    resp = await live_client.post("/api/v1/dialer/supervisor/phone", headers=sup,
+                                  json={"connect": True, "campaign_id": -1})
+    assert resp.status == 422
