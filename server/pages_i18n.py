@@ -132,6 +132,10 @@ async def page_errors_middleware(request: web.Request, handler: Handler) -> web.
                 set_language(await request_language(request))
         extra = {k: v for k, v in exc.extra.items() if k in ("max_bytes", "retry_after")}
         return await _error_page(request, exc.status, code=exc.code, headers=exc.headers, **extra)
+    except web.HTTPClientError as exc:
+        # A bad form post, a wrong method: a page with a way back, not aiohttp's bare text.
+        headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
+        return await _error_page(request, exc.status, headers=headers)
     except UNAVAILABLE as exc:
         log.warning("database out of reach on %s %s: %s", request.method, request.path,
                     type(exc).__name__)  # fmt: skip

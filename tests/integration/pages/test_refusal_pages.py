@@ -99,3 +99,10 @@ async def test_an_ended_session_is_named_on_the_login_page(client: Client, db_ur
     client.session.cookie_jar.clear()
     resp = await client.get("/agent", allow_redirects=False)
     assert resp.headers["Location"] == "/login?next=/agent"
+
+
+async def test_a_bad_form_post_is_a_page_not_bare_text(client: Client) -> None:
+    resp = await client.post("/language", data={"lang": "xx"})
+    assert resp.status == 400
+    assert resp.content_type == "text/html"
+    assert "요청이 거부되었습니다" in await resp.text()
