@@ -102,3 +102,31 @@ def test_korean_is_the_default_and_english_the_source() -> None:
     assert translations("ko").gettext("Log out") == "로그아웃"
     assert translations("en").gettext("Log out") == "Log out"
     assert '"lang": "ko"' in script_catalog("ko").body.decode()
+
+
+STATIC = TEMPLATES.parent / "static"
+
+
+def korean_in_script(source: str) -> list[str]:
+    """Lines of a page script with Korean outside comments: words written straight into
+    the script instead of its English source with the Korean in js.po."""
+    text = re.sub(r"/\*.*?\*/", "", source, flags=re.S)
+    found = []
+    for line in text.splitlines():
+        code = re.sub(r"(^|\s)//.*$", "", line)
+        if HANGUL.search(code):
+            found.append(line.strip())
+    return found
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in STATIC.glob("*.js")))
+def test_page_scripts_hold_no_korean_of_their_own(script: str) -> None:
+    found = korean_in_script((STATIC / script).read_text(encoding="utf-8"))
+    assert not found, f"{script}: Korean written into the script (use t() and js.po): {found}"
+
+
+def test_the_script_check_finds_korean_outside_comments() -> None:
+    assert korean_in_script('kpi.textContent = "응답률 " + rate;') == [
+        'kpi.textContent = "응답률 " + rate;'
+    ]
+    assert korean_in_script('// "3% 이하로"\n/* 원 */ const x = t("Saved.");') == []
