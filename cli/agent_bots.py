@@ -20,6 +20,8 @@ from typing import Any
 
 import aiohttp
 
+POP_PREFIX = '{"type": "pop"'  # how the desk's json.dumps begins a screen pop
+
 
 @dataclass(kw_only=True)
 class BotStats:
@@ -70,8 +72,9 @@ class AgentBot:
         calls: set[asyncio.Task[None]],
     ) -> None:
         async for msg in ws:
-            if msg.type is not aiohttp.WSMsgType.TEXT:
-                continue
+            if msg.type is not aiohttp.WSMsgType.TEXT or not msg.data.startswith(POP_PREFIX):
+                continue  # a bot acts on pops only; hundreds share one process, so the
+                # rest (states, notices) are not parsed: they were half its time
             data = json.loads(msg.data)
             if data.get("type") == "pop":
                 await ws.send_json({"type": "ack", "attempt_id": data["attempt_id"]})

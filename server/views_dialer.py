@@ -212,6 +212,7 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
 
     closing: list[asyncio.Task[None]] = []
     conn = await hub.open(user.id, ws, too_slow)
+    hub.usernames[user.id] = user.username
     async with request.app[POOL].acquire() as db:
         session = await agents.connected(db, agent_id=user.id, username=user.username,
                                          node=services.node, connections=hub.count(user.id))

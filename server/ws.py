@@ -24,7 +24,7 @@ import asyncpg
 from aiohttp import web
 
 from config.settings import Settings
-from dialer.live.bus import Bus, LocalBus, agent_subject
+from dialer.live.bus import Bus, BusDown, LocalBus, NoDesk, agent_subject, desk_subject
 from dialer.live.desk import LiveDesk, Message
 from dialer.live.nats_bus import NatsBus
 from dialer.live.runtime import DialerRuntime
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 SEND_QUEUE_MAX = 256  # messages waiting for one desktop before it is dropped as too slow
 BEATS_PER_LEASE = 4  # agents' sessions are beaten this often within a lease
+RESYNC_TIMEOUT_S = 2.0
 
 
 class _Connection:
@@ -80,6 +81,7 @@ class AgentHub:
         self._conns: dict[int, set[_Connection]] = {}
         self._unsubscribe: dict[int, Callable[[], Awaitable[None]]] = {}
         self.campaign_of: dict[int, int] = {}  # the desk each agent's messages go to
+        self.usernames: dict[int, str] = {}
         self.pool: asyncpg.Pool | None = None
         self._throttle = LogThrottle(log)
 
@@ -120,6 +122,23 @@ class AgentHub:
             for conn in list(conns):
                 await conn.ws.close(code=1001, message=b"server shutting down")
                 await self.close(agent_id, conn)
+
+    async def resync(self) -> None:
+        """The bus is back: what the desks published meanwhile never came, so each agent
+        with a desktop here asks the desk of their campaign for their state again (a
+        disposition refused during the outage shows as wrap-up, to be saved again)."""
+        for agent_id in list(self._conns):
+            campaign_id = self.campaign_of.get(agent_id)
+            username = self.usernames.get(agent_id)
+            if campaign_id is None or username is None:
+                continue
+            payload = json.dumps({"type": "state", "agent_id": agent_id,
+                                  "username": username}).encode()
+            try:
+                await self.bus.request(desk_subject(campaign_id), payload,
+                                       timeout_s=RESYNC_TIMEOUT_S)
+            except (NoDesk, BusDown, TimeoutError):
+                continue  # no desk yet: the dialer that takes the campaign sends the state
 
     def notify_all(self, message: Message) -> None:
         for agent_id in list(self._conns):
@@ -182,14 +201,21 @@ def live_ctx(key: web.AppKey[LiveServices],
                                      else "reconnecting", "text": "The dialer is back" if up
                                      else "Lost the dialer: reconnecting"})
 
+            if up:
+                resync.add(asyncio.get_running_loop().create_task(services.hub.resync(),
+                                                                  name="agents-resync"))
+                for task in [t for t in resync if t.done()]:
+                    resync.discard(task)
+
+        resync: set[asyncio.Task[None]] = set()
         services.bus.on_state(bus_state)
         beat = asyncio.create_task(services.hub.beat(), name="agent-sessions-beat")
         try:
             yield
         finally:
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
+            for task in (beat, *resync):
+                task.cancel()
+            await asyncio.gather(beat, *resync, return_exceptions=True)
             await services.hub.close_all()
             await services.bus.close()
 

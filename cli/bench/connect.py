@@ -38,6 +38,7 @@ from dialer.live.nats_bus import local_nats_server
 CONNECT_WINDOW_S = 2.0
 SETTLE_S = CONNECT_WINDOW_S + 1.0  # answers this close to the end may still be routing
 LEADS_PER_AGENT = 60
+DRAIN_TIMEOUT_S = 90.0  # rings (up to the campaign's ring timeout), talk and wrap-up
 
 
 def register(bench_sub: Any) -> None:
@@ -132,6 +133,23 @@ async def _prepare(url: str, args: argparse.Namespace) -> tuple[int, list[str], 
     return campaign_id, tokens, skus
 
 
+async def _drain(url: str, cutoff: float) -> int:
+    """Wait (at most DRAIN_TIMEOUT_S) until the calls dialled before `cutoff` have ended;
+    how many had not."""
+    conn = await asyncpg.connect(url)
+    try:
+        deadline = time.monotonic() + DRAIN_TIMEOUT_S
+        while True:
+            left: int = await conn.fetchval(
+                "SELECT count(*) FROM call_journeys"
+                " WHERE dialed_at <= to_timestamp($1) AND ended_at IS NULL", cutoff)
+            if left == 0 or time.monotonic() > deadline:
+                return left
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+
+
 async def _results(url: str, cutoff: float) -> dict[str, Any]:
     conn = await asyncpg.connect(url)
     try:
@@ -146,11 +164,11 @@ async def _results(url: str, cutoff: float) -> dict[str, Any]:
         pops = await conn.fetch(
             "SELECT extract(epoch FROM pop_acked_at - answered_at)::float8 * 1000 AS ms"
             " FROM call_journeys WHERE pop_acked_at IS NOT NULL"
-        )
+            " AND answered_at <= to_timestamp($1)", cutoff)
         a2a = await conn.fetch(
             "SELECT extract(epoch FROM agent_connected_at - answered_at)::float8 * 1000 AS ms"
             " FROM call_journeys WHERE agent_connected_at IS NOT NULL"
-        )
+            " AND answered_at <= to_timestamp($1)", cutoff)
     finally:
         await conn.close()
     pop_ms = [r["ms"] for r in pops]
@@ -220,6 +238,7 @@ async def _dialer_process(url: str, nats_url: str) -> AsyncIterator[None]:
 
 async def _run(url: str, args: argparse.Namespace, *, nodes: int,
                nats_url: str | None) -> dict[str, Any]:
+    load_at_start = round(os.getloadavg()[0], 2)
     campaign_id, tokens, skus = await _prepare(url, args)
     stats = BotStats()
     behaviour = BotBehaviour(
@@ -267,12 +286,20 @@ async def _run(url: str, args: argparse.Namespace, *, nodes: int,
             started = time.time()
             await asyncio.sleep(args.duration)
             cutoff = time.time() - SETTLE_S
+            # The agents carry on (the campaign too) until every call dialled before the
+            # cut-off has ended: a journey is complete only then (its ack, its outcome), so
+            # every live answer counted is either connected, abandoned or really lost.
+            open_at_end = await _drain(url, cutoff)
             stop.set()
             echo_loaded = await loaded
             await asyncio.gather(*tasks, return_exceptions=True)
     result = await _results(url, cutoff)
     return {
         "nodes": nodes,
+        "open_at_end": open_at_end,
+        # the machine's 1-minute load average at the start and the end of the run: the
+        # latencies are only comparable at a comparable load
+        "load": [load_at_start, round(os.getloadavg()[0], 2)],
         "agents": args.agents,
         "duration_s": round(time.time() - started, 1),
         "strategy": args.strategy,

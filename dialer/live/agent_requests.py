@@ -108,7 +108,7 @@ async def apply(desk: LiveDesk, actions: AgentActions, m: dict[str, Any]) -> dic
     elif kind == "preview_skip":
         await actions.preview_skip(agent_id)
     elif kind == "state":
-        desk.push_state(desk.agent(agent_id))
+        desk.push_state(desk.agent(agent_id), with_pop=True)
     elif kind == "transfer_targets":
         desk.send(agent_id, {"type": "transfer_targets",
                              "agents": desk.transfer_targets(agent_id)})

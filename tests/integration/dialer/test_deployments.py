@@ -118,7 +118,7 @@ async def test_a_dialer_node_killed_mid_campaign_and_another_carries_on(
 
         async def closed() -> bool:
             async with pool.acquire() as conn:
-                left = await conn.fetchval(
+                left: int = await conn.fetchval(
                     "SELECT count(*) FROM live_calls WHERE owner = $1 OR state = 'recovered'",
                     holder)
             return left == 0
