@@ -134,8 +134,9 @@ class TalkModel:
     ) -> list[float]:
         """`free_within` at each of `within_s` (the plan asks for a whole window at once)."""
         if wrapping_for_s is not None:
+            # still wrapping up: not free this instant, even past the mean wrap time
             left_wrap = max(0.0, self.wrap_mean_s - wrapping_for_s)
-            return [1.0 if t >= left_wrap else 0.0 for t in within_s]
+            return [1.0 if t > 0.0 and t >= left_wrap else 0.0 for t in within_s]
         elapsed = talking_for_s or 0.0
         done = self.talk_cdf(elapsed)
         survive = 1.0 - done

@@ -165,6 +165,9 @@ def test_talk_model_free_within() -> None:
     fresh = TALK.free_within(talking_for_s=0.0, wrapping_for_s=None, within_s=300.0)
     assert 0.0 < fresh < soon <= 1.0
     assert TALK.free_within(talking_for_s=None, wrapping_for_s=35.0, within_s=10.0) == 1.0
+    # an agent in wrap-up is not free this instant, even past the mean wrap time
+    assert TALK.free_within(talking_for_s=None, wrapping_for_s=90.0, within_s=0.0) == 0.0
+    assert TALK.free_within(talking_for_s=None, wrapping_for_s=90.0, within_s=30.0) == 1.0
     assert lead_for(280.0, 160.0, 40.0) == 560.0
     # one profile for a window is the points one by one
     taus = [0.0, 30.0, 200.0, 500.0]
