@@ -37,6 +37,11 @@ LABELS: dict[str, dict[str, str]] = {
         "no_answer": N_("No answer"), "busy": N_("Busy"), "do_not_call": N_("Do not call"),
         "wrong_number": N_("Wrong number"),
     },
+    # Built-in pacing strategies (a custom one, "package.module:Class", shows as written).
+    "pacing_strategy": {
+        "preview": N_("Preview (agent dials)"), "progressive": N_("Progressive (one per agent)"),
+        "ratio": N_("Fixed ratio"), "adaptive": N_("Adaptive"), "predictive": N_("Predictive"),
+    },
     "campaign_status": {
         "draft": N_("Draft"), "running": N_("Running"), "paused": N_("Paused"),
         "stopped": N_("Stopped"),

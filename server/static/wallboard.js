@@ -79,7 +79,7 @@
       const rate = el("td", fmt.pct(c.abandon_rate, 2) + " / " + fmt.pct(c.abandon_cap, 1), { class: "num", "data-role": "abandon" });
       if (lv === "bad") rate.classList.add("over"); else if (lv === "warn") rate.classList.add("near");
       tr.append(
-        el("td", c.name + " (" + c.strategy + ")"), el("td", label("campaign_status", c.status), { "data-role": "status", "data-status": c.status }), rate,
+        el("td", c.name + " (" + label("pacing_strategy", c.strategy) + ")"), el("td", label("campaign_status", c.status), { "data-role": "status", "data-status": c.status }), rate,
         el("td", fmt.num(c.waiting), { class: "num", "data-role": "waiting" }),
         el("td", fmt.num(c.dials), { class: "num", "data-role": "dials" }), el("td", fmt.num(c.live_answers), { class: "num" }),
         el("td", fmt.num(c.connected), { class: "num" }), el("td", fmt.num(c.abandoned), { class: "num" }),

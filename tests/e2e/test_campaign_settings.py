@@ -122,7 +122,7 @@ async def test_marketer_creates_and_edits_campaign_settings(live_app: LiveApp, p
     await expect(page.locator("#save-settings")).to_be_enabled()
     await page.unroute(api, hold)
     await expect(page.locator("#summary")).to_contain_text("10:00–19:30 (Asia/Seoul)")
-    await expect(page.locator("#summary")).to_contain_text("predictive")
+    await expect(page.locator("#summary")).to_contain_text("예측 발신")
     await expect(page.locator("#dispositions-view")).to_contain_text("이사함")
 
     row = await campaign_row(live_app, campaign_id)

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.e2e
 # Latin words allowed on a Korean page: the product, units and labels, codes that are data.
 ALLOWED = re.compile(
     r"^(Telemart|KST|RFM|CSV|UTF|CP\d*|Excel|Ctrl|Enter|F\d+|ms|CJ|mypackage|pacing|"
-    r"MyStrategy|module|Class|English|UK|HTTP|progressive|predictive|adaptive|ratio|preview|"
+    r"MyStrategy|module|Class|English|UK|HTTP|"
     r"[A-Z]{2,4}|[A-Z]+-\d+.*|Asia|Seoul|name|first_name|region|agent|campaign|"
     r"last_purchase_date|Ofcom|kg|ml|Erlang|"
     # data of this test: usernames, the seed's actor and its list
