@@ -196,7 +196,7 @@ class CampaignLoop:
         decision = self.planner.plan(
             floor=self.floor(), dialed_at_s=self.in_flight.values(),
             answered_at_s=d.desk.waiting_since(self.campaign_id),
-            capacity=0 if d.behind() else d.port.capacity(),  # no headroom: no new lines
+            capacity=d.headroom(d.port.capacity()),  # what this process can set up now
         )  # fmt: skip
         d.on_decision(self.campaign_id, decision)
         refusal = self.planner.tally.take_refusal()  # one hold-back a minute is written

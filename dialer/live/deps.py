@@ -47,5 +47,6 @@ class Deps:
     # The desk's clock runs in scenario seconds when a scaled sim carrier drives the
     # runtime (benchmarks, tests): a wait of t clock seconds lasts t x time_scale.
     time_scale: float = 1.0
-    # True while the process lags behind (dialer.live.overload): no new calls then.
-    behind: Callable[[], bool] = lambda: False
+    # Of these free lines, how many the process may dial on now (dialer.live.overload:
+    # none while it lags, at most its calls-per-second budget).
+    headroom: Callable[[int], int] = lambda lines: lines

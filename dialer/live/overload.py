@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 
 import asyncpg
 
@@ -22,6 +23,13 @@ PROBE_S = 0.02  # how often the loop is asked to wake
 POOL_PROBE_S = 0.1  # how often a connection is taken from the pool and given back
 LAG_LIMIT_S = 0.05  # later than this (either probe): the process is behind, no new calls
 DECAY = 0.9  # per probe: one late wake-up keeps the process "behind" a little while
+# New calls a process sets up per second (of the runtime's clock: scenario seconds when a
+# scaled sim carrier drives it), a burst of one second's worth at most. Measured: with 500
+# idle agents the planner asked for 1,000 calls in one tick; their screen pops and rows
+# queued for seconds and the first answers waited that long for their pop (p99 13 s).
+# Trunks have such a limit too (calls per second); 50 is far above a floor's need (500
+# agents on 3-minute calls: about 15).
+DIALS_PER_S = 50.0
 WAIT_CAP_S = 1.0
 
 
@@ -32,8 +40,14 @@ class LoopLag:
         pool: asyncpg.Pool | None = None,
         probe_s: float = PROBE_S,
         limit_s: float = LAG_LIMIT_S,
+        dials_per_s: float = DIALS_PER_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.pool = pool
+        self.dials_per_s = dials_per_s
+        self.clock = clock
+        self._tokens = dials_per_s  # calls that may be set up now
+        self._tokens_at = clock()
         self.probe_s = probe_s
         self.limit_s = limit_s
         self.lag_s = 0.0  # the recent worst lateness of the loop, decaying
@@ -73,6 +87,22 @@ class LoopLag:
             # capped: one long wait must not hold the dials for long after it is over
             waited_s = min(time.monotonic() - asked, WAIT_CAP_S)
             self.pool_wait_s = max(waited_s, self.pool_wait_s * DECAY)
+
+    def headroom(self, lines: int) -> int:
+        """How many of `lines` free lines this process may dial on now: none while it
+        is behind, else what the calls-per-second budget has left."""
+        if self.behind():
+            return 0
+        now = self.clock()
+        self._tokens = min(
+            self.dials_per_s, self._tokens + (now - self._tokens_at) * self.dials_per_s
+        )
+        self._tokens_at = now
+        return max(0, min(lines, int(self._tokens)))
+
+    def took(self, count: int = 1) -> None:
+        """Calls were set up (they spend the budget)."""
+        self._tokens -= count
 
     def behind(self) -> bool:
         """True while the process is late: place no new calls now."""

@@ -114,11 +114,11 @@ class DialerRuntime:
         self.url, self.desk, self.port = url, desk, port
         if time_scale != 1.0:  # the desk keeps scenario time, as the sim carrier does
             desk.clock = scaled_clock(time_scale)
-        self.lag = LoopLag(pool=pool)
+        self.lag = LoopLag(pool=pool, clock=lambda: desk.clock())  # budget in runtime time
         self.deps = Deps(pool=pool, port=port, desk=desk,
                          owner=owner or default_owner(), lease_s=lease_s,
                          build_pop=pop_builder, observe=observe or (lambda name, s: None),
-                         amd=amd, time_scale=time_scale, behind=self.lag.behind,
+                         amd=amd, time_scale=time_scale, headroom=self.lag.headroom,
                          on_decision=on_decision or (lambda campaign, decision: None))  # fmt: skip
         self.scan_s, self.tick_s = scan_s, tick_s
         self.bus: Bus = bus or LocalBus()
@@ -569,6 +569,7 @@ class DialerRuntime:
     # -- calls -----------------------------------------------------------------------------
     def _start_loop_call(self, campaign: LiveCampaign, lead: LeasedLead, attempt_id: int,
                          loop: CampaignLoop) -> None:
+        self.lag.took()
         self.start_call(CallTask(self.deps, campaign, lead, attempt_id=attempt_id, feed=loop))
 
     def start_call(self, call: CallTask) -> asyncio.Task[None]:
