@@ -387,9 +387,8 @@ class CallTask:
                     self._persist(LiveState.WRAP_UP)
             elif isinstance(event, Transferred):
                 # the new agent holds the call: theirs the attempt and the disposition
-                j.transferred_from, j.transferred_at = j.agent_id, event.at
                 agent = event.agent
-                j.agent_id = agent.agent_id
+                j.hand_over(agent.agent_id, event.at)
                 self._persist(LiveState.CONNECTED, agent_id=agent.agent_id)
             elif isinstance(event, Disposed):
                 entry = event.entry

@@ -41,6 +41,8 @@ class DeskCall:
     recovered: bool = False  # its process died: only the disposition is left to do
     held: bool = False  # call controls (issue 14), as the agent's desktop shows them
     muted: bool = False
+    # an inbound call's queue (None: outbound): it may go to agents skilled for it
+    queue_id: int | None = None
 
 
 def _in(at_s: float | None, now_s: float) -> float | None:
@@ -78,6 +80,8 @@ class LiveDesk:
         # and the line's offer of a waiting caller to an agent who became free (True: taken)
         self.held: frozenset[int] = frozenset()
         self.offer_inbound: Callable[[LiveAgent], bool] = lambda agent: False
+        # whether an agent holds a skill on an inbound queue: (queue id, agent id)
+        self.skilled: Callable[[int, int], bool] = lambda queue_id, agent_id: False
 
     # -- the agent's side ------------------------------------------------------------------
     def attach(self, agent_id: int, username: str) -> LiveAgent:
@@ -342,14 +346,15 @@ class LiveDesk:
         self.push_state(agent)
 
     def connect(self, agent: LiveAgent, *, attempt_id: int, campaign_id: int,
-                pop: Message) -> None:
-        """The callee is bridged to the agent: on call, the screen pop goes out."""
+                pop: Message, queue_id: int | None = None) -> None:
+        """The callee (or an inbound caller of `queue_id`) is bridged to the agent: on
+        call, the screen pop goes out."""
         agent.core.transition(AgentState.ON_CALL, at_s=self.clock())
         agent.attempt_id = attempt_id
         agent.pop = pop
         agent.preview_lead = None
         self._calls[attempt_id] = DeskCall(attempt_id=attempt_id, agent_id=agent.agent_id,
-                                           campaign_id=campaign_id)
+                                           campaign_id=campaign_id, queue_id=queue_id)
         self.send(agent.agent_id, {"type": "pop", "attempt_id": attempt_id, "pop": pop})
         self.push_state(agent)
 
@@ -371,7 +376,8 @@ class LiveDesk:
             self.push_state(old)
             self._offer(old)
         to.core.transition(AgentState.RESERVED, at_s=self.clock())
-        self.connect(to, attempt_id=attempt_id, campaign_id=call.campaign_id, pop=pop or {})
+        self.connect(to, attempt_id=attempt_id, campaign_id=call.campaign_id, pop=pop or {},
+                     queue_id=call.queue_id)
         self.send(to.agent_id, {"type": "notice", "code": "transferred_in",
                                 "text": "A call transferred to you",
                                 "from": old.username if old is not None else None})
@@ -388,14 +394,34 @@ class LiveDesk:
         if agent is not None:
             self.push_state(agent)
 
+    def _may_take(self, me: LiveAgent, other: LiveAgent) -> bool:
+        """Whether `other` may be handed `me`'s call: ready (desktop and phone leg up) and,
+        for an outbound call, on the same campaign; for an inbound call, holding a skill
+        on its queue, whatever campaign they are ready on (as the ACD routes callers)."""
+        if other.agent_id == me.agent_id or not self.routable(other):
+            return False
+        call = self._calls.get(me.attempt_id) if me.attempt_id is not None else None
+        if call is not None and call.queue_id is not None:
+            return self.skilled(call.queue_id, other.agent_id)
+        return other.campaign_id == (call.campaign_id if call is not None else me.campaign_id)
+
     def transfer_targets(self, agent_id: int) -> list[Message]:
-        """Whom an agent may transfer a call to: the others ready on the same campaign,
-        desktop and phone leg up (what `DialerRuntime.control` accepts)."""
+        """Whom an agent may transfer their call to (what `transfer_target` accepts)."""
         me = self.agent(agent_id)
         return [{"agent_id": a.agent_id, "username": a.username}
                 for a in sorted(self.agents.values(), key=lambda a: a.username)
-                if a.agent_id != agent_id and a.campaign_id == me.campaign_id
-                and self.routable(a)]
+                if self._may_take(me, a)]
+
+    def transfer_target(self, agent_id: int, to_agent_id: int | None) -> LiveAgent:
+        """The agent a call of `agent_id` may be transferred to now, or IllegalTransition."""
+        if to_agent_id == agent_id:
+            raise IllegalTransition("a call cannot be transferred to yourself")
+        me = self.agent(agent_id)
+        target = self.agents.get(to_agent_id or 0)
+        if target is None or not self._may_take(me, target):
+            raise IllegalTransition("that agent cannot take this call now (not ready on its"
+                                    " campaign, or without a skill for its inbound queue)")
+        return target
 
     def talk_ended(self, attempt_id: int, *, code: str, text: str) -> None:
         """The line went down from the far side (the customer hung up, the bridge

@@ -118,6 +118,7 @@ class InboundLine:
         self._aside: set[asyncio.Task[Any]] = set()
         self._throttle = LogThrottle(log)
         deps.desk.offer_inbound = self.offer
+        deps.desk.skilled = self.skilled
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -253,6 +254,11 @@ class InboundLine:
             and a.state not in (AgentState.OFFLINE, AgentState.PAUSED)
             and a.connections > 0
         )
+
+    def skilled(self, queue_id: int, agent_id: int) -> bool:
+        """Whether the agent holds a skill on the queue (any level): whom an inbound call
+        may be transferred to."""
+        return queue_id in self.skills.get(agent_id, {})
 
     def claim_call_id(self, task: InboundCallTask, call_id: str) -> None:
         self.by_call_id[call_id] = task

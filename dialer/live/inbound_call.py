@@ -28,7 +28,7 @@ from crm import contacts
 from dialer.core.routing import LiveAgent
 from dialer.inbound import acd, services, store
 from dialer.inbound.acd import QueueRule
-from dialer.live.deps import Deps
+from dialer.live.deps import DB_DOWN, Deps
 from dialer.live.inbound_ars import AGENT, ArsHooks, run_menu
 from dialer.live.inbox import (
     AgentFound,
@@ -516,7 +516,11 @@ class InboundCallTask:
             },
         }
         d.desk.connect(
-            agent, attempt_id=self.attempt_id, campaign_id=agent.campaign_id or 0, pop=pop
+            agent,
+            attempt_id=self.attempt_id,
+            campaign_id=agent.campaign_id or 0,
+            pop=pop,
+            queue_id=caller.queue_id,
         )
         async with d.pool.acquire() as conn:
             if self.callback is None:  # a callback's speed of answer is not the queue's
@@ -565,7 +569,12 @@ class InboundCallTask:
                 entry = event.entry
                 self.agent = None  # free again (or away): no longer answering this caller
             elif isinstance(event, Transferred):  # the other agent holds it and disposes it
-                self.agent, j.agent_id = event.agent, event.agent.agent_id
+                self.agent = event.agent
+                j.hand_over(event.agent.agent_id, event.at)
+                # the wallboard's journeys show it now (else at the end, as any milestone)
+                with contextlib.suppress(*DB_DOWN):
+                    async with d.pool.acquire() as conn:
+                        await journeys.save(conn, j)
             elif isinstance(event, PromptDone):
                 self._prompt_done()
         await self._hangup()

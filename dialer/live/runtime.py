@@ -698,12 +698,7 @@ class DialerRuntime:
             await port.mute(call_id, muted=action == "mute")
             self.desk.controlled(attempt_id, muted=action == "mute")
         elif action == "transfer":
-            if to_agent_id == agent_id:
-                raise IllegalTransition("a call cannot be transferred to yourself")
-            target = self.desk.agents.get(to_agent_id or 0)
-            if target is None or not self.desk.routable(target) \
-                    or target.campaign_id != call.campaign_id:
-                raise IllegalTransition("that agent is not ready on this campaign")
+            target = self.desk.transfer_target(agent_id, to_agent_id)
             await port.transfer(call_id, to_agent_id=target.agent_id)
             self.desk.transfer(attempt_id, to=target)
             # the call's journey and attempt name whoever holds the call at the end

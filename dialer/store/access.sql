@@ -1,6 +1,8 @@
 -- Which customers an agent may read: the customer of a call it is on (until the call's
 -- journey closes, so wrap-up included; an inbound call until its disposition), of its own
 -- pending callbacks, and of a keep-my-place callback being dialled for it or on its line.
+-- Who is on an inbound call is its journey's agent, not the row's answering agent: after a
+-- transfer the second agent reads the customer and the first no longer does.
 -- Read by dialer/store/access.py; the server's views ask before showing a customer to an
 -- agent.
 
@@ -15,12 +17,12 @@ SELECT EXISTS (
     WHERE l.callback_agent_id = $1 AND l.customer_id = $2 AND l.callback_at IS NOT NULL
       AND l.status IN ('new', 'leased')
 ) OR EXISTS (
-    SELECT 1 FROM inbound_calls c
-    WHERE c.agent_id = $1 AND c.customer_id = $2 AND c.ended_at IS NULL
+    SELECT 1 FROM inbound_calls c JOIN call_journeys j ON j.attempt_id = c.attempt_id
+    WHERE j.agent_id = $1 AND c.customer_id = $2 AND c.ended_at IS NULL
 ) OR EXISTS (
     SELECT 1 FROM inbound_callbacks b JOIN call_journeys j ON j.attempt_id = b.attempt_id
-    WHERE b.agent_id = $1 AND b.customer_id = $2 AND b.status IN ('dialing', 'connected')
-      AND j.ended_at IS NULL
+    WHERE COALESCE(j.agent_id, b.agent_id) = $1 AND b.customer_id = $2
+      AND b.status IN ('dialing', 'connected') AND j.ended_at IS NULL
 );
 
 -- agent_customers --
@@ -32,9 +34,9 @@ UNION
 SELECT l.customer_id FROM campaign_leads l
 WHERE l.callback_agent_id = $1 AND l.callback_at IS NOT NULL AND l.status IN ('new', 'leased')
 UNION
-SELECT c.customer_id FROM inbound_calls c
-WHERE c.agent_id = $1 AND c.ended_at IS NULL AND c.customer_id IS NOT NULL
+SELECT c.customer_id FROM inbound_calls c JOIN call_journeys j ON j.attempt_id = c.attempt_id
+WHERE j.agent_id = $1 AND c.ended_at IS NULL AND c.customer_id IS NOT NULL
 UNION
 SELECT b.customer_id FROM inbound_callbacks b JOIN call_journeys j ON j.attempt_id = b.attempt_id
-WHERE b.agent_id = $1 AND b.status IN ('dialing', 'connected') AND j.ended_at IS NULL
-  AND b.customer_id IS NOT NULL;
+WHERE COALESCE(j.agent_id, b.agent_id) = $1 AND b.status IN ('dialing', 'connected')
+  AND j.ended_at IS NULL AND b.customer_id IS NOT NULL;

@@ -43,6 +43,12 @@ class Journey:
     transferred_at: dt.datetime | None = None  # the last transfer (issue 14)
     transferred_from: int | None = None  # the agent who had the call before it
 
+    def hand_over(self, agent_id: int, at: dt.datetime) -> None:
+        """The call was transferred: the new agent holds it (and is named at the end, for
+        outbound and inbound calls alike); the one who had it is kept beside it."""
+        self.transferred_from, self.transferred_at = self.agent_id, at
+        self.agent_id = agent_id
+
 
 def _between(a: dt.datetime | None, b: dt.datetime | None) -> float | None:
     return (b - a).total_seconds() if a is not None and b is not None else None

@@ -28,6 +28,10 @@ from server.keys import LIVE
 from tests.conftest import token_for
 from tests.integration.dialer.helpers import receive_until
 from tests.integration.orders.seed import product as seed_product
+from tests.integration.telephony.test_controls_live import (
+    hold_resume_mute_unmute,
+    supervisor_listens,
+)
 
 Client = TestClient[web.Request, web.Application]
 Ws = aiohttp.ClientWebSocketResponse
@@ -307,6 +311,96 @@ async def test_position_announced_callback_keeps_the_place_and_is_never_abandone
     bad = await client.get("/api/v1/inbound/calls?limit=0", headers=sup)
     assert (bad.status, (await bad.json())["field"]) == (422, "limit")
     await ws.close()
+
+
+async def test_an_inbound_call_has_the_call_controls_and_goes_to_a_skilled_agent(
+    inbound_client: Client, db_url: str
+) -> None:
+    client = inbound_client
+    sup, campaign_id, phone = await _setup(client, db_url, overflow_s=60.0)
+    ws1, agent1, first = await _agent(client, db_url, sup, campaign_id, {"order-line": 1})
+    ws2, agent2, second = await _agent(client, db_url, sup, campaign_id, {"order-line": 2})
+    ws3, agent3, _ = await _agent(client, db_url, sup, campaign_id, {})  # no skill
+    await _runtime(client).inbound.reload()
+    port = _port(client)
+    call_id = port.ring_in(called=ORDER_LINE, caller_e164=phone)
+    pop = await _pop(ws1)
+    attempt_id = pop["attempt_id"]
+    await hold_resume_mute_unmute(ws1, port, attempt_id, call_id)
+    await ws1.send_json({"type": "control", "attempt_id": attempt_id, "action": "hold"})
+    held = await receive_until(ws1, lambda m: m["type"] == "state" and m["held"])
+    assert held["state"] == "on_call"
+    # Transfer targets are the queue's skilled agents, not the campaign's: agent 3 is ready
+    # on the same campaign without a skill for the order line.
+    await ws1.send_json({"type": "transfer_targets"})
+    targets = await receive_until(ws1, lambda m: m["type"] == "transfer_targets")
+    assert [a["agent_id"] for a in targets["agents"]] == [agent2]
+    await ws1.send_json({"type": "control", "attempt_id": attempt_id, "action": "transfer",
+                         "to_agent_id": agent3})
+    refused = await receive_until(ws1, lambda m: m["type"] == "error")
+    assert (refused["for"], refused["code"]) == ("control", "illegal_transition")
+    assert port.bridged[call_id] == agent1
+    await ws1.send_json({"type": "control", "attempt_id": attempt_id, "action": "transfer",
+                         "to_agent_id": agent2})
+    moved = await _pop(ws2)
+    assert moved["attempt_id"] == attempt_id
+    assert moved["pop"]["inbound"]["queue"] == "order-line"
+    assert port.bridged[call_id] == agent2
+    assert not port.calls[call_id].held  # the transfer took it off hold
+    await receive_until(ws1, lambda m: m["type"] == "state" and m["state"] == "ready"
+                        and m["attempt_id"] is None)
+    # the call keeps its queue on the second agent: agent 1, ready again, is its target
+    await ws2.send_json({"type": "transfer_targets"})
+    back = await receive_until(ws2, lambda m: m["type"] == "transfer_targets")
+    assert [a["agent_id"] for a in back["agents"]] == [agent1]
+
+    async def journey() -> Any:
+        conn = await _db(db_url)
+        try:
+            return await conn.fetchrow("SELECT * FROM call_journeys WHERE attempt_id = $1",
+                                       attempt_id)
+        finally:
+            await conn.close()
+
+    async def named() -> bool:  # saved at the transfer, not only at the end
+        return bool((await journey())["agent_id"] == agent2)
+
+    await _until(named)
+    # least privilege follows the call: the second agent reads the caller's card, the first
+    # no longer does
+    card = f"/api/v1/customers/{pop['pop']['customer']['id']}"
+    assert (await client.get(card, headers=second)).status == 200
+    assert (await client.get(card, headers=first)).status == 403
+    # a supervisor listens, whispers and barges on the second agent's inbound call
+    await supervisor_listens(client, sup, agent2)
+    # the agent hangs up: the caller's line goes down, wrap-up, then the disposition
+    await ws2.send_json({"type": "hangup", "attempt_id": attempt_id})
+    await receive_until(ws2, lambda m: m["type"] == "state" and m["state"] == "wrap_up")
+
+    async def gone() -> bool:
+        return call_id not in port.calls
+
+    await _until(gone)
+    await ws2.send_json({"type": "disposition", "attempt_id": attempt_id, "code": "sale"})
+    await receive_until(ws2, lambda m: m["type"] == "state" and m["state"] == "ready"
+                        and m["attempt_id"] is None)
+    await _settled(client)
+    j = await journey()
+    assert (j["mode"], j["agent_id"], j["transferred_from"], j["outcome"]) == (
+        "inbound", agent2, agent1, "sale")
+    assert j["agent_connected_at"] < j["transferred_at"] < j["ended_at"]
+    conn = await _db(db_url)
+    try:
+        row = await conn.fetchrow("SELECT * FROM inbound_calls WHERE call_id = $1", call_id)
+    finally:
+        await conn.close()
+    # the queue's figures keep the agent who answered the caller
+    assert (row["outcome"], row["disposition"], row["agent_id"]) == ("answered", "sale", agent1)
+    resp = await client.get("/api/v1/dialer/journeys", headers=sup)
+    shown = next(j for j in (await resp.json())["journeys"] if j["attempt_id"] == attempt_id)
+    assert (shown["agent_id"], shown["transferred_from"]) == (agent2, agent1)
+    for ws in (ws1, ws2, ws3):
+        await ws.close()
 
 
 async def test_a_caller_who_hangs_up_waiting_is_a_queue_abandon(

@@ -26,6 +26,39 @@ def _sim(client: TestClient) -> SimCarrier:  # type: ignore[type-arg]
     return runtime.port
 
 
+async def hold_resume_mute_unmute(ws: Any, sim: SimCarrier, attempt_id: int,
+                                  call_id: str) -> None:
+    """The agent's desktop holds, resumes, mutes and unmutes its call (outbound or
+    inbound): each answered on the websocket and done on the carrier's call."""
+    for action, check in (("hold", lambda c: c.held), ("resume", lambda c: not c.held),
+                          ("mute", lambda c: c.muted), ("unmute", lambda c: not c.muted)):
+        await ws.send_json({"type": "control", "attempt_id": attempt_id, "action": action})
+        said = await receive_until(ws, lambda m: m["type"] in ("control", "error"))
+        assert said.get("action") == action, said
+        assert check(sim.calls[call_id])
+
+
+async def supervisor_listens(client: TestClient, sup: dict[str, str],  # type: ignore[type-arg]
+                             agent_id: int) -> int:
+    """A supervisor connects a phone and listens, whispers, barges on the agent's line,
+    then stops; the supervisor's id."""
+    sim = _sim(client)
+    resp = await client.post("/api/v1/dialer/supervisor/phone", headers=sup,
+                             json={"connect": True})
+    assert resp.status == 200
+    supervisor_id = int((await resp.json())["supervisor_id"])
+    for mode in ("listen", "whisper", "barge"):
+        resp = await client.post("/api/v1/dialer/monitor", headers=sup,
+                                 json={"agent_id": agent_id, "mode": mode})
+        assert resp.status == 200, await resp.text()
+        assert sim.monitors[supervisor_id] == (agent_id, MonitorMode(mode))
+    resp = await client.post("/api/v1/dialer/monitor", headers=sup,
+                             json={"agent_id": agent_id, "mode": None})
+    assert resp.status == 200
+    assert supervisor_id not in sim.monitors
+    return supervisor_id
+
+
 async def test_an_agent_holds_mutes_and_transfers_the_call(
     live_client: TestClient, db_url: str  # type: ignore[type-arg]
 ) -> None:
@@ -39,12 +72,7 @@ async def test_an_agent_holds_mutes_and_transfers_the_call(
     attempt_id = pop["attempt_id"]
     call_id = f"tm-{campaign_id}-{attempt_id}"
     sim = _sim(live_client)
-    for action, check in (("hold", lambda c: c.held), ("resume", lambda c: not c.held),
-                          ("mute", lambda c: c.muted), ("unmute", lambda c: not c.muted)):
-        await ws1.send_json({"type": "control", "attempt_id": attempt_id, "action": action})
-        said = await receive_until(ws1, lambda m: m["type"] in ("control", "error"))
-        assert said.get("action") == action, said
-        assert check(sim.calls[call_id])
+    await hold_resume_mute_unmute(ws1, sim, attempt_id, call_id)
     ws2 = await live_client.ws_connect("/api/v1/dialer/ws", headers=second)
     state2 = await receive_until(ws2, lambda m: m["type"] == "state")
     await ws2.send_json({"type": "ready", "campaign_id": campaign_id})
@@ -104,17 +132,7 @@ async def test_a_supervisor_connects_a_phone_then_listens_whispers_barges(
                                   json={"agent_id": agent_id, "mode": "listen"})
     assert resp.status == 409  # no phone yet
     assert "connect your phone" in (await resp.json())["message"]
-    resp = await live_client.post("/api/v1/dialer/supervisor/phone", headers=sup,
-                                  json={"connect": True})
-    assert resp.status == 200
-    supervisor_id = (await resp.json())["supervisor_id"]
-    for mode in ("listen", "whisper", "barge"):
-        resp = await live_client.post("/api/v1/dialer/monitor", headers=sup,
-                                      json={"agent_id": agent_id, "mode": mode})
-        assert resp.status == 200, await resp.text()
-        assert sim.monitors[supervisor_id] == (agent_id, MonitorMode(mode))
-    resp = await live_client.post("/api/v1/dialer/monitor", headers=sup,
-                                  json={"agent_id": agent_id, "mode": None})
+    supervisor_id = await supervisor_listens(live_client, sup, agent_id)
     assert supervisor_id not in sim.monitors
     resp = await live_client.post("/api/v1/dialer/monitor", headers=agent,
                                   json={"agent_id": agent_id, "mode": "listen"})
