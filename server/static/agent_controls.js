@@ -1,5 +1,6 @@
 // Agent desktop, call controls (issue 14): hold / resume, mute / unmute, transfer to an
-// agent ready on the same campaign (picked and confirmed), next to Hang up (F8, agent.js).
+// agent who can take the call (picked and confirmed), next to Hang up (F8, agent.js): the
+// desk lists them, ready on the same campaign or, for an inbound call, skilled for its queue.
 // Loaded before agent.js: it sees the websocket's messages first (window.telemartAgentHooks)
 // and sends through window.telemartAgent. The desk says what holds: the state message
 // carries `held` and `muted`, so a reloaded desktop shows them too.
@@ -51,7 +52,7 @@
     switch (msg.code) {
       case "no_such_call": return t("This call is no longer yours: it ended or was transferred.");
       case "illegal_transition":
-        if (action === "transfer") return t("That agent is no longer ready on this campaign: choose another.");
+        if (action === "transfer") return t("That agent cannot take this call now: choose another.");
         return t("Not possible in the current state of the call.");
       case "refused":  // telephony refused (TelephonyError)
         return t("The phone system could not do it: try again, or hang up and call back.");

@@ -126,7 +126,7 @@ async def test_an_agent_holds_mutes_and_transfers_a_call_to_another_agent(
     await expect(bo.locator("#state")).to_have_attribute("data-state", "paused")
     await ana.click("#transfer-ok")
     await expect(ana.locator("#notice")).to_have_text(
-        "그 상담원은 지금 이 캠페인에서 대기 중이 아닙니다. 다른 상담원을 고르세요."
+        "그 상담원은 지금 이 통화를 받을 수 없습니다. 다른 상담원을 고르세요."
     )
     await expect(ana.locator("#notice")).to_have_class("error")
     assert sim_of(dialer_app).bridged[call_id] == agent_id(dialer_app, "ana")
