@@ -54,6 +54,7 @@ NEED_STEP_S = 60.0  # the schedule's need, minute by minute
 PATIENCE_S = 60.0
 OUTBOUND_TALK = TalkModel(talk_mean_s=280.0, talk_sd_s=160.0, wrap_mean_s=40.0)
 PLAN_SERVICE_LEVEL = 0.90
+SERVICE_TARGET_S = 20.0  # the order line's goal: 80 % answered within this
 # What an agent may set at the end of an inbound call (default dispositions' codes).
 INBOUND_DISPOSITIONS: tuple[dict[str, Any], ...] = (
     {"code": "sale", "label": "Sale", "callback": False},
@@ -363,6 +364,15 @@ class InboundLine:
             if broadcasts
             else []
         )
+        # Agents on outbound who finish a call while a caller waits take the caller, as in
+        # the simulator's plan: those whose level the ACD opens within the 20-s target.
+        reach = max(
+            (acd.allowed_level(rule, SERVICE_TARGET_S) for rule in self.rules.values()),
+            default=1,
+        )
+        answer_in_time = sum(
+            1 for levels in self.skills.values() if levels and min(levels.values()) <= reach
+        )
         # Erlang A for a handful of rates: milliseconds, but kept off the event loop
         need = await asyncio.to_thread(
             NeedCurve.from_rates,
@@ -371,7 +381,10 @@ class InboundLine:
             step_s=NEED_STEP_S,
             aht_s=aht_s,
             patience_s=PATIENCE_S,
+            target_s=SERVICE_TARGET_S,
             service_level=PLAN_SERVICE_LEVEL,
+            outbound_agents=answer_in_time,
+            outbound_cycle_s=OUTBOUND_TALK.talk_mean_s + OUTBOUND_TALK.wrap_mean_s,
         )
         now_s = desk.clock()
         seats = []
@@ -388,6 +401,8 @@ class InboundLine:
             seats.append(Seat(
                 agent_id=agent.agent_id, level=min(levels.values()),
                 inbound=state is AgentState.READY or on_inbound,
+                # busy with a caller: serves inbound next, but is not free now
+                on_inbound_call=on_inbound and state is not AgentState.READY,
                 talking_for_s=elapsed if state is AgentState.ON_CALL else (
                     0.0 if state is AgentState.RESERVED else None),
                 wrapping_for_s=elapsed if state is AgentState.WRAP_UP else None))  # fmt: skip
@@ -395,14 +410,16 @@ class InboundLine:
             1 for t in self.tasks.values() if t.agent is not None and t.key not in self.waiting
         )
         floor = answering + len(self.waiting)
-        if floor:
+        if self.waiting:
             # Callers waiting need an agent until one answers them, not only this instant:
             # across the look-ahead, so that an agent on an outbound call who will be free
             # first is held for them (and the pacer dials nothing that would take them).
+            # A caller already being answered needs no one later: only `floor`, now.
             steps = int(lead_s // NEED_STEP_S) + 2
             padded = list(need.needs) + [0] * max(0, steps - len(need.needs))
+            waiting = len(self.waiting)
             need = NeedCurve(start_s=need.start_s, step_s=need.step_s,
-                             needs=tuple(max(n, floor) for n in padded))  # fmt: skip
+                             needs=tuple(max(n, waiting) for n in padded))  # fmt: skip
         held = hold_set(
             need=need,
             now_s=0.0,

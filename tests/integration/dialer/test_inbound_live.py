@@ -461,6 +461,27 @@ async def test_blending_holds_outbound_back_while_callers_wait(
     await ws1.close()
 
 
+async def test_an_agent_answering_a_caller_is_not_held_when_nothing_more_is_needed(
+    inbound_client: Client, db_url: str
+) -> None:
+    """As in the simulator's plan: an agent busy with a caller covers that caller now and,
+    with nobody else waiting and nothing on air, goes back to outbound after the call."""
+    client = inbound_client
+    sup, campaign_id, _ = await _setup(client, db_url, start=False, leads=0)
+    runtime = _runtime(client)
+    port = _port(client)
+    ws1, _, _ = await _agent(client, db_url, sup, campaign_id, {"order-line": 1})
+    await runtime.inbound.reload()
+    port.ring_in(called=ORDER_LINE, caller_e164="+821099990031")
+    pop = await _pop(ws1)
+    assert pop["pop"]["kind"] == "inbound"
+    await ws1.send_json({"type": "ack", "attempt_id": pop["attempt_id"]})
+    await runtime.inbound.plan_hold()
+    assert runtime.desk.held == frozenset()
+    await _finish(ws1, pop["attempt_id"])
+    await ws1.close()
+
+
 async def _finish_outbound(ws: Ws, attempt_id: int) -> None:
     await ws.send_json({"type": "ack", "attempt_id": attempt_id})
     await ws.send_json({"type": "hangup", "attempt_id": attempt_id})
