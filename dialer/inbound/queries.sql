@@ -206,9 +206,13 @@ WHERE b.agent_id = $1
 ORDER BY b.place_since, b.id;
 
 -- calls_of_agent --
--- The inbound calls an agent took since a time, newest first. $1 agent id, $2 since, $3 limit
+-- The inbound calls an agent took since a time, newest first: answered, or transferred to
+-- them (the call's journey names who held it at the end). $1 agent id, $2 since, $3 limit
 SELECT c.*, q.name AS queue FROM inbound_calls c LEFT JOIN inbound_queues q ON q.id = c.queue_id
-WHERE c.agent_id = $1 AND c.arrived_at >= $2
+WHERE (c.agent_id = $1 OR EXISTS (
+        SELECT 1 FROM call_journeys j
+        WHERE j.attempt_id = c.attempt_id AND j.agent_id = $1 AND j.transferred_from IS NOT NULL))
+  AND c.arrived_at >= $2
 ORDER BY c.arrived_at DESC LIMIT $3;
 
 -- recent_calls --

@@ -399,6 +399,10 @@ async def test_an_inbound_call_has_the_call_controls_and_goes_to_a_skilled_agent
     resp = await client.get("/api/v1/dialer/journeys", headers=sup)
     shown = next(j for j in (await resp.json())["journeys"] if j["attempt_id"] == attempt_id)
     assert (shown["agent_id"], shown["transferred_from"]) == (agent2, agent1)
+    # both agents have the call among their own: the one who answered, the one who ended it
+    for headers in (first, second):
+        mine = (await (await client.get("/api/v1/inbound/calls", headers=headers)).json())
+        assert [c["caller_e164"] for c in mine["items"]] == [phone]
     for ws in (ws1, ws2, ws3):
         await ws.close()
 
