@@ -67,7 +67,7 @@ async def test_an_inbound_pop_in_korean(dialer_app: DialerApp, browser: Browser)
         await page.select_option("#campaign", str(campaign_id))
         await page.keyboard.press("F2")  # ready
         await expect(page.locator("#state")).to_have_attribute("data-state", "ready")
-        port.ring_in(called=ORDER_LINE, caller_e164=customer["phone_e164"])
+        call_id = port.ring_in(called=ORDER_LINE, caller_e164=customer["phone_e164"])
 
         info = page.locator("#inbound-info")
         await expect(info).to_be_visible()
@@ -83,6 +83,18 @@ async def test_an_inbound_pop_in_korean(dialer_app: DialerApp, browser: Browser)
         await expect(page.locator("#announce")).to_contain_text("새 통화")
         assert await info.locator("[data-role=unknown]").count() == 0
         await screenshot(page, "agent-inbound-pop")
+        # The outbound call's controls, the same buttons: the carrier holds the caller.
+        hold = page.locator("#hold")
+        await hold.click()
+        await expect(page.locator("#call-flags")).to_have_text("보류 중")
+        assert port.calls[call_id].held
+        await hold.click()
+        await expect(page.locator("#call-flags")).to_have_text("")
+        assert not port.calls[call_id].held
+        await page.locator("#transfer").click()  # nobody else is skilled for the queue
+        await expect(page.locator("#transfer-none")).to_have_text(
+            "지금 이 통화를 받을 수 있는 대기 중인 다른 상담원이 없습니다.")
+        await page.click("#transfer-cancel")
     except BaseException:
         await screenshot(page, "failed-agent-inbound")
         raise
