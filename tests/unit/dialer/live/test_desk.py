@@ -10,6 +10,7 @@ import pytest
 from dialer.core.agents import AgentState
 from dialer.core.calls import CallState
 from dialer.core.routing import longest_idle
+from dialer.errors import IllegalTransition
 from dialer.live.campaign import live_campaign
 from dialer.live.desk import LiveDesk
 from dialer.live.inbox import AgentFound, AgentHungUp, AgentLost, DeskEvent, Disposed
@@ -242,3 +243,32 @@ def test_scheduled_departures_reach_the_planners_snapshot() -> None:
     desk.schedule(1, leaves_in_s=None)  # the break was called off
     assert desk.agent(3).core.returns_at_s is None
     assert desk.agent(1).core.leaves_at_s is None
+
+
+def test_transfer_targets_follow_the_call_campaign_or_inbound_queue() -> None:
+    clock = Clock()
+    desk = desk_with([1, 2, 3], clock)
+    desk.ready(3, campaign_id=2)  # ready on another campaign
+    skills = {1: {7}, 2: {7}, 3: {7}}  # all skilled for queue 7
+    desk.skilled = lambda queue_id, agent_id: queue_id in skills.get(agent_id, set())
+    agent = desk.agent(1)
+    desk.reserve(agent)
+    desk.connect(agent, attempt_id=50, campaign_id=1, pop={})
+    # an outbound call: the others ready on its campaign
+    assert [t["agent_id"] for t in desk.transfer_targets(1)] == [2]
+    with pytest.raises(IllegalTransition):
+        desk.transfer_target(1, 3)
+    with pytest.raises(IllegalTransition):
+        desk.transfer_target(1, 1)
+    desk.drop_call(50)
+    desk.reserve(agent)
+    desk.connect(agent, attempt_id=51, campaign_id=1, pop={}, queue_id=7)
+    # an inbound call: whoever is ready with a skill on its queue, whatever the campaign
+    assert [t["agent_id"] for t in desk.transfer_targets(1)] == [2, 3]
+    desk.pause(2, reason="break")
+    assert desk.transfer_target(1, 3).agent_id == 3
+    with pytest.raises(IllegalTransition):
+        desk.transfer_target(1, 2)  # not ready
+    desk.transfer(51, to=desk.agent(3))
+    # the call keeps its queue on the new agent: agent 1, ready again, may take it back
+    assert [t["agent_id"] for t in desk.transfer_targets(3)] == [1]
