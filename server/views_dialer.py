@@ -16,8 +16,16 @@ from typing import Any, Literal
 
 import asyncpg
 from aiohttp import WSMsgType, web
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
+from crm.phones import normalize_e164
 from dialer.live.bus import BusDown, NoDesk, desk_subject
 from dialer.live.desk import PAUSE_REASONS
 from dialer.store import agents
@@ -86,6 +94,18 @@ class PreviewMsg(_Msg):
     campaign_id: int | None = Field(default=None, gt=0)
     # preview_next: one of the agent's own callbacks, chosen from My callbacks
     lead_id: int | None = Field(default=None, gt=0, le=2**63 - 1)
+    # preview_next: a number dialled by hand (the customer's lead in the agent's campaign)
+    phone: str | None = Field(default=None, min_length=1, max_length=32)
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, raw: str | None) -> str | None:
+        if raw is None:
+            return None
+        e164 = normalize_e164(raw)
+        if e164 is None:
+            raise ValueError("not a phone number")
+        return e164
 
 
 class BareMsg(_Msg):

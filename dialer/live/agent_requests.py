@@ -31,8 +31,10 @@ class AgentActions:
 
     hello: Callable[[int, str], Awaitable[None]]  # a desktop connected
     dispose: Dispose  # (entry, attempt id, pause reason)
-    # (agent, campaign, one of the agent's callbacks or None for the next lead)
-    preview_next: Callable[[int, int, int | None], Awaitable[dict[str, Any] | None]]
+    # (agent, campaign, one of the agent's callbacks, a number dialled by hand (E.164);
+    # neither: the next lead)
+    preview_next: Callable[[int, int, int | None, str | None],
+                           Awaitable[dict[str, Any] | None]]
     preview_dial: Callable[[int], int]
     preview_skip: Callable[[int], Awaitable[None]]
     order: Callable[[int, int, int, float], Awaitable[None]]  # agent, attempt, order, submit s
@@ -97,11 +99,14 @@ async def apply(desk: LiveDesk, actions: AgentActions, m: dict[str, Any]) -> dic
     elif kind == "preview_next":
         agent = desk.agent(agent_id)
         lead_id = m.get("lead_id")
-        if lead_id is not None:  # a callback from the agent's list: in their own campaign
-            await actions.preview_next(agent_id, int(agent.campaign_id or 0), int(lead_id))
+        phone = m.get("phone")
+        if phone is not None:  # dialled by hand (E.164, checked at the edge): own campaign
+            await actions.preview_next(agent_id, int(agent.campaign_id or 0), None, str(phone))
+        elif lead_id is not None:  # a callback from the agent's list: in their own campaign
+            await actions.preview_next(agent_id, int(agent.campaign_id or 0), int(lead_id), None)
         else:
             campaign_id = m.get("campaign_id") or agent.campaign_id or 0
-            if await actions.preview_next(agent_id, int(campaign_id), None) is None:
+            if await actions.preview_next(agent_id, int(campaign_id), None, None) is None:
                 desk.notice(agent_id, "no_lead", "No lead to call now")
     elif kind == "preview_dial":
         actions.preview_dial(agent_id)

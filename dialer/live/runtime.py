@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -31,6 +32,7 @@ from config.db import connect
 from config.locks import lock_key
 from crm import contacts
 from dialer.core.agents import AgentState
+from dialer.core.compliance import Rule
 from dialer.core.routing import LiveAgent
 from dialer.errors import DialerError, IllegalTransition, NoSuchCall
 from dialer.live import agent_requests, recovery
@@ -49,7 +51,7 @@ from dialer.live.outcomes import DispositionEntry
 from dialer.live.overload import LoopLag
 from dialer.live.throttle import LogThrottle
 from dialer.recordings import store as recordings
-from dialer.store import agents, calls, hopper, journeys
+from dialer.store import agents, calls, hopper, journeys, lists
 from dialer.store.calls import LiveCallRow
 from dialer.store.hopper import LeasedLead
 from dialer.store.journeys import utcnow
@@ -67,6 +69,17 @@ log = logging.getLogger(__name__)
 SCAN_S = 2.0  # look for running campaigns to take on this often
 SHUTDOWN_S = 5.0
 PREVIEW_TRIES = 5  # leads the guard may refuse before preview gives up
+# A hand dial the guard refuses: the rule, in the code the desktop says in words.
+HAND_DIAL_REFUSALS: dict[Rule, str] = {
+    Rule.DO_NOT_CALL: "guard_do_not_call",
+    Rule.CALLING_WINDOW: "guard_calling_window",
+    Rule.NIGHT_CONSENT: "guard_calling_window",
+    Rule.ATTEMPTS_TOTAL: "guard_attempts",
+    Rule.ATTEMPTS_PER_DAY: "guard_attempts",
+    Rule.RETRY_DELAY: "guard_attempts",
+    Rule.UK_ABANDON_REDIAL: "guard_attempts",
+    Rule.NO_MARKETING_CONSENT: "guard_no_consent",
+}
 LEG_RETRY_S = 2.0  # ask again for an agent's phone leg that dropped after this
 IDLE_RELEASE_S = 10.0  # a campaign with no agent reachable here is given up after this
 SAVE_AGENTS_S = 0.25  # agents' states are written to their sessions this often
@@ -617,21 +630,25 @@ class DialerRuntime:
                                         code="callback_in_past")
         self.desk.dispose(entry, attempt_id=attempt_id, pause_reason=pause_reason)
 
-    async def preview_next(self, agent_id: int, campaign_id: int,
-                           lead_id: int | None = None) -> dict[str, Any] | None:
+    async def preview_next(self, agent_id: int, campaign_id: int, lead_id: int | None = None,
+                           phone: str | None = None) -> dict[str, Any] | None:
         """Manual mode: lease one lead for this agent and show it before dialling; with
-        `lead_id`, that one of the agent's own callbacks (chosen from My callbacks)."""
+        `lead_id`, that one of the agent's own callbacks (chosen from My callbacks); with
+        `phone` (E.164), the lead of the customer with that number, dialled by hand."""
         agent = self.desk.agent(agent_id)
         if agent.state is not AgentState.READY or not agent.preview:
             raise IllegalTransition("go ready in preview mode first", code="not_in_preview")
         if agent_id in self._previews:
-            if lead_id is not None:
+            if lead_id is not None or phone is not None:
                 raise IllegalTransition("dial or skip the customer in preview first",
                                         code="preview_first")
             return agent.preview_lead
         async with self.pool.acquire() as conn:
             campaign = await load_live_campaign(conn, campaign_id)
-            if lead_id is not None:
+            lead: LeasedLead | None
+            if phone is not None:
+                lead = await self._lease_by_hand(conn, campaign, agent_id, phone)
+            elif lead_id is not None:
                 now = utcnow()
                 lead = await hopper.lease_callback_for_agent(
                     conn, campaign_id=campaign_id, owner=self.owner, agent_id=agent_id,
@@ -666,6 +683,44 @@ class DialerRuntime:
         agent.preview_lead = {"attempt_id": attempt_id, "pop": pop}
         self.desk.push_state(agent)
         return agent.preview_lead
+
+    async def _lease_by_hand(self, conn: asyncpg.Connection, campaign: LiveCampaign,
+                             agent_id: int, phone: str) -> LeasedLead:
+        """A number dialled by hand, leased for the agent if the compliance guard allows it
+        now. The lease (and a lead made for it) is one transaction, rolled back on any
+        refusal: a refused dial leaves the lead as it was, or no lead at all."""
+        now = utcnow()
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            got = await hopper.lease_by_hand(
+                conn, campaign_id=campaign.campaign_id, owner=self.owner, phone_e164=phone, now=now,
+                lease_s=self.deps.lease_s,
+                list_id=lambda: lists.hand_dial_list(conn, campaign_id=campaign.campaign_id))
+            refusal = None
+            if not isinstance(got, hopper.HandDialRefused):
+                refusal = await hopper.judge(conn, lead=got, settings=campaign.compliance,
+                                             now=now, campaign_window=campaign.window)
+        except BaseException:
+            await tx.rollback()
+            raise
+        if isinstance(got, hopper.HandDialRefused):
+            await tx.rollback()
+            raise IllegalTransition(f"{phone} cannot be dialled by hand: {got.value}",
+                                    code=got.value)
+        lead = got
+        if refusal is None:
+            await tx.commit()
+            return lead
+        await tx.rollback()
+        # Kept like every refusal of the guard, with who dialled (a lead made for this dial
+        # was rolled back: no lead id then).
+        made = lead.by_hand == hopper.MADE_BY_HAND
+        kept = dataclasses.replace(refusal, lead_id=None if made else lead.lead_id,
+                                   detail=f"{refusal.detail} (dialled by hand by agent {agent_id})")
+        await hopper.record_refusal(conn, campaign_id=campaign.campaign_id, refusal=kept)
+        raise IllegalTransition(f"{phone} may not be called now: {refusal.rule.value}",
+                                code=HAND_DIAL_REFUSALS.get(refusal.rule, "guard_refused"))
 
     def preview_dial(self, agent_id: int) -> int:
         found = self._previews.pop(agent_id, None)
@@ -739,5 +794,5 @@ class DialerRuntime:
         agent.preview_lead = None
         if found is not None:
             async with self.pool.acquire() as conn:
-                await hopper.give_back(conn, lead_id=found[1].lead_id, owner=self.owner)
+                await hopper.give_back(conn, lead=found[1], owner=self.owner)
         self.desk.push_state(agent)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 
@@ -67,14 +68,20 @@ class LeasedLead:
     attempts: int
     callback_at: dt.datetime | None = None
     callback_agent_id: int | None = None
+    # Dialled by hand: the lead's status before (MADE_BY_HAND: the dial made it), what a
+    # skip puts back; None for a lead the hopper gave.
+    by_hand: str | None = None
 
 
-def _leased(row: asyncpg.Record) -> LeasedLead:
+MADE_BY_HAND = "made"
+
+
+def _leased(row: asyncpg.Record, *, by_hand: str | None = None) -> LeasedLead:
     return LeasedLead(
         lead_id=row["id"], campaign_id=row["campaign_id"], customer_id=row["customer_id"],
         phone_e164=row["phone_e164"], priority=row["priority"], position=row["position"],
         attempts=row["attempts"], callback_at=row["callback_at"],
-        callback_agent_id=row["callback_agent_id"],
+        callback_agent_id=row["callback_agent_id"], by_hand=by_hand,
     )  # fmt: skip
 
 
@@ -181,6 +188,23 @@ async def refuse(
                        now + dt.timedelta(seconds=hold_s))
 
 
+def _verdict(
+    record: LeadRecord,
+    settings: ComplianceSettings,
+    now: dt.datetime,
+    campaign_window: CallingWindow | None,
+) -> Allowed | Refusal:
+    """The legal rules, then the campaign's own calling hours (callee local time)."""
+    verdict = check_lead(record, settings, now)
+    if isinstance(verdict, Allowed) and campaign_window is not None:
+        zones = lead_zones(record.phone_e164, record.tz_override, settings.default_tz)
+        if not in_window(now, zones, campaign_window):
+            verdict = Refusal(rule=Rule.CALLING_WINDOW, lead_id=record.lead_id,
+                              detail="outside the campaign's calling hours in "
+                                     + ", ".join(z.key for z in zones))  # fmt: skip
+    return verdict
+
+
 async def screen(
     conn: asyncpg.Connection,
     *,
@@ -203,13 +227,7 @@ async def screen(
         record = facts.get(lead.lead_id)
         if record is None:  # the lead vanished: let the lease lapse
             continue
-        verdict = check_lead(record, settings, now)
-        if isinstance(verdict, Allowed) and campaign_window is not None:
-            zones = lead_zones(record.phone_e164, record.tz_override, settings.default_tz)
-            if not in_window(now, zones, campaign_window):
-                verdict = Refusal(rule=Rule.CALLING_WINDOW, lead_id=lead.lead_id,
-                                  detail="outside the campaign's calling hours in "
-                                         + ", ".join(z.key for z in zones))
+        verdict = _verdict(record, settings, now, campaign_window)
         if isinstance(verdict, Allowed):
             allowed.append(lead)
         else:
@@ -230,9 +248,15 @@ async def extend_leases(
         await conn.execute(Q["extend_leases"], lead_ids, owner, now, lease_s)
 
 
-async def give_back(conn: asyncpg.Connection, *, lead_id: int, owner: str) -> None:
-    """Release a lease that was not dialled."""
-    await conn.execute(Q["give_back"], lead_id, owner)
+async def give_back(conn: asyncpg.Connection, *, lead: LeasedLead, owner: str) -> None:
+    """Release a lease that was not dialled. A lead dialled by hand goes back as it was
+    (one made for the dial is removed), so a skip does not hand it to the dialer."""
+    if lead.by_hand == MADE_BY_HAND:
+        await conn.execute(Q["drop_hand_lead"], lead.lead_id, owner)
+    elif lead.by_hand is not None:
+        await conn.execute(Q["give_back_by_hand"], lead.lead_id, owner, lead.by_hand)
+    else:
+        await conn.execute(Q["give_back"], lead.lead_id, owner)
 
 
 async def finish(
@@ -282,3 +306,61 @@ async def follow_ups(conn: asyncpg.Connection) -> dict[int, int]:
 
 async def lead_attempts(conn: asyncpg.Connection, *, lead_id: int) -> int:
     return int(await conn.fetchval(Q["lead_attempts"], lead_id) or 0)
+
+
+class HandDialRefused(enum.StrEnum):
+    """Why a number dialled by hand has no lead to call (the desktop's error codes)."""
+
+    NOT_A_CUSTOMER = "not_a_customer"  # register the customer first
+    LEAD_BUSY = "lead_busy"  # another agent or the dialer holds the customer's lead
+
+
+async def lease_by_hand(
+    conn: asyncpg.Connection,
+    *,
+    campaign_id: int,
+    list_id: Callable[[], Awaitable[int]],
+    owner: str,
+    phone_e164: str,
+    now: dt.datetime,
+    lease_s: float = DEFAULT_LEASE_S,
+) -> LeasedLead | HandDialRefused:
+    """A number an agent dials by hand: its customer's lead in the campaign, leased (made
+    now in the list `list_id` gives, if there was none). The caller holds a transaction and
+    rolls it back when the guard refuses, so a refused hand dial leaves no lead."""
+    customer_id = await conn.fetchval(Q["customer_of_phone"], phone_e164)
+    if customer_id is None:
+        return HandDialRefused.NOT_A_CUSTOMER
+    row = await conn.fetchrow(Q["lease_customer_for_agent"], campaign_id, owner, customer_id,
+                              now, lease_s)  # fmt: skip
+    if row is not None:
+        return _leased(row, by_hand=row["was"])
+    row = await conn.fetchrow(Q["insert_hand_lead"], campaign_id, await list_id(), customer_id,
+                              owner, now, lease_s)  # fmt: skip
+    if row is None:  # the lead exists and someone holds it
+        return HandDialRefused.LEAD_BUSY
+    return _leased(row, by_hand=MADE_BY_HAND)
+
+
+async def judge(
+    conn: asyncpg.Connection,
+    *,
+    lead: LeasedLead,
+    settings: ComplianceSettings,
+    now: dt.datetime,
+    campaign_window: CallingWindow | None = None,
+) -> Refusal | None:
+    """The compliance guard on one lead, writing nothing (as `screen` judges; a hand dial
+    records the refusal itself, after undoing its lease)."""
+    facts = await lead_records(conn, campaign_id=lead.campaign_id, lead_ids=[lead.lead_id])
+    record = facts.get(lead.lead_id)
+    if record is None:
+        raise LookupError(f"lead {lead.lead_id} vanished")  # leased in this transaction
+    verdict = _verdict(record, settings, now, campaign_window)
+    return verdict if isinstance(verdict, Refusal) else None
+
+
+async def record_refusal(conn: asyncpg.Connection, *, campaign_id: int, refusal: Refusal) -> None:
+    """Keep a refusal without touching its lead (a hand dial's: the agent is told)."""
+    await conn.execute(Q["insert_refusal"], campaign_id, refusal.lead_id, refusal.rule.value,
+                       refusal.detail)

@@ -148,3 +148,56 @@ GROUP BY campaign_id;
 -- lead_attempts --
 -- Attempts a lead has had. $1 lead id
 SELECT attempts FROM campaign_leads WHERE id = $1;
+
+-- customer_of_phone --
+-- The customer behind a number dialled by hand (phones are unique). $1 phone e164
+SELECT id FROM customers WHERE phone_e164 = $1;
+
+-- lease_customer_for_agent --
+-- A hand dial: the customer's lead in this campaign, leased now, whatever its status (the
+-- compliance guard decides on do-not-call and attempts), unless a live call or an unexpired
+-- lease (another agent's preview, the dialer's own call) holds it.
+-- $1 campaign id, $2 owner, $3 customer id, $4 now, $5 lease seconds
+WITH picked AS (
+    SELECT l.id, l.status AS was
+    FROM campaign_leads l
+    WHERE l.campaign_id = $1 AND l.customer_id = $3
+      AND (l.status IN ('new', 'done', 'exhausted', 'dnc')
+           OR (l.status = 'leased' AND l.lease_expires_at < $4))
+      AND NOT EXISTS (SELECT 1 FROM live_calls c WHERE c.lead_id = l.id)
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE campaign_leads l
+SET status = 'leased', lease_owner = $2, lease_expires_at = $4::timestamptz + make_interval(secs => $5)
+FROM picked
+WHERE l.id = picked.id
+RETURNING l.id, l.campaign_id, l.customer_id, l.phone_e164, l.priority, l.position,
+          l.attempts, l.callback_at, l.callback_agent_id,
+          CASE WHEN picked.was = 'leased' THEN 'new' ELSE picked.was END AS was;
+
+-- insert_hand_lead --
+-- A hand dial of a customer with no lead in the campaign: a new lead in the campaign's
+-- hand-dial list, leased at once. The unique (campaign, customer) key keeps it one lead:
+-- a concurrent insert waits for the other and then inserts nothing.
+-- $1 campaign id, $2 list id, $3 customer id, $4 owner, $5 now, $6 lease seconds
+INSERT INTO campaign_leads (campaign_id, list_id, customer_id, phone_e164, position, status,
+                            lease_owner, lease_expires_at)
+SELECT $1, $2, c.id, c.phone_e164,
+       (SELECT coalesce(max(position), 0) + 1 FROM campaign_leads WHERE list_id = $2),
+       'leased', $4, $5::timestamptz + make_interval(secs => $6)
+FROM customers c WHERE c.id = $3
+ON CONFLICT (campaign_id, customer_id) DO NOTHING
+RETURNING id, campaign_id, customer_id, phone_e164, priority, position,
+          attempts, callback_at, callback_agent_id;
+
+-- give_back_by_hand --
+-- A hand dial skipped: the lead goes back to the status it had. $1 lead id, $2 owner,
+-- $3 status before
+UPDATE campaign_leads
+SET status = $3, lease_owner = NULL, lease_expires_at = NULL
+WHERE id = $1 AND lease_owner = $2 AND status = 'leased';
+
+-- drop_hand_lead --
+-- A hand dial skipped before its lead (made for it) was ever dialled. $1 lead id, $2 owner
+DELETE FROM campaign_leads
+WHERE id = $1 AND lease_owner = $2 AND status = 'leased' AND attempts = 0;

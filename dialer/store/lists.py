@@ -21,6 +21,7 @@ from typing import Any
 
 import asyncpg
 
+from config.locks import lock_key
 from config.sql import load_queries
 from crm.segments import NO_JIT, Segment, member_ids_sql
 from dialer.errors import CampaignClosed
@@ -109,3 +110,16 @@ async def build_list(
 
 async def campaign_lists(conn: asyncpg.Connection, *, campaign_id: int) -> list[CampaignList]:
     return [_list(row) for row in await conn.fetch(Q["campaign_lists"], campaign_id)]
+
+
+HAND_DIAL_LIST = "hand_dial"  # created_by (and name) of a campaign's list of hand-dialled leads
+
+
+async def hand_dial_list(conn: asyncpg.Connection, *, campaign_id: int) -> int:
+    """The campaign's list for leads dialled by hand, made on first use. The caller holds a
+    transaction; the advisory lock makes two first hand dials make one list."""
+    await conn.execute(Q["lock_hand_dial_list"], lock_key(f"hand_dial_list:{campaign_id}"))
+    found = await conn.fetchval(Q["hand_dial_list"], campaign_id)
+    if found is not None:
+        return int(found)
+    return int(await conn.fetchval(Q["insert_hand_dial_list"], campaign_id))

@@ -68,3 +68,21 @@ RETURNING id, campaign_id, segment_id, segment_name, exclude_contacted_days, pri
 SELECT id, campaign_id, segment_id, segment_name, exclude_contacted_days, priority,
        candidates, added, suppression, created_by, created_at
 FROM campaign_lists WHERE campaign_id = $1 ORDER BY id;
+
+-- hand_dial_list --
+-- The campaign's list of leads dialled by hand (no segment; made on the first hand dial,
+-- under the caller's advisory lock). $1 campaign id
+SELECT id FROM campaign_lists
+WHERE campaign_id = $1 AND segment_id IS NULL AND created_by = 'hand_dial'
+ORDER BY id LIMIT 1;
+
+-- insert_hand_dial_list --
+-- $1 campaign id
+INSERT INTO campaign_lists (campaign_id, segment_id, segment_name, exclude_contacted_days,
+                            priority, candidates, added, suppression, created_by)
+VALUES ($1, NULL, 'hand_dial', NULL, 100, 0, 0, jsonb_build_object(), 'hand_dial')
+RETURNING id;
+
+-- lock_hand_dial_list --
+-- Held to the end of the transaction: one first hand dial makes the list. $1 lock key
+SELECT pg_advisory_xact_lock($1);

@@ -73,6 +73,12 @@
     preview_first: () => t("Dial or skip the customer in preview first."),
     callback_unavailable: () => t("This callback cannot be called now: it was done, or it is on a call."),
     guard_refused: () => t("This number may not be called now (do-not-call list, consent or calling hours)."),
+    guard_do_not_call: () => t("This number is on a do-not-call list: it may not be called."),
+    guard_calling_window: () => t("It is outside the calling hours in the customer's time zone: call later."),
+    guard_attempts: () => t("This customer has been called as often as allowed for now: call later."),
+    guard_no_consent: () => t("This customer has not consented to marketing calls."),
+    not_a_customer: () => t("This number is not one of our customers: register the customer first."),
+    lead_busy: () => t("Another agent or the dialer is calling this customer now."),
   };
   function dialerText(msg) {
     const say = NOTICES[msg.code];
@@ -245,7 +251,20 @@
     }
     out.append(data.dnc ? el("p", t("On a do-not-call list: never call this number."), { class: "error", "data-role": "dnc" })
       : el("p", t("Not on a do-not-call list."), { class: "ok", "data-role": "dnc" }));
+    // Shown for any number: the dialer (not the page) decides, and says why it refuses.
+    const call = el("button", t("Call"), { type: "button", class: "small", "data-role": "dial-by-hand",
+      "aria-label": t("Call {phone} now", { phone: fmt.phone(data.phone) }) });
+    call.onclick = () => dialByHand(data.phone);
+    out.append(call);
   });
+  // A number dialled by hand: its customer's lead in this campaign comes up in the preview
+  // panel (leased to the agent, screened by the compliance guard); Dial calls it.
+  function dialByHand(phone) {
+    if (current.state !== "ready" || !$("preview-mode").checked) {
+      notice(t("Turn on preview mode and press Ready first."), true); return;
+    }
+    send({ type: "preview_next", phone: phone });
+  }
 
   // --- the call ---------------------------------------------------------------------------
   function showPop(attemptId, pop, ack) {
