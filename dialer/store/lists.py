@@ -112,9 +112,6 @@ async def campaign_lists(conn: asyncpg.Connection, *, campaign_id: int) -> list[
     return [_list(row) for row in await conn.fetch(Q["campaign_lists"], campaign_id)]
 
 
-HAND_DIAL_LIST = "hand_dial"  # created_by (and name) of a campaign's list of hand-dialled leads
-
-
 async def hand_dial_list(conn: asyncpg.Connection, *, campaign_id: int) -> int:
     """The campaign's list for leads dialled by hand, made on first use. The caller holds a
     transaction; the advisory lock makes two first hand dials make one list."""

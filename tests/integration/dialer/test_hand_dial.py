@@ -168,3 +168,8 @@ async def test_an_agent_dials_a_customer_by_hand(live_client: Client, db_url: st
     ], refusals
     assert all(r["lead_id"] is None for r in refusals[:3])  # their leads were not kept
     assert again["preview_lead"]["pop"]["lead_id"] == made[0]["id"]
+    # The campaign page names the hand-dial list in words, not by its marker.
+    marketer = await token_for(live_client, db_url, Role.MARKETER)
+    page = await live_client.get(f"/campaigns/{s['campaign_id']}", headers=marketer)
+    assert page.status == 200
+    assert "직접 건 전화" in await page.text()
