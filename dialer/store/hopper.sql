@@ -5,13 +5,16 @@
 -- callbacks first, then priority (low first), then list order; rows another dialer is
 -- claiming are skipped, leases past their expiry are taken back unless the lead's call
 -- is still in flight (a `live_calls` row: its process died and is not reconciled yet).
+-- A lead dialled by hand after the dialer had finished with it (`hand_dial_was`) is never
+-- taken back: its hand-dial lease ran out because its process died.
 -- $1 campaign id,
 -- $2 owner, $3 how many, $4 now, $5 lease seconds
 WITH picked AS (
     SELECT l.id
     FROM campaign_leads l
     WHERE l.campaign_id = $1
-      AND (l.status = 'new' OR (l.status = 'leased' AND l.lease_expires_at < $4))
+      AND (l.status = 'new' OR (l.status = 'leased' AND l.lease_expires_at < $4
+                                AND l.hand_dial_was IS NULL))
       AND l.next_attempt_at <= $4
       AND (l.callback_at IS NULL OR l.callback_at <= $4)
       AND l.callback_agent_id IS NULL
@@ -34,7 +37,8 @@ WITH picked AS (
     SELECT l.id
     FROM campaign_leads l
     WHERE l.campaign_id = $1
-      AND (l.status = 'new' OR (l.status = 'leased' AND l.lease_expires_at < $4))
+      AND (l.status = 'new' OR (l.status = 'leased' AND l.lease_expires_at < $4
+                                AND l.hand_dial_was IS NULL))
       AND l.next_attempt_at <= $4
       AND (l.callback_at IS NULL OR l.callback_at <= $4)
       AND (l.callback_agent_id IS NULL OR l.callback_agent_id = $3)
@@ -60,7 +64,8 @@ WITH picked AS (
     FROM campaign_leads l
     WHERE l.id = $6 AND l.campaign_id = $1 AND l.callback_agent_id = $3
       AND l.callback_at IS NOT NULL
-      AND (l.status = 'new' OR (l.status = 'leased' AND l.lease_expires_at < $4))
+      AND (l.status = 'new' OR (l.status = 'leased' AND l.lease_expires_at < $4
+                                AND l.hand_dial_was IS NULL))
       AND NOT EXISTS (SELECT 1 FROM live_calls c WHERE c.lead_id = l.id)
     FOR UPDATE SKIP LOCKED
 )
@@ -99,14 +104,16 @@ WHERE id = ANY ($1::bigint[]) AND lease_owner = $2 AND status = 'leased';
 -- Return a lease untouched (not dialled): the lead is dialable again at once.
 -- $1 lead id, $2 owner
 UPDATE campaign_leads
-SET status = 'new', lease_owner = NULL, lease_expires_at = NULL
+SET status = coalesce(hand_dial_was, 'new'), hand_dial_was = NULL, lease_owner = NULL,
+    lease_expires_at = NULL
 WHERE id = $1 AND lease_owner = $2 AND status = 'leased';
 
 -- refuse_lead --
 -- The guard said no: close the lead or hold it back until $4. $1 lead id, $2 owner,
 -- $3 status, $4 next attempt at (or null)
 UPDATE campaign_leads
-SET status = $3, next_attempt_at = coalesce($4, next_attempt_at), lease_owner = NULL, lease_expires_at = NULL
+SET status = $3, next_attempt_at = coalesce($4, next_attempt_at), lease_owner = NULL,
+    lease_expires_at = NULL, hand_dial_was = NULL
 WHERE id = $1 AND lease_owner = $2;
 
 -- insert_refusal --
@@ -120,7 +127,8 @@ INSERT INTO dial_refusals (campaign_id, lead_id, rule, detail) VALUES ($1, $2, $
 UPDATE campaign_leads
 SET status = $3, last_outcome = $4,
     next_attempt_at = coalesce($5, next_attempt_at), attempts = attempts + 1,
-    callback_at = $6, callback_agent_id = $7, lease_owner = NULL, lease_expires_at = NULL
+    callback_at = $6, callback_agent_id = $7, lease_owner = NULL, lease_expires_at = NULL,
+    hand_dial_was = NULL
 WHERE id = $1 AND lease_owner = $2
 RETURNING id;
 
@@ -168,12 +176,15 @@ WITH picked AS (
     FOR UPDATE SKIP LOCKED
 )
 UPDATE campaign_leads l
-SET status = 'leased', lease_owner = $2, lease_expires_at = $4::timestamptz + make_interval(secs => $5)
+SET status = 'leased', lease_owner = $2, lease_expires_at = $4::timestamptz + make_interval(secs => $5),
+    hand_dial_was = CASE WHEN picked.was IN ('done', 'exhausted', 'dnc') THEN picked.was
+                         ELSE l.hand_dial_was END
 FROM picked
 WHERE l.id = picked.id
 RETURNING l.id, l.campaign_id, l.customer_id, l.phone_e164, l.priority, l.position,
           l.attempts, l.callback_at, l.callback_agent_id,
-          CASE WHEN picked.was = 'leased' THEN 'new' ELSE picked.was END AS was;
+          CASE WHEN picked.was = 'leased' THEN coalesce(l.hand_dial_was, 'new')
+               ELSE picked.was END AS was;
 
 -- insert_hand_lead --
 -- A hand dial of a customer with no lead in the campaign: a new lead in the campaign's
@@ -194,7 +205,7 @@ RETURNING id, campaign_id, customer_id, phone_e164, priority, position,
 -- A hand dial skipped: the lead goes back to the status it had. $1 lead id, $2 owner,
 -- $3 status before
 UPDATE campaign_leads
-SET status = $3, lease_owner = NULL, lease_expires_at = NULL
+SET status = $3, lease_owner = NULL, lease_expires_at = NULL, hand_dial_was = NULL
 WHERE id = $1 AND lease_owner = $2 AND status = 'leased';
 
 -- drop_hand_lead --
