@@ -86,6 +86,7 @@ async def run_menu(
     collect: Collect | None = None
     deadline_s: float | None = None
     last_prompt = ""
+    speaking = False  # the last prompt asked for has not reported done
     while result is None:
         if commands:
             command = commands.popleft()
@@ -93,7 +94,7 @@ async def run_menu(
                 said.append(command.text)
                 last_prompt = PROMPT.format(step=command.step)
                 await deps.port.play(call_id, last_prompt)
-                collect, deadline_s = None, clock() + PROMPT_MAX_S
+                collect, deadline_s, speaking = None, clock() + PROMPT_MAX_S, True
             elif isinstance(command, Collect):
                 collect = command  # its timeout runs from the end of the words
             elif isinstance(command, PlaceOrder):
@@ -105,6 +106,8 @@ async def run_menu(
                 result = AGENT
             elif isinstance(command, Hangup):
                 result = ORDERED if session.order_id is not None else HUNG_UP
+                if speaking:  # the order number or the goodbye is heard before the line drops
+                    await _until_said(next_event, last_prompt, clock, deadline_s)
             continue
         event = await next_event(None if deadline_s is None else deadline_s - clock())
         if event is None:  # no key in time: the step again, or an agent
@@ -112,9 +115,10 @@ async def run_menu(
             deadline_s = None if collect is None else clock() + collect.timeout_s
         elif isinstance(event, Dtmf):
             commands.extend(session.key(event.digit))
-        elif isinstance(event, PromptDone) and collect is not None \
-                and event.prompt == last_prompt:
-            deadline_s = clock() + collect.timeout_s
+        elif isinstance(event, PromptDone) and event.prompt == last_prompt:
+            speaking = False
+            if collect is not None:
+                deadline_s = clock() + collect.timeout_s
         elif isinstance(event, HungUp) and event.call_id == call_id:
             result = ORDERED if session.order_id is not None else HUNG_UP
     async with deps.pool.acquire() as conn:
@@ -124,3 +128,22 @@ async def run_menu(
                                  total_krw=session.total_krw if session.order_id else None)
     log.info("ARS call %s: %s (%s)", call_id, result, " > ".join(session.path))
     return result
+
+
+async def _until_said(
+    next_event: NextEvent, prompt: str, clock: Callable[[], float], deadline_s: float | None
+) -> None:
+    """Wait for `prompt` to be said to its end (or the caller to go, or the prompt's
+    limit). Without it the ARS hung up a real Asterisk's channel 9 ms after asking for its
+    last words, which Asterisk then dropped unsaid."""
+    while True:
+        left = None if deadline_s is None else deadline_s - clock()
+        if left is not None and left <= 0:
+            return
+        event = await next_event(left)
+        if (
+            event is None
+            or isinstance(event, HungUp)
+            or (isinstance(event, PromptDone) and event.prompt == prompt)
+        ):
+            return

@@ -84,6 +84,10 @@ class FakeChannel:
     external_host: tuple[str, int] | None = None
     rtp_local: tuple[str, int] | None = None
     tasks: list[asyncio.Task[None]] = dataclasses.field(default_factory=list)
+    # playbacks not finished yet, in order: Asterisk plays a channel's playbacks one after
+    # the other, and a hang-up ends the rest as "failed" (seen on Asterisk 22.10.1)
+    playbacks: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    speaking_until: float = 0.0
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -118,6 +122,7 @@ class AriFake:
         self.sent: list[dict[str, Any]] = []
         self.keep_sent = True
         self.refuse_events = False  # the websocket handshake fails (Asterisk restarting)
+        self.prompt_s = 0.02  # how long every prompt takes to say
         self._seq = itertools.count(21)
         self._rtp: dict[str, asyncio.DatagramTransport] = {}
         self._changed = asyncio.Event()
@@ -421,6 +426,9 @@ class AriFake:
         if self.channels.get(ch.id) is not ch:
             return
         self._cancel(ch)
+        for info in ch.playbacks.values():  # words not yet said are never heard
+            self._emit("PlaybackFinished", playback={**info, "state": "failed"})
+        ch.playbacks.clear()
         self._leave_bridge(ch)
         if ch.in_stasis:
             ch.in_stasis = False
@@ -474,15 +482,23 @@ class AriFake:
 
     def _playback(self, pb: str, media: str, target: str,
                   ch: FakeChannel | None) -> web.Response:
+        now = asyncio.get_running_loop().time()
+        start = max(now, ch.speaking_until) if ch is not None else now
         info = {"id": pb, "media_uri": media, "target_uri": target, "language": "ko",
-                "state": "playing"}
-        self._emit("PlaybackStarted", playback=info)
+                "state": "playing" if start <= now else "queued"}
+        if ch is not None:
+            ch.speaking_until = start + self.prompt_s
+            ch.playbacks[pb] = info
 
-        async def finish() -> None:
-            await asyncio.sleep(0.02)
+        async def say() -> None:
+            await asyncio.sleep(start - now)
+            self._emit("PlaybackStarted", playback={**info, "state": "playing"})
+            await asyncio.sleep(self.prompt_s)
+            if ch is not None:
+                ch.playbacks.pop(pb, None)
             self._emit("PlaybackFinished", playback={**info, "state": "done"})
 
-        task = asyncio.create_task(finish(), name=f"fake-play-{pb}")
+        task = asyncio.create_task(say(), name=f"fake-play-{pb}")
         if ch is not None:
             ch.tasks.append(task)
         return web.json_response(info, status=201)
