@@ -45,7 +45,7 @@ async def _agent_on_call(client: TestClient, pool: asyncpg.Pool,  # type: ignore
 
 def _runtime(client: TestClient) -> DialerRuntime:  # type: ignore[type-arg]
     runtime = client.app[LIVE].runtime
-    assert runtime is not None
+    assert isinstance(runtime, DialerRuntime)
     return runtime
 
 

@@ -26,16 +26,21 @@ async def test_a_finished_lead_dialled_by_hand_is_not_redialled_after_its_proces
         )
         await conn.execute("UPDATE campaign_leads SET status = 'done' WHERE id = $1", lead_id)
         now = dt.datetime.now(dt.UTC)
-        async with conn.transaction():
-            leased = await hopper.lease_by_hand(
-                conn,
-                campaign_id=campaign_id,
-                list_id=lambda: lists.hand_dial_list(conn, campaign_id=campaign_id),
-                owner="node-that-dies",
-                phone_e164=phone,
-                now=now,
-            )
-        assert isinstance(leased, hopper.LeasedLead)
+
+        async def by_hand(owner: str, at: dt.datetime) -> hopper.LeasedLead:
+            async with conn.transaction():
+                got = await hopper.lease_by_hand(
+                    conn,
+                    campaign_id=campaign_id,
+                    list_id=lambda: lists.hand_dial_list(conn, campaign_id=campaign_id),
+                    owner=owner,
+                    phone_e164=phone,
+                    now=at,
+                )
+            assert isinstance(got, hopper.LeasedLead)
+            return got
+
+        leased = await by_hand("node-that-dies", now)
         assert leased.by_hand == "done"
         # the process dies; its lease runs out; the dialer leases what it may
         later = now + dt.timedelta(hours=1)
@@ -44,15 +49,7 @@ async def test_a_finished_lead_dialled_by_hand_is_not_redialled_after_its_proces
         )
         assert taken == []
         # another agent dials the customer by hand: the lead still knows it was done
-        again = await hopper.lease_by_hand(
-            conn,
-            campaign_id=campaign_id,
-            list_id=lambda: lists.hand_dial_list(conn, campaign_id=campaign_id),
-            owner="other-node",
-            phone_e164=phone,
-            now=later,
-        )
-        assert isinstance(again, hopper.LeasedLead)
+        again = await by_hand("other-node", later)
         assert again.by_hand == "done"
         await hopper.give_back(conn, lead=again, owner="other-node")
         status, was = await conn.fetchrow(

@@ -250,6 +250,7 @@ async def test_a_desktop_that_stops_reading_is_closed_and_leaves_routing(
     campaign_id = await _campaign(db_url, leads=1)
     headers = await token_for(live_client, db_url, Role.AGENT)
     host, port = live_client.server.host, live_client.server.port
+    assert port is not None  # the test server is started
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a browser that is stuck
     sock.setblocking(False)

@@ -5,7 +5,7 @@ barges; a recorded campaign's call leaves a recording row."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 from aiohttp.test_utils import TestClient
@@ -57,6 +57,29 @@ async def supervisor_listens(client: TestClient, sup: dict[str, str],  # type: i
     assert resp.status == 200
     assert supervisor_id not in sim.monitors
     return supervisor_id
+
+
+class OnACall(NamedTuple):
+    """An agent on a call of a one-lead campaign, and a supervisor who may monitor it."""
+
+    campaign_id: int
+    agent: dict[str, str]
+    sup: dict[str, str]
+    ws: Any
+    sim: SimCarrier
+    agent_id: int
+
+
+async def an_agent_on_a_call(live_client: TestClient, db_url: str) -> OnACall:  # type: ignore[type-arg]
+    campaign_id = await _campaign(db_url, leads=1)
+    agent = await token_for(live_client, db_url, Role.AGENT)
+    sup = await token_for(live_client, db_url, Role.SUPERVISOR)
+    ws = await live_client.ws_connect("/api/v1/dialer/ws", headers=agent)
+    await receive_until(ws, lambda m: m["type"] == "state")
+    await ws.send_json({"type": "ready", "campaign_id": campaign_id})
+    await receive_until(ws, lambda m: m["type"] == "pop")
+    agent_id = next(iter(live_client.app[LIVE].desk.agents))
+    return OnACall(campaign_id, agent, sup, ws, _sim(live_client), agent_id)
 
 
 async def test_an_agent_holds_mutes_and_transfers_the_call(
@@ -119,15 +142,7 @@ async def test_controls_refuse_someone_elses_call(
 async def test_a_supervisor_connects_a_phone_then_listens_whispers_barges(
     live_client: TestClient, db_url: str  # type: ignore[type-arg]
 ) -> None:
-    campaign_id = await _campaign(db_url, leads=1)
-    agent = await token_for(live_client, db_url, Role.AGENT)
-    sup = await token_for(live_client, db_url, Role.SUPERVISOR)
-    ws = await live_client.ws_connect("/api/v1/dialer/ws", headers=agent)
-    await receive_until(ws, lambda m: m["type"] == "state")
-    await ws.send_json({"type": "ready", "campaign_id": campaign_id})
-    await receive_until(ws, lambda m: m["type"] == "pop")
-    sim = _sim(live_client)
-    agent_id = next(iter(live_client.app[LIVE].desk.agents))
+    _, agent, sup, ws, sim, agent_id = await an_agent_on_a_call(live_client, db_url)
     resp = await live_client.post("/api/v1/dialer/monitor", headers=sup,
                                   json={"agent_id": agent_id, "mode": "listen"})
     assert resp.status == 409  # no phone yet
@@ -260,15 +275,7 @@ async def test_a_transferred_call_is_the_second_agents_in_journey_and_attempt(
 async def test_the_wallboard_says_what_the_supervisor_monitors_until_a_line_drops(
     live_client: TestClient, db_url: str  # type: ignore[type-arg]
 ) -> None:
-    campaign_id = await _campaign(db_url, leads=1)
-    agent = await token_for(live_client, db_url, Role.AGENT)
-    sup = await token_for(live_client, db_url, Role.SUPERVISOR)
-    ws = await live_client.ws_connect("/api/v1/dialer/ws", headers=agent)
-    await receive_until(ws, lambda m: m["type"] == "state")
-    await ws.send_json({"type": "ready", "campaign_id": campaign_id})
-    await receive_until(ws, lambda m: m["type"] == "pop")
-    sim = _sim(live_client)
-    agent_id = next(iter(live_client.app[LIVE].desk.agents))
+    campaign_id, _, sup, ws, sim, agent_id = await an_agent_on_a_call(live_client, db_url)
 
     async def me() -> Any:
         resp = await live_client.get("/api/v1/dialer/wallboard", headers=sup)
