@@ -123,6 +123,7 @@ class AriFake:
         self.keep_sent = True
         self.refuse_events = False  # the websocket handshake fails (Asterisk restarting)
         self.prompt_s = 0.02  # how long every prompt takes to say
+        self._pb_tasks: dict[str, tuple[FakeChannel | None, asyncio.Task[None]]] = {}
         self._seq = itertools.count(21)
         self._rtp: dict[str, asyncio.DatagramTransport] = {}
         self._changed = asyncio.Event()
@@ -288,6 +289,7 @@ class AriFake:
         r.add_get("/ari/bridges/{id}", self.get_bridge)
         r.add_delete("/ari/bridges/{id}", self.destroy_bridge)
         r.add_post("/ari/bridges/{id}/addChannel", self.add_channel)
+        r.add_delete("/ari/playbacks/{pb}", self.stop_playback)
         r.add_post("/ari/bridges/{id}/removeChannel", self.remove_channel)
         r.add_post("/ari/bridges/{id}/moh", self.bridge_moh)
         r.add_post("/ari/bridges/{id}/play", self.bridge_play)
@@ -492,16 +494,33 @@ class AriFake:
 
         async def say() -> None:
             await asyncio.sleep(start - now)
-            self._emit("PlaybackStarted", playback={**info, "state": "playing"})
+            info["state"] = "playing"
+            self._emit("PlaybackStarted", playback=dict(info))
             await asyncio.sleep(self.prompt_s)
             if ch is not None:
                 ch.playbacks.pop(pb, None)
+            self._pb_tasks.pop(pb, None)
             self._emit("PlaybackFinished", playback={**info, "state": "done"})
 
         task = asyncio.create_task(say(), name=f"fake-play-{pb}")
+        self._pb_tasks[pb] = (ch, task)
         if ch is not None:
             ch.tasks.append(task)
         return web.json_response(info, status=201)
+
+    async def stop_playback(self, request: web.Request) -> web.Response:
+        self._log(request)
+        found = self._pb_tasks.pop(request.match_info["pb"], None)
+        if found is None:
+            raise _error(404, "Playback not found")
+        ch, task = found
+        task.cancel()
+        info = ch.playbacks.pop(request.match_info["pb"], {}) if ch is not None else {}
+        if ch is not None and not ch.playbacks:
+            ch.speaking_until = 0.0
+        state = "canceled" if info.get("state") == "queued" else "done"
+        self._emit("PlaybackFinished", playback={**info, "state": state})
+        return web.Response(status=204)
 
     async def mute(self, request: web.Request) -> web.Response:
         self._log(request)
@@ -585,6 +604,12 @@ class AriFake:
             assert ch is not None
             if not ch.in_stasis:
                 raise _error(422, "Channel not in Stasis application")
+        # Asterisk runs a channel's addChannel after the playback under way on it ends (seen
+        # on 22.10.1: 8.7 s with the ARS welcome still playing)
+        saying = [self._pb_tasks[pb][1] for ch in chans if ch is not None
+                  for pb in ch.playbacks if pb in self._pb_tasks]  # fmt: skip
+        if saying:
+            await asyncio.wait(saying)
         for ch in chans:
             assert ch is not None
             if ch.bridge == br.id:

@@ -52,3 +52,26 @@ async def test_a_withheld_number_and_a_caller_gone_before_the_answer(
     await sink.wait(ev.HungUp, withheld)
     assert not sink.of(ev.InboundCall, gone)
     assert gone not in port.lines.calls
+
+
+async def test_a_caller_hearing_a_prompt_reaches_the_agent_at_once(
+    fake: AriFake, port: AriPort, sink: Recorder
+) -> None:
+    # Asterisk adds a channel to a bridge only once the playback under way on it ends: on
+    # 22.10.1 a caller who pressed 0 during the ARS welcome was bridged 8.7 s later
+    fake.prompt_s = 3.0
+    cid = fake.incoming(caller="01012345678", exten="15881111")
+    await sink.wait(ev.InboundCall, cid)
+    await port.attach_agent(4)
+    await sink.wait(ev.AgentLegUp, where=lambda e: e.agent_id == 4)
+    await port.play(cid, "ars-welcome")
+    await port.play(cid, "ars-product")  # queued behind the welcome
+    started = asyncio.get_running_loop().time()
+    await port.bridge(cid, agent_id=4)
+    assert asyncio.get_running_loop().time() - started < 1.0
+    assert fake.bridge_of(cid) == "tm-agent-4"
+    assert not sink.of(ev.BridgeFailed)
+    # both prompts are over for the port: nothing waits on them
+    done = [e.prompt for e in sink.of(ev.PromptDone, cid)]
+    assert sorted(done) == ["ars-product", "ars-welcome"]
+    assert not port.lines.playbacks
