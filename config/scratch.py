@@ -19,7 +19,8 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 import asyncpg
 
-from config.db import database_url
+from config.db import connect, database_url
+from config.migrations import migrate
 from config.settings import Settings
 
 SERVER_START_TIMEOUT_S = 60.0
@@ -40,16 +41,24 @@ def with_database(url: str, name: str) -> str:
 
 @asynccontextmanager
 async def scratch_database(
-    settings: Settings, *, prefix: str = "telemart_bench"
+    settings: Settings, *, prefix: str = "telemart_bench", migrated: bool = False
 ) -> AsyncIterator[str]:
-    """URL of a new, empty database; dropped (even with open connections) on the way out."""
+    """URL of a new database, empty or (`migrated`) with the schema; dropped (even with
+    open connections) on the way out."""
     async with database_url(settings) as server_url:
         name = f"{prefix}_{secrets.token_hex(4)}"
         admin = await asyncpg.connect(server_url)
         try:
             await admin.execute(f'CREATE DATABASE "{name}"')
             try:
-                yield with_database(server_url, name)
+                url = with_database(server_url, name)
+                if migrated:
+                    conn = await connect(url)
+                    try:
+                        await migrate(conn)
+                    finally:
+                        await conn.close()
+                yield url
             finally:
                 await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:

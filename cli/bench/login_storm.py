@@ -24,7 +24,6 @@ import aiohttp
 from aiohttp import web
 
 from config.db import _init_connection, connect
-from config.migrations import migrate
 from config.scratch import free_port, scratch_database
 from config.settings import Settings
 from dialer.sim.seed import seed_campaign
@@ -141,12 +140,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     from cli.main import settings_from
 
     settings = settings_from(args)
-    async with scratch_database(settings) as url:
-        conn = await connect(url)
-        try:
-            await migrate(conn)
-        finally:
-            await conn.close()
+    async with scratch_database(settings, migrated=True) as url:
         result = await measure(url, settings, clients=args.clients, pops=args.pops)
     return {"clients": args.clients, **result.as_json()}
 

@@ -21,8 +21,6 @@ from typing import Any
 
 import aiohttp
 
-from config.db import connect
-from config.migrations import migrate
 from config.scratch import free_port, scratch_database
 
 CHUNK = b"x" * (1 << 20)
@@ -54,12 +52,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     from cli.main import settings_from
 
     settings = settings_from(args)
-    async with scratch_database(settings) as url:
-        conn = await connect(url)
-        try:
-            await migrate(conn)
-        finally:
-            await conn.close()
+    async with scratch_database(settings, migrated=True) as url:
         port = free_port()
         env = {**os.environ, "TELEMART_DATABASE_URL": url, "TELEMART_LOG_LEVEL": "WARNING",
                "TELEMART_TRACKING_SECRETS": '{"telemart": "bench-secret"}'}  # fmt: skip
