@@ -68,6 +68,7 @@ class OnACall(NamedTuple):
     ws: Any
     sim: SimCarrier
     agent_id: int
+    attempt_id: int  # the call's, from the pop
 
 
 async def an_agent_on_a_call(live_client: TestClient, db_url: str) -> OnACall:  # type: ignore[type-arg]
@@ -77,22 +78,17 @@ async def an_agent_on_a_call(live_client: TestClient, db_url: str) -> OnACall:  
     ws = await live_client.ws_connect("/api/v1/dialer/ws", headers=agent)
     await receive_until(ws, lambda m: m["type"] == "state")
     await ws.send_json({"type": "ready", "campaign_id": campaign_id})
-    await receive_until(ws, lambda m: m["type"] == "pop")
+    pop = await receive_until(ws, lambda m: m["type"] == "pop")
     agent_id = next(iter(live_client.app[LIVE].desk.agents))
-    return OnACall(campaign_id, agent, sup, ws, _sim(live_client), agent_id)
+    return OnACall(campaign_id, agent, sup, ws, _sim(live_client), agent_id, pop["attempt_id"])
 
 
 async def test_an_agent_holds_mutes_and_transfers_the_call(
     live_client: TestClient, db_url: str  # type: ignore[type-arg]
 ) -> None:
-    campaign_id = await _campaign(db_url, leads=1)
-    first = await token_for(live_client, db_url, Role.AGENT)
+    on_call = await an_agent_on_a_call(live_client, db_url)
+    campaign_id, ws1, attempt_id = on_call.campaign_id, on_call.ws, on_call.attempt_id
     second = await token_for(live_client, db_url, Role.AGENT)
-    ws1 = await live_client.ws_connect("/api/v1/dialer/ws", headers=first)
-    await receive_until(ws1, lambda m: m["type"] == "state")
-    await ws1.send_json({"type": "ready", "campaign_id": campaign_id})
-    pop = await receive_until(ws1, lambda m: m["type"] == "pop")
-    attempt_id = pop["attempt_id"]
     call_id = f"tm-{campaign_id}-{attempt_id}"
     sim = _sim(live_client)
     await hold_resume_mute_unmute(ws1, sim, attempt_id, call_id)
@@ -142,7 +138,7 @@ async def test_controls_refuse_someone_elses_call(
 async def test_a_supervisor_connects_a_phone_then_listens_whispers_barges(
     live_client: TestClient, db_url: str  # type: ignore[type-arg]
 ) -> None:
-    _, agent, sup, ws, sim, agent_id = await an_agent_on_a_call(live_client, db_url)
+    _, agent, sup, ws, sim, agent_id, _ = await an_agent_on_a_call(live_client, db_url)
     resp = await live_client.post("/api/v1/dialer/monitor", headers=sup,
                                   json={"agent_id": agent_id, "mode": "listen"})
     assert resp.status == 409  # no phone yet
@@ -204,14 +200,9 @@ async def _telephony(db_url: str, campaign_id: int) -> Any:
 async def test_a_transferred_call_is_the_second_agents_in_journey_and_attempt(
     live_client: TestClient, db_url: str  # type: ignore[type-arg]
 ) -> None:
-    campaign_id = await _campaign(db_url, leads=1)
-    first = await token_for(live_client, db_url, Role.AGENT)
+    first_call = await an_agent_on_a_call(live_client, db_url)
+    campaign_id, ws1, attempt_id = first_call.campaign_id, first_call.ws, first_call.attempt_id
     second = await token_for(live_client, db_url, Role.AGENT)
-    ws1 = await live_client.ws_connect("/api/v1/dialer/ws", headers=first)
-    await receive_until(ws1, lambda m: m["type"] == "state")
-    await ws1.send_json({"type": "ready", "campaign_id": campaign_id})
-    pop = await receive_until(ws1, lambda m: m["type"] == "pop")
-    attempt_id = pop["attempt_id"]
     desk = live_client.app[LIVE].desk
     agent1 = next(iter(desk.agents))
     # Held and muted show in the agent's state, so a reloaded desktop shows them too.
@@ -275,7 +266,7 @@ async def test_a_transferred_call_is_the_second_agents_in_journey_and_attempt(
 async def test_the_wallboard_says_what_the_supervisor_monitors_until_a_line_drops(
     live_client: TestClient, db_url: str  # type: ignore[type-arg]
 ) -> None:
-    campaign_id, _, sup, ws, sim, agent_id = await an_agent_on_a_call(live_client, db_url)
+    campaign_id, _, sup, ws, sim, agent_id, _ = await an_agent_on_a_call(live_client, db_url)
 
     async def me() -> Any:
         resp = await live_client.get("/api/v1/dialer/wallboard", headers=sup)
