@@ -524,8 +524,19 @@ async def test_a_stream_of_callers_every_one_answered_or_counted_as_an_abandon(
         await _until(enough, timeout_s=30.0)
         port.start_inbound(InboundTraffic(called=ORDER_LINE, rate_per_s=0.0, callers=()))
 
+        # Done when every caller the carrier put through has a closed row: a caller's
+        # InboundCall event may still be on its way to the line when the last running
+        # call ends, so an empty `running` alone is not the end.
         async def all_done() -> bool:
-            return not _runtime(client).inbound.running
+            if _runtime(client).inbound.running:
+                return False
+            check = await _db(db_url)
+            try:
+                closed = await check.fetchval(
+                    "SELECT count(*) FROM inbound_calls WHERE ended_at IS NOT NULL")
+            finally:
+                await check.close()
+            return closed == len(port.inbound)
         await _until(all_done, timeout_s=30.0)
     finally:
         working.cancel()
