@@ -85,7 +85,8 @@ class BridgeFailed:
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class PromptDone:
-    """A prompt started with `play()` finished (or was stopped by a hang-up)."""
+    """A prompt started with `play()` finished, or was stopped (`stop_prompts()`, or a
+    hang-up: the ARI driver reports it before HungUp, the sim carrier not at all)."""
 
     call_id: str
     prompt: str

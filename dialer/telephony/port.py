@@ -60,6 +60,15 @@ class TelephonyPort(Protocol):
     async def play(self, call_id: str, prompt: str) -> None:
         """Play a prompt (a sound name, e.g. SAFE_HARBOR) to the caller; PromptDone follows."""
 
+    async def stop_prompts(self, call_id: str) -> None:
+        """Stop what the caller hears now: the prompt playing and any queued behind it (a
+        key pressed during a menu's words cuts them). Each stopped prompt still reports its
+        PromptDone, soon after: one PromptDone answers every `play()` of a call still up,
+        heard to its end or not, so a caller counting the prompts it asked for knows when
+        the last one ended (an old PromptDone never passes for a new prompt of the same
+        name). A no-op when nothing plays or the call is gone; never raises for a call that
+        hung up."""
+
     async def hangup(self, call_id: str, *, cause: int = 16) -> None:
         """End a call (no-op for one already gone); HungUp(side=dialer) follows."""
 

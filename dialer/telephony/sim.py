@@ -9,7 +9,9 @@ What it models, besides the callee mix and ring times of the scenario:
 - agents' phone legs (attach/detach, `drop_agent_leg` for a leg that drops);
 - customers who hang up mid-call (`customer_hangup`: talk seconds after the bridge);
 - bridge failures (`bridge_failure_rate`, or an agent without a phone leg);
-- prompts (`play`) that last `prompt_s`;
+- prompts (`play`) that last `prompt_s`, each timed on its own (a call's prompts are not
+  queued one behind the other as on Asterisk); `stop_prompts` cuts them, and each still
+  reports its PromptDone at once;
 - inbound calls (`ring_in`, or a Poisson stream of callers with `start_inbound`): the
   carrier answers and holds the caller, as Asterisk's dialplan hands a channel to our
   Stasis application, and reports `InboundCall`; callers press keys (`press`: `Dtmf`) and
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import logging
 import random
 import time
@@ -85,6 +88,8 @@ class _Call:
     muted: bool = False
     patience: asyncio.TimerHandle | None = None  # an inbound caller hangs up when it fires
     timers: list[asyncio.TimerHandle] = dataclasses.field(default_factory=list)
+    # prompts being said: a number per play() -> (its end's timer, the prompt)
+    saying: dict[int, tuple[asyncio.TimerHandle, str]] = dataclasses.field(default_factory=dict)
 
     def cancel(self) -> None:
         for timer in self.timers:
@@ -121,6 +126,8 @@ class SimCarrier:
         self.legs: set[int] = set()
         self.bridged: dict[str, int] = {}  # every bridge made: call id -> agent id
         self.prompts: list[tuple[str, str]] = []  # (call id, prompt) as played
+        self.stopped: list[tuple[str, str]] = []  # (call id, prompt) cut by stop_prompts
+        self._plays = itertools.count(1)
         self.monitors: dict[int, tuple[int, MonitorMode]] = {}  # supervisor -> agent, mode
         self.recordings_dir = recordings_dir
         self.originated = 0
@@ -157,9 +164,11 @@ class SimCarrier:
         assert self._loop is not None, "open() the port first"
         self._loop.call_soon(self._emit, event)
 
-    def _later(self, call: _Call, delay_s: float, fn: object, *args: object) -> None:
+    def _later(self, call: _Call, delay_s: float, fn: object, *args: object) -> asyncio.TimerHandle:
         assert self._loop is not None, "open() the port first"
-        call.timers.append(self._loop.call_later(delay_s * self.time_scale, fn, *args))  # type: ignore[arg-type]
+        timer = self._loop.call_later(delay_s * self.time_scale, fn, *args)  # type: ignore[arg-type]
+        call.timers.append(timer)
+        return timer
 
     def _scenario_s(self) -> float:
         """Scenario seconds since the port opened (the model's drift runs on them)."""
@@ -241,10 +250,22 @@ class SimCarrier:
         if call is None:
             self._soon(done)
             return
-        self._later(call, self.prompt_s, self._emit_prompt_done, call_id, prompt)
+        n = next(self._plays)
+        call.saying[n] = (self._later(call, self.prompt_s, self._prompt_said, call, n), prompt)
 
-    def _emit_prompt_done(self, call_id: str, prompt: str) -> None:
-        self._emit(PromptDone(call_id=call_id, prompt=prompt, at=utcnow()))
+    def _prompt_said(self, call: _Call, n: int) -> None:
+        _, prompt = call.saying.pop(n)
+        self._emit(PromptDone(call_id=call.call_id, prompt=prompt, at=utcnow()))
+
+    async def stop_prompts(self, call_id: str) -> None:
+        call = self.calls.get(call_id)
+        if call is None:
+            return
+        for timer, prompt in call.saying.values():
+            timer.cancel()
+            self.stopped.append((call_id, prompt))
+            self._soon(PromptDone(call_id=call_id, prompt=prompt, at=utcnow()))
+        call.saying.clear()
 
     async def hangup(self, call_id: str, *, cause: int = Cause.NORMAL_CLEARING) -> None:
         call = self.calls.pop(call_id, None)

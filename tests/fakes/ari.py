@@ -87,7 +87,6 @@ class FakeChannel:
     # playbacks not finished yet, in order: Asterisk plays a channel's playbacks one after
     # the other, and a hang-up ends the rest as "failed" (seen on Asterisk 22.10.1)
     playbacks: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
-    speaking_until: float = 0.0
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -123,7 +122,10 @@ class AriFake:
         self.keep_sent = True
         self.refuse_events = False  # the websocket handshake fails (Asterisk restarting)
         self.prompt_s = 0.02  # how long every prompt takes to say
-        self._pb_tasks: dict[str, tuple[FakeChannel | None, asyncio.Task[None]]] = {}
+        # playbacks not over: id -> (the channel, None on a bridge; its task; its fields)
+        self._pb_tasks: dict[
+            str, tuple[FakeChannel | None, asyncio.Task[None], dict[str, Any]]
+        ] = {}
         self._seq = itertools.count(21)
         self._rtp: dict[str, asyncio.DatagramTransport] = {}
         self._changed = asyncio.Event()
@@ -428,7 +430,8 @@ class AriFake:
         if self.channels.get(ch.id) is not ch:
             return
         self._cancel(ch)
-        for info in ch.playbacks.values():  # words not yet said are never heard
+        for pb, info in ch.playbacks.items():  # words not yet said are never heard
+            self._pb_tasks.pop(pb, None)
             self._emit("PlaybackFinished", playback={**info, "state": "failed"})
         ch.playbacks.clear()
         self._leave_bridge(ch)
@@ -482,44 +485,64 @@ class AriFake:
         pb = request.match_info["pb"]
         return self._playback(pb, request.query.get("media", ""), f"channel:{ch.id}", ch)
 
-    def _playback(self, pb: str, media: str, target: str,
-                  ch: FakeChannel | None) -> web.Response:
-        now = asyncio.get_running_loop().time()
-        start = max(now, ch.speaking_until) if ch is not None else now
-        info = {"id": pb, "media_uri": media, "target_uri": target, "language": "ko",
-                "state": "playing" if start <= now else "queued"}
+    def _playback(self, pb: str, media: str, target: str, ch: FakeChannel | None) -> web.Response:
+        # a channel's playbacks play one after the other: each waits for those before it
+        ahead = (
+            []
+            if ch is None
+            else [self._pb_tasks[p][1] for p in ch.playbacks if p in self._pb_tasks]
+        )
+        info = {
+            "id": pb,
+            "media_uri": media,
+            "target_uri": target,
+            "language": "ko",
+            "state": "queued" if ahead else "playing",
+        }
         if ch is not None:
-            ch.speaking_until = start + self.prompt_s
             ch.playbacks[pb] = info
 
         async def say() -> None:
-            await asyncio.sleep(start - now)
-            info["state"] = "playing"
-            self._emit("PlaybackStarted", playback=dict(info))
-            await asyncio.sleep(self.prompt_s)
-            if ch is not None:
-                ch.playbacks.pop(pb, None)
-            self._pb_tasks.pop(pb, None)
-            self._emit("PlaybackFinished", playback={**info, "state": "done"})
+            if ahead:
+                await asyncio.wait(ahead)
+            if info["state"] != "canceled":
+                info["state"] = "playing"
+                self._emit("PlaybackStarted", playback=dict(info))
+                await asyncio.sleep(self.prompt_s)
+            self._finished(pb)
 
         task = asyncio.create_task(say(), name=f"fake-play-{pb}")
-        self._pb_tasks[pb] = (ch, task)
+        self._pb_tasks[pb] = (ch, task, info)
         if ch is not None:
             ch.tasks.append(task)
         return web.json_response(info, status=201)
 
+    def _finished(self, pb: str) -> None:
+        """A playback ends, said to its end, stopped or cancelled: Asterisk reports each as
+        PlaybackFinished with state `done` (res_stasis_playback's state_to_string)."""
+        found = self._pb_tasks.pop(pb, None)
+        if found is None:
+            return
+        ch, _, info = found
+        if ch is not None:
+            ch.playbacks.pop(pb, None)
+        self._emit("PlaybackFinished", playback={**info, "state": "done"})
+
     async def stop_playback(self, request: web.Request) -> web.Response:
+        """DELETE /playbacks/{id}: the one playing stops now; one queued is cancelled and
+        ends when its turn comes, without being heard (Asterisk 22: playback_stop and
+        playback_cancel). Both report `done`; a playback over already is a 404."""
         self._log(request)
-        found = self._pb_tasks.pop(request.match_info["pb"], None)
+        pb = request.match_info["pb"]
+        found = self._pb_tasks.get(pb)
         if found is None:
             raise _error(404, "Playback not found")
-        ch, task = found
-        task.cancel()
-        info = ch.playbacks.pop(request.match_info["pb"], {}) if ch is not None else {}
-        if ch is not None and not ch.playbacks:
-            ch.speaking_until = 0.0
-        state = "canceled" if info.get("state") == "queued" else "done"
-        self._emit("PlaybackFinished", playback={**info, "state": state})
+        _, task, info = found
+        if info["state"] == "queued":
+            info["state"] = "canceled"
+        elif info["state"] == "playing":
+            task.cancel()
+            self._finished(pb)
         return web.Response(status=204)
 
     async def mute(self, request: web.Request) -> web.Response:

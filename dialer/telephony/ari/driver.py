@@ -165,7 +165,9 @@ class AriPort:
             self._emit(ev.BridgeFailed(call_id=call_id, agent_id=agent_id, reason=reason,
                                        at=utcnow()))
             return
-        await self._stop_prompts(call_id)
+        # Asterisk runs a channel's addChannel only after the playback under way on it ends:
+        # on 22.10.1 a caller who pressed 0 in the ARS welcome reached the agent 8.7 s later
+        await self.stop_prompts(call_id)
         sent = time.perf_counter()
         if call.answered_rx is not None and self.observe is not None:
             self.observe("answer_to_bridge", sent - call.answered_rx)
@@ -194,16 +196,28 @@ class AriPort:
             if self.lines.playbacks.pop(playback_id, None) is not None:
                 self._emit(ev.PromptDone(call_id=call_id, prompt=prompt, at=utcnow()))
 
-    async def _stop_prompts(self, call_id: str) -> None:
-        """Asterisk runs a channel's addChannel only after the playback under way on it
-        ends: on 22.10.1 a caller who pressed 0 in the ARS welcome reached the agent 8.7 s
-        later, when the welcome was over. A caller handed to an agent stops hearing prompts
-        (each reports PromptDone as it stops)."""
+    async def stop_prompts(self, call_id: str) -> None:
+        """`DELETE /playbacks/{id}` for every playback we started on the call and that has
+        not finished: Asterisk stops the one playing and cancels those queued, and each
+        ends with PlaybackFinished (state `done`), which reports its PromptDone. A 404 is
+        a playback already over whose event is on its way or was lost with the events
+        socket: reported now (whichever comes first reports it, once)."""
         playing = [pb for pb, (owner, _) in self.lines.playbacks.items() if owner == call_id]
         if playing:
-            await asyncio.gather(
-                *(quietly(self.client, "DELETE", f"/playbacks/{pb}") for pb in playing)
-            )
+            await asyncio.gather(*(self._stop_playback(pb) for pb in playing))
+
+    async def _stop_playback(self, playback_id: str) -> None:
+        try:
+            await self.client.request("DELETE", f"/playbacks/{playback_id}")
+        except AriHttpError as exc:
+            if exc.status != 404:
+                log.info("stopping playback %s: %s", playback_id, exc)
+                return
+            found = self.lines.playbacks.pop(playback_id, None)
+            if found is not None:
+                self._emit(ev.PromptDone(call_id=found[0], prompt=found[1], at=utcnow()))
+        except TelephonyUnavailable as exc:  # the call's end reports it if it never stops
+            log.info("stopping playback %s: %s", playback_id, exc)
 
     async def hangup(self, call_id: str, *, cause: int = Cause.NORMAL_CLEARING) -> None:
         call = self.lines.calls.get(call_id)
