@@ -5,7 +5,9 @@ hands the caller to the agent queue on `0`, after its timeouts, or for anything 
 do. Every ARS call is kept in `ars_sessions` (its steps, outcome and order).
 
 A step's words are its prompt `ars-<step>` (the recording of the step's text; the text,
-filled in for this caller, is kept with the session for the ARS page).
+filled in for this caller, is kept with the session for the ARS page). A key the menu takes
+cuts the words playing (barge-in): callers who know the menu key ahead hear the answer to
+their key at once, not the rest of the words before it.
 """
 
 from __future__ import annotations
@@ -85,16 +87,18 @@ async def run_menu(
     result: str | None = None
     collect: Collect | None = None
     deadline_s: float | None = None
-    last_prompt = ""
-    speaking = False  # the last prompt asked for has not reported done
+    # prompts asked for and not yet reported done: the port answers every play() with one
+    # PromptDone, a stopped prompt's too, so the words are over when this is back to 0 (an
+    # old PromptDone never passes for the same step said again)
+    unsaid = 0
     while result is None:
         if commands:
             command = commands.popleft()
             if isinstance(command, Say):
                 said.append(command.text)
-                last_prompt = PROMPT.format(step=command.step)
-                await deps.port.play(call_id, last_prompt)
-                collect, deadline_s, speaking = None, clock() + PROMPT_MAX_S, True
+                await deps.port.play(call_id, PROMPT.format(step=command.step))
+                unsaid += 1
+                collect, deadline_s = None, clock() + PROMPT_MAX_S
             elif isinstance(command, Collect):
                 collect = command  # its timeout runs from the end of the words
             elif isinstance(command, PlaceOrder):
@@ -106,18 +110,22 @@ async def run_menu(
                 result = AGENT
             elif isinstance(command, Hangup):
                 result = ORDERED if session.order_id is not None else HUNG_UP
-                if speaking:  # the order number or the goodbye is heard before the line drops
-                    await _until_said(next_event, last_prompt, clock, deadline_s)
+                if unsaid:  # the order number or the goodbye is heard before the line drops
+                    await _until_said(next_event, unsaid, clock, deadline_s)
             continue
         event = await next_event(None if deadline_s is None else deadline_s - clock())
         if event is None:  # no key in time: the step again, or an agent
+            unsaid = 0  # words that never reported done (PROMPT_MAX_S) are given up
             commands.extend(session.timeout())
             deadline_s = None if collect is None else clock() + collect.timeout_s
         elif isinstance(event, Dtmf):
-            commands.extend(session.key(event.digit))
-        elif isinstance(event, PromptDone) and event.prompt == last_prompt:
-            speaking = False
-            if collect is not None:
+            answer = session.key(event.digit)
+            if unsaid and (answer or session.keys):  # the menu took the key: words cut
+                await deps.port.stop_prompts(call_id)
+            commands.extend(answer)
+        elif isinstance(event, PromptDone):
+            unsaid = max(0, unsaid - 1)
+            if not unsaid and collect is not None:
                 deadline_s = clock() + collect.timeout_s
         elif isinstance(event, HungUp) and event.call_id == call_id:
             result = ORDERED if session.order_id is not None else HUNG_UP
@@ -131,19 +139,17 @@ async def run_menu(
 
 
 async def _until_said(
-    next_event: NextEvent, prompt: str, clock: Callable[[], float], deadline_s: float | None
+    next_event: NextEvent, unsaid: int, clock: Callable[[], float], deadline_s: float | None
 ) -> None:
-    """Wait for `prompt` to be said to its end (or the caller to go, or the prompt's
-    limit). Without it the ARS hung up a real Asterisk's channel 9 ms after asking for its
-    last words, which Asterisk then dropped unsaid."""
-    while True:
+    """Wait for the `unsaid` prompts to be said to their end (or the caller to go, or the
+    last prompt's limit). Without it the ARS hung up a real Asterisk's channel 9 ms after
+    asking for its last words, which Asterisk then dropped unsaid."""
+    while unsaid:
         left = None if deadline_s is None else deadline_s - clock()
         if left is not None and left <= 0:
             return
         event = await next_event(left)
-        if (
-            event is None
-            or isinstance(event, HungUp)
-            or (isinstance(event, PromptDone) and event.prompt == prompt)
-        ):
+        if event is None or isinstance(event, HungUp):
             return
+        if isinstance(event, PromptDone):
+            unsaid -= 1

@@ -138,7 +138,8 @@ class InboundCallTask:
         self.trunk_up = event is not None
         self.ars_first = False  # the called number's ARS menu answers first
         self._prompts: collections.deque[str] = collections.deque()
-        self._playing = False
+        self._playing: str | None = None  # the queue's prompt being said now
+        self._starting: asyncio.Task[None] | None = None  # its play() on the way to the port
 
     @property
     def key(self) -> str:
@@ -182,17 +183,28 @@ class InboundCallTask:
         self._play_next()
 
     def _play_next(self) -> None:
-        if self._playing or not self._prompts or not self.trunk_up:
+        if self._playing is not None or not self._prompts or not self.trunk_up:
             return
-        self._playing = True
-        prompt = self._prompts.popleft()
-        asyncio.get_running_loop().create_task(
-            self.deps.port.play(self.call_id, prompt), name=f"prompt-{self.call_id}"
+        self._playing = self._prompts.popleft()
+        self._starting = asyncio.get_running_loop().create_task(
+            self.deps.port.play(self.call_id, self._playing), name=f"prompt-{self.call_id}"
         )
 
-    def _prompt_done(self) -> None:
-        self._playing = False
-        self._play_next()
+    def _prompt_done(self, event: PromptDone) -> None:
+        # only the queue's own prompt frees the queue: the ARS's last words and prompts cut
+        # by a key report done too, later, with other names
+        if event.prompt == self._playing:
+            self._playing = None
+            self._play_next()
+
+    async def _stop_prompts(self) -> None:
+        """A key cuts the announcement: what is said now stops, what was queued is not
+        said (the stopped prompt's PromptDone comes later and frees nothing)."""
+        self._prompts.clear()
+        if self._starting is not None:  # a play() still on its way would start after
+            await asyncio.wait([self._starting])
+        self._playing = None
+        await self.deps.port.stop_prompts(self.call_id)
 
     # -- the call --------------------------------------------------------------------------
     async def run(self) -> None:
@@ -325,7 +337,7 @@ class InboundCallTask:
                                  next_event=self._next)  # fmt: skip
         if outcome == AGENT and self.trunk_up:
             self._prompts.clear()
-            self._playing = False
+            self._playing = None
             self.since_s = self.deps.desk.clock()
             return True
         await self._hangup()
@@ -362,7 +374,7 @@ class InboundCallTask:
             elif isinstance(event, AgentFound):
                 return event.agent
             elif isinstance(event, PromptDone):
-                self._prompt_done()
+                self._prompt_done(event)
             elif isinstance(event, HungUp) and event.call_id == self.call_id:
                 self.line.leave(self.key)
                 self._release_found()
@@ -396,6 +408,7 @@ class InboundCallTask:
         d, caller = self.deps, self.caller
         assert caller is not None
         assert caller.caller_e164 is not None
+        await self._stop_prompts()  # the key cuts the announcement or the offer
         self.line.leave(self.key)
         self._release_found()
         async with d.pool.acquire() as conn, conn.transaction():
@@ -412,8 +425,6 @@ class InboundCallTask:
             await store.callback_attempt(
                 conn, callback_id=callback_id or 0, attempt_id=self.attempt_id
             )
-        self._prompts.clear()
-        self._playing = False
         self._play(PROMPT_CALLBACK_OK)
         await self._until_prompt(PROMPT_CALLBACK_OK)
         await self._hangup()
@@ -428,8 +439,12 @@ class InboundCallTask:
         start_s = self.deps.desk.clock()
         while self.trunk_up:
             event = await self._next(PROMPT_WAIT_S - (self.deps.desk.clock() - start_s))
-            if event is None or (isinstance(event, PromptDone) and event.prompt == prompt):
+            if event is None:
                 return
+            if isinstance(event, PromptDone):
+                self._prompt_done(event)
+                if event.prompt == prompt:
+                    return
             if isinstance(event, AgentFound):  # too late for this call: free again
                 self.deps.desk.release(event.agent)
 
@@ -576,7 +591,7 @@ class InboundCallTask:
                     async with d.pool.acquire() as conn:
                         await journeys.save(conn, j)
             elif isinstance(event, PromptDone):
-                self._prompt_done()
+                self._prompt_done(event)
         await self._hangup()
         async with d.pool.acquire() as conn:
             await store.dispose_call(conn, call_id=caller.call_id, disposition=entry.code)
