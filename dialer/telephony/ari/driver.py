@@ -201,10 +201,12 @@ class AriPort:
         not finished: Asterisk stops the one playing and cancels those queued, and each
         ends with PlaybackFinished (state `done`), which reports its PromptDone. A 404 is
         a playback already over whose event is on its way or was lost with the events
-        socket: reported now (whichever comes first reports it, once)."""
-        playing = [pb for pb, (owner, _) in self.lines.playbacks.items() if owner == call_id]
-        if playing:
-            await asyncio.gather(*(self._stop_playback(pb) for pb in playing))
+        socket: reported now (whichever comes first reports it, once). The last asked for
+        is stopped first: stopping the one playing first would let the next start, heard
+        for the length of a round trip."""
+        started = [pb for pb, (owner, _) in self.lines.playbacks.items() if owner == call_id]
+        for playback_id in reversed(started):
+            await self._stop_playback(playback_id)
 
     async def _stop_playback(self, playback_id: str) -> None:
         try:
