@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient
 
 from config.db import _init_connection
 from dialer.inbound import store
+from dialer.inbound.ars import load_menu
 from dialer.live.inbound_call import PROMPT_CALLBACK_OFFER, PROMPT_CALLBACK_OK
 from dialer.sim.scenario import Dist
 from dialer.sim.seed import seed_campaign
@@ -37,6 +38,7 @@ Client = TestClient[web.Request, web.Application]
 Ws = aiohttp.ClientWebSocketResponse
 ORDER_LINE = "15880000"
 VIP_LINE = "15889999"
+ARS_CALLER = "+821055501234"
 
 
 async def _db(db_url: str) -> asyncpg.Connection:
@@ -116,6 +118,27 @@ async def _settled(client: Client) -> None:
     running = list(_runtime(client).inbound.running.values())
     async with asyncio.timeout(10.0):
         await asyncio.gather(*running)
+
+
+async def _seed_ars(db_url: str) -> tuple[list[int], int]:
+    """What the ARS needs to take an order on the order line: a product on air with two
+    options, and a customer it knows with a registered card. The skus and the customer."""
+    conn = await _db(db_url)
+    try:
+        skus = await seed_product(conn, "PAD", skus=2, price=89_000, stock=10)
+        customer_id = await conn.fetchval(
+            "INSERT INTO customers (name, phone_e164, address, postal_code)"
+            " VALUES ('김민지', $1, '서울시 중구 세종대로 1', '04524') RETURNING id", ARS_CALLER)
+        await store.add_payment(conn, customer_id=customer_id, label="신한카드", last4="0457")
+        now = dt.datetime.now(dt.UTC)
+        await conn.execute(
+            "INSERT INTO broadcasts (starts_at, ends_at, title, products, expected_calls,"
+            " queue_id) SELECT $1, $2, '겨울 패딩', '{PAD}', 0, id FROM inbound_queues"
+            " WHERE name = 'order-line'", now - dt.timedelta(minutes=5),
+            now + dt.timedelta(minutes=55))  # fmt: skip
+    finally:
+        await conn.close()
+    return skus, customer_id
 
 
 @pytest.fixture
@@ -621,22 +644,8 @@ async def test_the_ars_answers_first_orders_by_keypad_and_hands_the_rest_to_agen
     resp = await client.put("/api/v1/inbound/queues/order-line", headers=sup,
                             json={"numbers": [ORDER_LINE], "ars": True, "overflow_s": 1.0})
     assert resp.status == 200, await resp.text()
-    caller = "+821055501234"
-    conn = await _db(db_url)
-    try:
-        skus = await seed_product(conn, "PAD", skus=2, price=89_000, stock=10)
-        customer_id = await conn.fetchval(
-            "INSERT INTO customers (name, phone_e164, address, postal_code)"
-            " VALUES ('김민지', $1, '서울시 중구 세종대로 1', '04524') RETURNING id", caller)
-        await store.add_payment(conn, customer_id=customer_id, label="신한카드", last4="0457")
-        now = dt.datetime.now(dt.UTC)
-        await conn.execute(
-            "INSERT INTO broadcasts (starts_at, ends_at, title, products, expected_calls,"
-            " queue_id) SELECT $1, $2, '겨울 패딩', '{PAD}', 0, id FROM inbound_queues"
-            " WHERE name = 'order-line'", now - dt.timedelta(minutes=5),
-            now + dt.timedelta(minutes=55))  # fmt: skip
-    finally:
-        await conn.close()
+    caller = ARS_CALLER
+    skus, customer_id = await _seed_ars(db_url)
     ws, agent_id, _ = await _agent(client, db_url, sup, campaign_id, {"order-line": 1})
     await _runtime(client).inbound.reload()
     port = _port(client)
@@ -676,3 +685,71 @@ async def test_the_ars_answers_first_orders_by_keypad_and_hands_the_rest_to_agen
     assert sessions[stranger]["outcome"].startswith("agent:")
     assert (calls[stranger]["outcome"], calls[stranger]["agent_id"]) == ("answered", agent_id)
     await ws.close()
+
+
+async def test_a_key_cuts_the_ars_words_and_a_step_said_again_waits_for_its_own_end(
+    live_app_factory: Callable[..., Any], db_url: str
+) -> None:
+    prompt_s, timeout_s = 1.5, 1.0  # real seconds: this sim carrier is not scaled
+    port = SimCarrier(time_scale=1.0, prompt_s=prompt_s)
+    async with live_app_factory(port=port) as client:
+        sup, _, _ = await _setup(client, db_url)
+        resp = await client.put("/api/v1/inbound/queues/order-line", headers=sup,
+                                json={"numbers": [ORDER_LINE], "ars": True, "overflow_s": 1.0})
+        assert resp.status == 200, await resp.text()
+        await _seed_ars(db_url)
+        conn = await _db(db_url)
+        try:
+            await store.save_menu(conn, body={**load_menu().as_json(), "timeout_s": timeout_s},
+                                  actor="test")
+        finally:
+            await conn.close()
+        await _runtime(client).inbound.reload()
+        cid = port.ring_in(called=ORDER_LINE, caller_e164=ARS_CALLER)
+
+        def asked(prompt: str, times: int = 1) -> Callable[[], Any]:
+            async def check() -> bool:
+                return [p for c, p in port.prompts if c == cid].count(prompt) >= times
+            return check
+
+        await _until(asked("ars-product"))
+        port.press(cid, "1")  # product 1, while the welcome and the product list play
+        await _until(asked("ars-option"))
+        assert port.stopped == [(cid, "ars-welcome"), (cid, "ars-product")]
+        loop = asyncio.get_running_loop()
+        pressed = loop.time()
+        port.press(cid, "9")  # no such option: the option words are cut and said again
+        await _until(asked("ars-option", 3))  # ... and once more when no key follows
+        waited = loop.time() - pressed
+        assert port.stopped[-1] == (cid, "ars-option")
+        # the key's wait runs from the end of the words said again: the PromptDone of the
+        # words cut (same prompt, reported at once) does not start it
+        assert waited >= prompt_s + timeout_s - 0.3, waited
+        port.hang_up_customer(cid)
+        await _settled(client)
+
+
+async def test_the_callback_key_cuts_the_announcement(
+    live_app_factory: Callable[..., Any], db_url: str
+) -> None:
+    port = SimCarrier(time_scale=1.0, prompt_s=2.0)
+    async with live_app_factory(port=port) as client:
+        _, _, phone = await _setup(client, db_url)
+        await _runtime(client).inbound.reload()
+        cid = port.ring_in(called=ORDER_LINE, caller_e164=phone)
+
+        def played() -> list[str]:
+            return [p for c, p in port.prompts if c == cid]
+
+        async def announced() -> bool:
+            return bool(played())
+
+        async def kept() -> bool:
+            return cid not in port.calls
+
+        await _until(announced)
+        port.press(cid, "1")  # keep my place, during "you are caller number 1"
+        await _until(kept)
+        assert port.stopped == [(cid, "queue-position-1")]
+        # the wait announcement queued behind it is never said: the confirmation comes now
+        assert played() == ["queue-position-1", PROMPT_CALLBACK_OK]

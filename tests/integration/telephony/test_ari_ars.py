@@ -56,10 +56,19 @@ def _playbacks(fake: AriFake, call_id: str) -> list[tuple[str, str]]:
     ]
 
 
+def _started(fake: AriFake, call_id: str, prompt: str) -> str:
+    """The playback id the driver gave `prompt` on the call."""
+    return next(
+        path.rsplit("/", 1)[-1]
+        for _, path, query in fake.calls_to(f"/channels/{call_id}/play/")
+        if query.get("media", "").endswith(prompt)
+    )
+
+
 async def test_an_ars_order_by_keypad_is_confirmed_in_words_before_the_hang_up(
     fake: AriFake, live_app_factory: Callable[..., Any], db_url: str
 ) -> None:
-    fake.prompt_s = 0.15
+    fake.prompt_s = 1.0  # the keys come well within the welcome (they cut it)
     port = AriPort(settings_for(fake))
     async with live_app_factory(port=port) as client:
         sup = await token_for(client, db_url, Role.SUPERVISOR)
@@ -94,3 +103,7 @@ async def test_an_ars_order_by_keypad_is_confirmed_in_words_before_the_hang_up(
     heard = _playbacks(fake, cid)
     assert heard[-1] == ("ars-done", "done"), heard
     assert all(state == "done" for _, state in heard), heard
+    # the keys came ahead of the words: each cut what was playing (barge-in), and the
+    # words cut ended as Asterisk ends a stopped playback, `done`
+    stopped = [path for method, path, _ in fake.calls_to("/playbacks/") if method == "DELETE"]
+    assert f"/ari/playbacks/{_started(fake, cid, 'ars-product')}" in stopped, stopped

@@ -75,3 +75,67 @@ async def test_a_caller_hearing_a_prompt_reaches_the_agent_at_once(
     done = [e.prompt for e in sink.of(ev.PromptDone, cid)]
     assert sorted(done) == ["ars-product", "ars-welcome"]
     assert not port.lines.playbacks
+
+
+def _playback_events(fake: AriFake, kind: str) -> list[tuple[str, str, str]]:
+    """(playback id, prompt, state) of the fake's `kind` events, in the order sent."""
+    return [
+        (e["playback"]["id"], e["playback"]["media_uri"].rsplit("/", 1)[-1], e["playback"]["state"])
+        for e in fake.sent
+        if e["type"] == kind
+    ]
+
+
+async def test_a_key_stops_the_prompts_and_the_answer_is_heard_at_once(
+    fake: AriFake, port: AriPort, sink: Recorder
+) -> None:
+    # Asterisk queues a channel's playbacks: without a stop the answer to a key waits for
+    # the rest of the words before it
+    fake.prompt_s = 5.0
+    cid = fake.incoming(caller="01055501234", exten="15881111")
+    await sink.wait(ev.InboundCall, cid)
+    await port.play(cid, "ars-welcome")
+    await port.play(cid, "ars-product")  # queued behind the welcome
+    ids = {prompt: pb for pb, (_, prompt) in port.lines.playbacks.items()}
+    await port.stop_prompts(cid)
+    deleted = [path for method, path, _ in fake.requests if method == "DELETE"]
+    assert sorted(deleted) == sorted(f"/ari/playbacks/{pb}" for pb in ids.values())
+    await sink.wait(ev.PromptDone, cid, where=lambda e: e.prompt == "ars-product")
+    # each ends as Asterisk ends it: the welcome stopped, the product cancelled unheard
+    assert _playback_events(fake, "PlaybackStarted") == [
+        (ids["ars-welcome"], "ars-welcome", "playing")
+    ]
+    assert sorted(_playback_events(fake, "PlaybackFinished")) == sorted(
+        (pb, prompt, "done") for prompt, pb in ids.items()
+    )
+    assert not port.lines.playbacks
+    await port.play(cid, "ars-option")
+    started = asyncio.get_running_loop().time()
+    await fake.until(
+        lambda: any(p == "ars-option" for _, p, _ in _playback_events(fake, "PlaybackStarted"))
+    )
+    assert asyncio.get_running_loop().time() - started < 1.0  # not after the 5 s welcome
+    await port.stop_prompts(cid)
+    fake.remote_hangup(cid)
+    await sink.wait(ev.HungUp, cid)
+    await port.stop_prompts(cid)  # the caller is gone: nothing to stop, nothing raised
+    # one PromptDone for every play(), stopped or not
+    assert sorted(e.prompt for e in sink.of(ev.PromptDone, cid)) == [
+        "ars-option",
+        "ars-product",
+        "ars-welcome",
+    ]
+
+
+async def test_a_playback_over_while_its_event_was_lost_is_reported_by_the_stop(
+    fake: AriFake, port: AriPort, sink: Recorder
+) -> None:
+    cid = fake.incoming(caller="01055501234", exten="15881111")
+    await sink.wait(ev.InboundCall, cid)
+    # a playback Asterisk finished while the events socket was down: the driver still
+    # holds it, Asterisk answers its DELETE with a 404
+    port.lines.playbacks["tm-pb-lost"] = (cid, "queue-wait-2-min")
+    await port.stop_prompts(cid)
+    assert [p for m, p, _ in fake.requests if m == "DELETE"] == ["/ari/playbacks/tm-pb-lost"]
+    assert [e.prompt for e in sink.of(ev.PromptDone, cid)] == ["queue-wait-2-min"]
+    assert not port.lines.playbacks
