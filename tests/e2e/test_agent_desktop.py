@@ -33,7 +33,6 @@ from tests.integration.dialer.helpers import scenario
 pytestmark = pytest.mark.e2e
 
 
-
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class DialerApp(LiveApp):
     app: web.Application
@@ -76,8 +75,16 @@ async def essentials_fit(page: Page) -> None:
     height = await page.evaluate("window.innerHeight")
     width = await page.evaluate("window.innerWidth")
     assert await page.evaluate("document.documentElement.scrollHeight") <= height + 1
-    for selector in ("#call-heading", "#script", "#product-search", "#order-total",
-                     "#submit-order", "#disposition", "#dispose", "#hangup"):
+    for selector in (
+        "#call-heading",
+        "#script",
+        "#product-search",
+        "#order-total",
+        "#submit-order",
+        "#disposition",
+        "#dispose",
+        "#hangup",
+    ):
         box = await page.locator(selector).bounding_box()
         assert box is not None, selector
         assert box["y"] >= 0, (selector, box)
@@ -167,7 +174,8 @@ async def run_desktop(page: Page, dialer_app: DialerApp, campaign_id: int, produ
     total = await page.evaluate(
         """() => [...document.querySelectorAll('#lines tbody tr[data-sku]')].reduce((sum, tr) =>
              sum + Number(tr.children[1].textContent.replace(/[^0-9]/g, '')) *
-                   Number(tr.querySelector('[data-role=qty]').value), 0)""")
+                   Number(tr.querySelector('[data-role=qty]').value), 0)"""
+    )
     assert total > price_a
     await expect(page.locator("#order-total")).to_have_attribute("data-total", str(total))
     await expect(page.locator("#order-total")).to_have_text(f"{total:,}원")
@@ -247,7 +255,8 @@ async def run_desktop(page: Page, dialer_app: DialerApp, campaign_id: int, produ
     await page.fill("#lookup-phone", "010-9999-0000")
     await page.click("#lookup-form button")
     await expect(page.locator("#lookup-result [data-role=dnc]")).to_contain_text(
-        "수신 거부 목록에 없습니다")
+        "수신 거부 목록에 없습니다"
+    )
     # Dialling it by hand: the button is there in Korean; not ready in preview mode, the
     # desktop says so (the dialer's own refusals are said from the same NOTICES).
     dial = page.locator("#lookup-result [data-role=dial-by-hand]")
@@ -260,8 +269,9 @@ async def run_desktop(page: Page, dialer_app: DialerApp, campaign_id: int, produ
     try:
         order = await conn.fetchrow("SELECT * FROM orders WHERE attempt_id = $1", attempt_id)
         row = await conn.fetchrow("SELECT * FROM contact_attempts WHERE id = $1", attempt_id)
-        journey = await conn.fetchrow("SELECT * FROM call_journeys WHERE attempt_id = $1",
-                                      attempt_id)
+        journey = await conn.fetchrow(
+            "SELECT * FROM call_journeys WHERE attempt_id = $1", attempt_id
+        )
         lead = await conn.fetchrow("SELECT callback_at, callback_agent_id FROM campaign_leads"
                                    " WHERE id = (SELECT lead_id FROM call_journeys"
                                    " WHERE attempt_id = $1)", attempt_id)  # fmt: skip
