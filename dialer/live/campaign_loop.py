@@ -111,8 +111,9 @@ class CampaignLoop:
                     elif idle_since_s is None:
                         idle_since_s = clock()
                     elif clock() - idle_since_s >= self.idle_release_s:
-                        log.info("campaign %s: no agent reachable here; giving it up",
-                                 self.campaign_id)
+                        log.info(
+                            "campaign %s: no agent reachable here; giving it up", self.campaign_id
+                        )
                         return
                 tick_at_s = clock()
                 if self.paused_for is None and not winding_down:
@@ -138,15 +139,17 @@ class CampaignLoop:
     def _calls_up(self) -> bool:
         desk = self.deps.desk
         return bool(self.in_flight or desk.waiting_since(self.campaign_id)) or any(
-            a.attempt_id is not None for a in desk.agents_on(self.campaign_id))
+            a.attempt_id is not None for a in desk.agents_on(self.campaign_id)
+        )
 
     def _database_lost(self, exc: BaseException) -> None:
         """Nothing is dialled blind: no dials until the database answers again."""
         if self.paused_for is None:
             self.paused_for = "database"
             self._tell_agents("reconnecting", "The dialer lost its database: reconnecting")
-        self._throttle.warning("db", "campaign %s: database unreachable (%s); holding dials",
-                               self.campaign_id, exc)
+        self._throttle.warning(
+            "db", "campaign %s: database unreachable (%s); holding dials", self.campaign_id, exc
+        )
 
     def _database_back(self) -> None:
         if self.paused_for == "database":
@@ -162,10 +165,14 @@ class CampaignLoop:
     async def _seed_window(self) -> None:
         since = utcnow() - dt.timedelta(seconds=self.planner.window.window_s)
         async with self.deps.pool.acquire() as conn:
-            answers = await contacts.campaign_answers_since(conn, campaign_id=self.campaign_id,
-                                                            since=since)
-        kinds = {"answered_live": AnswerKind.CONNECTED, "abandoned": AnswerKind.ABANDONED,
-                 "answered_machine": AnswerKind.MACHINE}
+            answers = await contacts.campaign_answers_since(
+                conn, campaign_id=self.campaign_id, since=since
+            )
+        kinds = {
+            "answered_live": AnswerKind.CONNECTED,
+            "abandoned": AnswerKind.ABANDONED,
+            "answered_machine": AnswerKind.MACHINE,
+        }
         for at_s, outcome in answers:
             self.planner.window.record(kinds[outcome], at_s=at_s)
 
@@ -181,13 +188,17 @@ class CampaignLoop:
 
     def floor(self) -> Floor:
         desk = self.deps.desk  # agents held for inbound (blending) are not the pacer's
-        return Floor.of([a for a in desk.agents_on(self.campaign_id)
-                         if a.agent_id not in desk.held], routable=desk.routable)
+        return Floor.of(
+            [a for a in desk.agents_on(self.campaign_id) if a.agent_id not in desk.held],
+            routable=desk.routable,
+        )
 
     def snapshot(self) -> Snapshot:
-        return self.planner.snapshot(floor=self.floor(), dialed_at_s=self.in_flight.values(),
-                                     answered_at_s=self.deps.desk.waiting_since(
-                                         self.campaign_id))
+        return self.planner.snapshot(
+            floor=self.floor(),
+            dialed_at_s=self.in_flight.values(),
+            answered_at_s=self.deps.desk.waiting_since(self.campaign_id),
+        )
 
     async def tick(self) -> None:
         if self.planner.strategy.dedicated_agent:
@@ -208,12 +219,22 @@ class CampaignLoop:
             if decision.count <= 0:
                 return
             now = utcnow()
-            leased = await hopper.lease_leads(conn, campaign_id=self.campaign_id,
-                                              owner=d.owner, count=decision.count, now=now,
-                                              lease_s=d.lease_s)
-            allowed = await hopper.screen(conn, leads=leased, settings=self.campaign.compliance,
-                                          owner=d.owner, now=now,
-                                          campaign_window=self.campaign.window)
+            leased = await hopper.lease_leads(
+                conn,
+                campaign_id=self.campaign_id,
+                owner=d.owner,
+                count=decision.count,
+                now=now,
+                lease_s=d.lease_s,
+            )
+            allowed = await hopper.screen(
+                conn,
+                leads=leased,
+                settings=self.campaign.compliance,
+                owner=d.owner,
+                now=now,
+                campaign_window=self.campaign.window,
+            )
             ids = await contacts.reserve_attempt_ids(conn, count=len(allowed))
         self.planner.dialed(len(allowed))
         placed_s = d.desk.clock()
@@ -225,5 +246,10 @@ class CampaignLoop:
             self.start_call(self.campaign, lead, attempt_id, self)
 
     async def _record_cap(self, conn: asyncpg.Connection, refusal: Refusal) -> None:
-        await conn.execute(hopper.Q["insert_refusal"], self.campaign_id, None,
-                           Rule.ABANDON_CAP.value, refusal.detail)
+        await conn.execute(
+            hopper.Q["insert_refusal"],
+            self.campaign_id,
+            None,
+            Rule.ABANDON_CAP.value,
+            refusal.detail,
+        )
