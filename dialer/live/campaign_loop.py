@@ -236,6 +236,12 @@ class CampaignLoop:
                 campaign_window=self.campaign.window,
             )
             ids = await contacts.reserve_attempt_ids(conn, count=len(allowed))
+            if self.paused_for is not None or self.stopping.is_set():
+                # The bus dropped (or stopping began) while these queries ran: nothing is
+                # dialled blind, the leases go back untouched.
+                for lead in allowed:
+                    await hopper.give_back(conn, lead=lead, owner=d.owner)
+                return
         self.planner.dialed(len(allowed))
         placed_s = d.desk.clock()
         for lead, attempt_id in zip(allowed, ids, strict=True):

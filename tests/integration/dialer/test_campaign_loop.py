@@ -66,3 +66,56 @@ async def test_a_tick_counts_the_calls_the_last_tick_placed(
         assert [d.count for d in decided] == [AGENTS, 0, 1]  # told, tick by tick (metrics)
     finally:
         await lock_conn.close()
+
+
+async def test_a_tick_whose_bus_drops_during_its_queries_dials_nothing(
+    db_url: str, pool: asyncpg.Pool
+) -> None:
+    """The bus drops after the planner's decision, while the leads are leased: the tick
+    starts no call and the leads are dialable again at once."""
+    async with pool.acquire() as conn:
+        campaign_id = await seed_campaign(conn, leads=20)
+        campaign = await load_live_campaign(conn, campaign_id)
+    desk = LiveDesk()
+    for agent_id in range(1, AGENTS + 1):
+        desk.attach(agent_id, f"a{agent_id}")
+        desk.ready(agent_id, campaign_id=campaign_id)
+        desk.leg_up(agent_id)
+    placed: list[int] = []
+    decided: list[Decision] = []
+
+    def drop_the_bus(_: int, decision: Decision) -> None:
+        decided.append(decision)
+        loop.paused_for = "bus"  # as the runtime's bus listener does, mid-tick
+
+    deps = Deps(
+        pool=pool,
+        port=SimCarrier(scenario=scenario()),
+        desk=desk,
+        owner="test",
+        lease_s=60.0,
+        build_pop=basic_pop,
+        observe=lambda name, s: None,
+        on_decision=drop_the_bus,
+    )
+
+    def start_call(c: LiveCampaign, lead: LeasedLead, attempt_id: int, loop: CampaignLoop) -> None:
+        placed.append(attempt_id)
+
+    lock_conn = await connect(db_url)
+    try:
+        loop = CampaignLoop(
+            deps, campaign, lock_conn, start_call=start_call, stopping=asyncio.Event()
+        )
+        await loop.tick()
+        assert [d.count for d in decided] == [AGENTS]  # it meant to dial ...
+        assert placed == []  # ... and dialled nothing
+        assert loop.in_flight == {}
+        async with pool.acquire() as conn:
+            leased = await conn.fetchval(
+                "SELECT count(*) FROM campaign_leads WHERE lease_owner IS NOT NULL"
+                " OR status = 'leased'"
+            )
+        assert leased == 0
+    finally:
+        await lock_conn.close()
