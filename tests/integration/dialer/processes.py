@@ -68,22 +68,29 @@ class Node:
                 await self.proc.wait()
 
 
-def node_env(db_url: str, tmp: Path, *, nats_url: str | None = None,
-             time_scale: float = 0.05) -> dict[str, str]:
+def node_env(
+    db_url: str, tmp: Path, *, nats_url: str | None = None, time_scale: float = 0.05
+) -> dict[str, str]:
     scenario = tmp / "fast.toml"
     scenario.write_text(FAST_SCENARIO, encoding="utf-8")
-    env = {**os.environ, "TELEMART_DATABASE_URL": db_url, "TELEMART_HOME": str(tmp / "home"),
-           "TELEMART_LOG_LEVEL": "WARNING", "TELEMART_SIM_SCENARIO": str(scenario),
-           "TELEMART_SIM_TIME_SCALE": str(time_scale), "TELEMART_DIALER_LEASE_S": str(LEASE_S),
-           "TELEMART_DIALER_SCAN_S": "0.1", "TELEMART_DIALER_TICK_S": "0.1"}
+    env = {
+        **os.environ,
+        "TELEMART_DATABASE_URL": db_url,
+        "TELEMART_HOME": str(tmp / "home"),
+        "TELEMART_LOG_LEVEL": "WARNING",
+        "TELEMART_SIM_SCENARIO": str(scenario),
+        "TELEMART_SIM_TIME_SCALE": str(time_scale),
+        "TELEMART_DIALER_LEASE_S": str(LEASE_S),
+        "TELEMART_DIALER_SCAN_S": "0.1",
+        "TELEMART_DIALER_TICK_S": "0.1",
+    }
     env.pop("TELEMART_NATS_URL", None)
     if nats_url is not None:
         env["TELEMART_NATS_URL"] = nats_url
     return env
 
 
-async def start_serve(name: str, env: dict[str, str], *extra: str,
-                      log: Path | None = None) -> Node:
+async def start_serve(name: str, env: dict[str, str], *extra: str, log: Path | None = None) -> Node:
     """`telemart serve` on a free port, once /healthz answers; its log lines to `log`."""
     port = free_port()
     with _log_file(log) as stderr:  # the child has its own copy
@@ -107,8 +114,9 @@ async def start_serve(name: str, env: dict[str, str], *extra: str,
         raise
 
 
-async def start_dialer(name: str, env: dict[str, str], *extra: str,
-                       log: Path | None = None) -> Node:
+async def start_dialer(
+    name: str, env: dict[str, str], *extra: str, log: Path | None = None
+) -> Node:
     with _log_file(log) as stderr:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "cli", "dialer", "--owner", name, *extra, env=env,
@@ -169,17 +177,17 @@ async def nodes() -> AsyncIterator[list[Node]]:
 async def agent_token(db_url: str, username: str) -> tuple[int, str]:
     conn = await connect(db_url)
     try:
-        user = await create_user(conn, username=username, password="password-1",
-                                 role=Role.AGENT)
-        return user.id, await issue_token(conn, user=User(id=user.id, username=username,
-                                                          role=Role.AGENT),
-                                          kind="api", hours=1)
+        user = await create_user(conn, username=username, password="password-1", role=Role.AGENT)
+        return user.id, await issue_token(
+            conn, user=User(id=user.id, username=username, role=Role.AGENT), kind="api", hours=1
+        )
     finally:
         await conn.close()
 
 
-async def eventually_row(pool: asyncpg.Pool, sql: str, *args: object,
-                         timeout_s: float = 30.0) -> asyncpg.Record:
+async def eventually_row(
+    pool: asyncpg.Pool, sql: str, *args: object, timeout_s: float = 30.0
+) -> asyncpg.Record:
     """The first row `sql` returns, polled (another process writes it)."""
     async with asyncio.timeout(timeout_s):
         while True:
@@ -230,21 +238,31 @@ class DeskBot:
                 await ws.send_json({"type": "ack", "attempt_id": m["attempt_id"]})
                 await asyncio.sleep(self.talk_s)
                 await ws.send_json({"type": "hangup", "attempt_id": m["attempt_id"]})
-                await ws.send_json({"type": "disposition", "attempt_id": m["attempt_id"],
-                                    "code": "no_sale"})
+                await ws.send_json(
+                    {"type": "disposition", "attempt_id": m["attempt_id"], "code": "no_sale"}
+                )
                 self.handled.append(m["attempt_id"])
-            elif (m["type"] == "state" and m["attempt_id"] is not None
-                  and m["attempt_id"] not in again
-                  and (m["state"] == "wrap_up"
-                       or (m["state"] == "on_call" and m["attempt_id"] in self.handled
-                           and "reconnected" in self.notices))):
+            elif (
+                m["type"] == "state"
+                and m["attempt_id"] is not None
+                and m["attempt_id"] not in again
+                and (
+                    m["state"] == "wrap_up"
+                    or (
+                        m["state"] == "on_call"
+                        and m["attempt_id"] in self.handled
+                        and "reconnected" in self.notices
+                    )
+                )
+            ):
                 # Still on the call or wrapping up after we hung up and disposed (the
                 # messages were lost while the dialer moved or the bus was down), or a
                 # call given back after a crash: hang up and dispose (again).
                 again.add(m["attempt_id"])
                 if m["state"] == "on_call":
                     await ws.send_json({"type": "hangup", "attempt_id": m["attempt_id"]})
-                await ws.send_json({"type": "disposition", "attempt_id": m["attempt_id"],
-                                    "code": "no_sale"})
+                await ws.send_json(
+                    {"type": "disposition", "attempt_id": m["attempt_id"], "code": "no_sale"}
+                )
                 if m["attempt_id"] not in self.handled:
                     self.recovered.append(m["attempt_id"])

@@ -49,8 +49,12 @@ async def _dialers(pool: asyncpg.Pool) -> set[str]:
 
 async def _twice(pool: asyncpg.Pool) -> list[int]:
     async with pool.acquire() as conn:
-        return [r["lead_id"] for r in await conn.fetch(
-            "SELECT lead_id FROM call_journeys GROUP BY lead_id HAVING count(*) > 1")]
+        return [
+            r["lead_id"]
+            for r in await conn.fetch(
+                "SELECT lead_id FROM call_journeys GROUP BY lead_id HAVING count(*) > 1"
+            )
+        ]
 
 
 async def test_one_serve_node(db_url: str, pool: asyncpg.Pool, tmp_path: Path) -> None:
@@ -82,8 +86,10 @@ async def test_two_web_nodes_and_a_dialer_process_on_nats(
         webs = [await start_serve(f"web-{i}", web_env) for i in (1, 2)]
         started.extend(webs)
         started.append(await start_dialer("dialer-1", env))
-        tasks = [asyncio.create_task(bot.run(session, web.ws, stop))
-                 for bot, web in zip(bots, webs, strict=True)]
+        tasks = [
+            asyncio.create_task(bot.run(session, web.ws, stop))
+            for bot, web in zip(bots, webs, strict=True)
+        ]
         await until(lambda: all(len(b.handled) >= 3 for b in bots))
         stop.set()
         await asyncio.gather(*tasks)
@@ -104,30 +110,34 @@ async def test_a_dialer_node_killed_mid_campaign_and_another_carries_on(
         webs = [await start_serve(f"web-{i}", web_env) for i in (1, 2)]
         dialers = {name: await start_dialer(name, env) for name in ("dialer-a", "dialer-b")}
         started.extend([*webs, *dialers.values()])
-        tasks = [asyncio.create_task(bot.run(session, web.ws, stop))
-                 for bot, web in zip(bots, webs, strict=True)]
+        tasks = [
+            asyncio.create_task(bot.run(session, web.ws, stop))
+            for bot, web in zip(bots, webs, strict=True)
+        ]
         await until(lambda: sum(len(b.handled) for b in bots) >= 4)
         (holder,) = await _dialers(pool)
         survivor = "dialer-b" if holder == "dialer-a" else "dialer-a"
         killed_at = time.monotonic()
         await dialers[holder].kill()
         before = [len(b.handled) for b in bots]
-        await until(lambda: all(len(b.handled) >= n + 2 for b, n in zip(bots, before,
-                                                                         strict=True)))
+        await until(lambda: all(len(b.handled) >= n + 2 for b, n in zip(bots, before, strict=True)))
         carried_on_s = time.monotonic() - killed_at
 
         async def closed() -> bool:
             async with pool.acquire() as conn:
                 left: int = await conn.fetchval(
                     "SELECT count(*) FROM live_calls WHERE owner = $1 OR state = 'recovered'",
-                    holder)
+                    holder,
+                )
             return left == 0
 
         await until(closed)
         stop.set()
         await asyncio.gather(*tasks)
-    print(f"the survivor carried on {carried_on_s:.1f} s after the kill (lease {LEASE_S} s)",
-          file=sys.stderr)
+    print(
+        f"the survivor carried on {carried_on_s:.1f} s after the kill (lease {LEASE_S} s)",
+        file=sys.stderr,
+    )
     assert survivor in await _dialers(pool)
     assert await _twice(pool) == []  # no lead dialled twice across the take-over
 
