@@ -16,7 +16,7 @@ import asyncpg
 from config.scratch import free_port
 from dialer.sim.seed import seed_campaign
 from tests.integration.dialer.processes import (
-    LEASE_S,
+    GENEROUS_LEASE_S,
     DeskBot,
     agent_token,
     node_env,
@@ -79,7 +79,7 @@ async def test_two_web_nodes_and_a_dialer_process_on_nats(
     async with pool.acquire() as conn:
         campaign_id = await seed_campaign(conn, leads=60)
     bots = await _bots(db_url, campaign_id, 2)
-    env = node_env(db_url, tmp_path, nats_url=nats_url)
+    env = node_env(db_url, tmp_path, nats_url=nats_url, lease_s=GENEROUS_LEASE_S)
     web_env = {**env, "TELEMART_DIALER_ENABLED": "false"}
     stop = asyncio.Event()
     async with nodes() as started, aiohttp.ClientSession() as session:
@@ -103,7 +103,7 @@ async def test_a_dialer_node_killed_mid_campaign_and_another_carries_on(
     async with pool.acquire() as conn:
         campaign_id = await seed_campaign(conn, leads=200)
     bots = await _bots(db_url, campaign_id, 2, talk_s=0.3)
-    env = node_env(db_url, tmp_path, nats_url=nats_url)
+    env = node_env(db_url, tmp_path, nats_url=nats_url, lease_s=GENEROUS_LEASE_S)
     web_env = {**env, "TELEMART_DIALER_ENABLED": "false"}
     stop = asyncio.Event()
     async with nodes() as started, aiohttp.ClientSession() as session:
@@ -135,7 +135,7 @@ async def test_a_dialer_node_killed_mid_campaign_and_another_carries_on(
         stop.set()
         await asyncio.gather(*tasks)
     print(
-        f"the survivor carried on {carried_on_s:.1f} s after the kill (lease {LEASE_S} s)",
+        f"the survivor carried on {carried_on_s:.1f} s after the kill (lease {GENEROUS_LEASE_S} s)",
         file=sys.stderr,
     )
     assert survivor in await _dialers(pool)
