@@ -93,6 +93,13 @@ async def gone(conn: asyncpg.Connection, *, agent_ids: Sequence[int], stale_s: f
     return {r["agent_id"] for r in await conn.fetch(Q["gone"], list(agent_ids), stale_s)}
 
 
+async def beating(conn: asyncpg.Connection, *, agent_ids: Sequence[int],
+                  fresh_s: float) -> set[int]:
+    if not agent_ids:
+        return set()
+    return {r["agent_id"] for r in await conn.fetch(Q["beating"], list(agent_ids), fresh_s)}
+
+
 async def wanting_campaigns(conn: asyncpg.Connection, *, fresh_s: float) -> set[int]:
     return {r["campaign_id"] for r in await conn.fetch(Q["wanting_campaigns"], fresh_s)}
 

@@ -57,6 +57,13 @@ SELECT agent_id FROM agent_sessions
 WHERE agent_id = ANY ($1::bigint[])
   AND (connections = 0 OR heartbeat_at <= now() - make_interval(secs => $2));
 
+-- beating --
+-- Of these agents, those whose desktops beat again (the opposite of `gone`). $1 agent
+-- ids, $2 seconds without a heartbeat that count as gone
+SELECT agent_id FROM agent_sessions
+WHERE agent_id = ANY ($1::bigint[])
+  AND connections > 0 AND heartbeat_at > now() - make_interval(secs => $2);
+
 -- wanting_campaigns --
 -- Running campaigns with agents waiting on a live desktop. $1 seconds
 SELECT DISTINCT campaign_id FROM agent_sessions
