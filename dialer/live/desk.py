@@ -76,6 +76,9 @@ class LiveDesk:
         self._calls: dict[int, DeskCall] = {}
         # dispositions saved for calls still coming back from a dead process
         self.pending: dict[int, DispositionEntry] = {}
+        # agents taken out of routing because their session went stale (`gone`), not
+        # because they left: only these come back when their web node beats again (`back`)
+        self.stale: set[int] = set()
         # Inbound (issue 15, dialer.live.inbound): agents the hold plan keeps off outbound,
         # and the line's offer of a waiting caller to an agent who became free (True: taken)
         self.held: frozenset[int] = frozenset()
@@ -93,6 +96,7 @@ class LiveDesk:
             self.agents[agent_id] = agent
         agent.username = username
         agent.connections += 1
+        self.stale.discard(agent_id)
         if agent.state is not AgentState.OFFLINE and agent_id not in self.legs:
             self.want_leg(agent_id)
         self._offer(agent)
@@ -118,6 +122,7 @@ class LiveDesk:
                               core=Agent(agent_id, at_s=self.clock()))
             self.agents[agent_id] = agent
         agent.connections = max(1, agent.connections)
+        self.stale.discard(agent_id)
         if agent.state is AgentState.OFFLINE:
             on_call = attempt_id is not None and state in (
                 AgentState.RESERVED.value, AgentState.ON_CALL.value, AgentState.WRAP_UP.value)
@@ -143,6 +148,40 @@ class LiveDesk:
         agent = self.agents.get(agent_id)
         if agent is not None:
             agent.connections = max(0, agent.connections - 1)
+        self.stale.discard(agent_id)  # they left: a session beating again is not them
+
+    def gone(self, agent_id: int) -> None:
+        """The web node holding the agent's desktop stopped beating their session (it
+        stalled, lost the database or the bus): no calls for them until it beats again
+        (`back`). Their state and any call stay as they are, as for a dropped desktop."""
+        agent = self.agents.get(agent_id)
+        if agent is None or agent.connections == 0:
+            return
+        agent.connections = 0
+        self.stale.add(agent_id)
+        # Lost when the bus is what broke; when the node only stalled it arrives late,
+        # just before `back`'s notice.
+        self.notice(agent_id, "desktop_lost",
+                    "The dialer lost sight of your desktop: no calls until it is back")
+
+    def back(self, agent_id: int) -> LiveAgent | None:
+        """An agent taken out by `gone` whose web node beats their session again, the
+        desktop open all along: routed again in the state this desk kept (the state that
+        desktop shows), told so. None when they left or came back another way meanwhile."""
+        if agent_id not in self.stale:
+            return None
+        self.stale.discard(agent_id)
+        agent = self.agents.get(agent_id)
+        if agent is None or agent.connections > 0 or agent.state is AgentState.OFFLINE:
+            return None
+        agent.connections = 1
+        if agent_id not in self.legs:
+            self.want_leg(agent_id)
+        self.notice(agent_id, "desktop_back", "The dialer sees your desktop again")
+        self._offer(agent)
+        # with the pop: what the desk published while the node was cut off never came
+        self.push_state(agent, with_pop=True)
+        return agent
 
     def agent(self, agent_id: int) -> LiveAgent:
         found = self.agents.get(agent_id)

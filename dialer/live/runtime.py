@@ -439,14 +439,22 @@ class DialerRuntime:
         lead_ids = [task.lead.lead_id for task in self.calls.values()]
         lead_ids += [lead.lead_id for _, lead, _ in self._previews.values()]
         here = [a.agent_id for a in self.desk.agents.values() if a.connections > 0]
+        stale = sorted(self.desk.stale)
+        gone: set[int] = set()
+        beating: set[int] = set()
         async with self.pool.acquire() as conn:
             await calls.heartbeat(conn, owner=self.owner)
             await hopper.extend_leases(conn, lead_ids=lead_ids, owner=self.owner, now=utcnow(),
                                        lease_s=self.deps.lease_s)
-            gone = (await agents.gone(conn, agent_ids=here, stale_s=self.deps.lease_s)
-                    if self.bus.spans_nodes else set())
+            if self.bus.spans_nodes:  # in one process the desk sees desktops come and go
+                gone = await agents.gone(conn, agent_ids=here, stale_s=self.deps.lease_s)
+                beating = await agents.beating(conn, agent_ids=stale, fresh_s=self.deps.lease_s)
         for agent_id in gone:  # their web node stopped beating: no calls for them
-            self.desk.agents[agent_id].connections = 0
+            self.desk.gone(agent_id)
+        # Their web node beats again (it stalled, or lost the database or the bus, and its
+        # desktops stayed open): nothing else would bring them back short of a reload.
+        for agent_id in beating:
+            self.desk.back(agent_id)
 
     async def _recover(self) -> None:
         """Close the calls of dialer processes that stopped beating."""

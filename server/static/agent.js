@@ -51,6 +51,8 @@
     waiting_for_dialer: () => t("Waiting for the dialer to take the campaign…"),
     reconnecting: () => t("Lost the dialer: reconnecting…"),
     reconnected: () => t("The dialer is back."),
+    desktop_lost: () => t("The dialer lost sight of this screen: no calls until it is back (no need to reload)."),
+    desktop_back: () => t("The dialer sees this screen again: calls come again."),
     // refusals
     no_dialer: () => t("The dialer is reconnecting: try again in a moment."),
     no_campaign: () => t("Choose a campaign and press Ready first."),
