@@ -91,8 +91,9 @@ class LiveDesk:
         """A desktop connected (first time or again): its state is where it was."""
         agent = self.agents.get(agent_id)
         if agent is None:
-            agent = LiveAgent(agent_id=agent_id, username=username,
-                              core=Agent(agent_id, at_s=self.clock()))
+            agent = LiveAgent(
+                agent_id=agent_id, username=username, core=Agent(agent_id, at_s=self.clock())
+            )
             self.agents[agent_id] = agent
         agent.username = username
         agent.connections += 1
@@ -109,23 +110,36 @@ class LiveDesk:
             return self.attach(agent_id, username)
         return agent
 
-    def restore(self, *, agent_id: int, username: str, campaign_id: int, state: str,
-                pause_reason: str | None, preview: bool,
-                attempt_id: int | None = None, pop: Message | None = None) -> LiveAgent:
+    def restore(
+        self,
+        *,
+        agent_id: int,
+        username: str,
+        campaign_id: int,
+        state: str,
+        pause_reason: str | None,
+        preview: bool,
+        attempt_id: int | None = None,
+        pop: Message | None = None,
+    ) -> LiveAgent:
         """An agent this desk did not know, as their session says (the campaign moved
         here, or this process restarted): ready or paused; one who was on a call waits in
         wrap-up for that call to come back (`give_back`) or be closed (`release_orphan`),
         and gets no other call meanwhile."""
         agent = self.agents.get(agent_id)
         if agent is None:
-            agent = LiveAgent(agent_id=agent_id, username=username,
-                              core=Agent(agent_id, at_s=self.clock()))
+            agent = LiveAgent(
+                agent_id=agent_id, username=username, core=Agent(agent_id, at_s=self.clock())
+            )
             self.agents[agent_id] = agent
         agent.connections = max(1, agent.connections)
         self.stale.discard(agent_id)
         if agent.state is AgentState.OFFLINE:
             on_call = attempt_id is not None and state in (
-                AgentState.RESERVED.value, AgentState.ON_CALL.value, AgentState.WRAP_UP.value)
+                AgentState.RESERVED.value,
+                AgentState.ON_CALL.value,
+                AgentState.WRAP_UP.value,
+            )
             if state == AgentState.PAUSED.value and pause_reason:
                 agent.core.transition(AgentState.PAUSED, at_s=self.clock(), reason=pause_reason)
             elif state != AgentState.OFFLINE.value:
@@ -161,8 +175,11 @@ class LiveDesk:
         self.stale.add(agent_id)
         # Lost when the bus is what broke; when the node only stalled it arrives late,
         # just before `back`'s notice.
-        self.notice(agent_id, "desktop_lost",
-                    "The dialer lost sight of your desktop: no calls until it is back")
+        self.notice(
+            agent_id,
+            "desktop_lost",
+            "The dialer lost sight of your desktop: no calls until it is back",
+        )
 
     def back(self, agent_id: int) -> LiveAgent | None:
         """An agent taken out by `gone` whose web node beats their session again, the
@@ -192,8 +209,9 @@ class LiveDesk:
     def ready(self, agent_id: int, *, campaign_id: int, preview: bool = False) -> LiveAgent:
         agent = self.agent(agent_id)
         if agent.attempt_id is not None:
-            raise IllegalTransition("set a disposition for the last call first",
-                                    code="dispose_first")
+            raise IllegalTransition(
+                "set a disposition for the last call first", code="dispose_first"
+            )
         if agent.state is AgentState.RESERVED:
             raise IllegalTransition("a call is being connected to you", code="connecting")
         if agent.state is not AgentState.READY:
@@ -216,14 +234,14 @@ class LiveDesk:
         self.push_state(agent)
         return agent
 
-    def pause(self, agent_id: int, *, reason: str,
-              back_in_s: float | None = None) -> LiveAgent:
+    def pause(self, agent_id: int, *, reason: str, back_in_s: float | None = None) -> LiveAgent:
         agent = self.agent(agent_id)
         if reason not in PAUSE_REASONS:
             raise IllegalTransition(f"unknown pause reason {reason!r}", code="unknown_pause_reason")
         if agent.attempt_id is not None:
-            raise IllegalTransition("set a disposition for the last call first",
-                                    code="dispose_first")
+            raise IllegalTransition(
+                "set a disposition for the last call first", code="dispose_first"
+            )
         if agent.state is AgentState.RESERVED:
             raise IllegalTransition("a call is being connected to you", code="connecting")
         if agent.state is AgentState.PAUSED:
@@ -275,15 +293,19 @@ class LiveDesk:
         agent = self.agent(entry.agent_id)
         if attempt_id not in self._calls and agent.attempt_id == attempt_id:
             self.pending[attempt_id] = entry
-            self._calls[attempt_id] = DeskCall(attempt_id=attempt_id, agent_id=agent.agent_id,
-                                               campaign_id=agent.campaign_id or 0,
-                                               recovered=True)
+            self._calls[attempt_id] = DeskCall(
+                attempt_id=attempt_id,
+                agent_id=agent.agent_id,
+                campaign_id=agent.campaign_id or 0,
+                recovered=True,
+            )
         call = self._call_of(entry.agent_id, attempt_id)
         if agent.state is AgentState.ON_CALL:
             agent.core.transition(AgentState.WRAP_UP, at_s=self.clock())
         if agent.state is not AgentState.WRAP_UP:
-            raise IllegalTransition(f"agent is {agent.state.value}, not wrapping up",
-                                    code="not_wrapping_up")
+            raise IllegalTransition(
+                f"agent is {agent.state.value}, not wrapping up", code="not_wrapping_up"
+            )
         del self._calls[attempt_id]
         if call.recovered and attempt_id not in self.pending:
             if self.on_recovered_disposition is not None:
@@ -333,8 +355,9 @@ class LiveDesk:
         if agent.attempt_id is not None and agent.state is AgentState.ON_CALL:
             agent.core.transition(AgentState.WRAP_UP, at_s=self.clock())
             self.post(agent.attempt_id, AgentLost(agent_id=agent_id, reason=reason))
-            self.notice(agent_id, "phone_dropped", f"Your phone line dropped ({reason})",
-                        reason=reason)
+            self.notice(
+                agent_id, "phone_dropped", f"Your phone line dropped ({reason})", reason=reason
+            )
         if agent.state is not AgentState.OFFLINE:
             self.want_leg(agent_id)
         self.push_state(agent)
@@ -344,8 +367,11 @@ class LiveDesk:
         return agent.routable and agent.agent_id in self.legs
 
     def agents_on(self, campaign_id: int) -> list[LiveAgent]:
-        return [a for a in self.agents.values()
-                if a.campaign_id == campaign_id and a.state is not AgentState.OFFLINE]
+        return [
+            a
+            for a in self.agents.values()
+            if a.campaign_id == campaign_id and a.state is not AgentState.OFFLINE
+        ]
 
     def reachable(self, campaign_id: int) -> int:
         """Agents of this campaign with a desktop connected."""
@@ -359,9 +385,14 @@ class LiveDesk:
         """A live answer: the longest-idle routable agent, reserved now; or None, and the
         call waits: the first agent to become ready is reserved and posted to the call
         (`AgentFound`) until `stop_waiting`."""
-        agent = longest_idle((a for a in self.agents.values()
-                              if a.agent_id in self.legs and a.agent_id not in self.held),
-                             campaign_id)
+        agent = longest_idle(
+            (
+                a
+                for a in self.agents.values()
+                if a.agent_id in self.legs and a.agent_id not in self.held
+            ),
+            campaign_id,
+        )
         if agent is not None:
             agent.core.transition(AgentState.RESERVED, at_s=self.clock())
             self.push_state(agent)
@@ -384,16 +415,27 @@ class LiveDesk:
             self._offer(agent)
         self.push_state(agent)
 
-    def connect(self, agent: LiveAgent, *, attempt_id: int, campaign_id: int,
-                pop: Message, queue_id: int | None = None) -> None:
+    def connect(
+        self,
+        agent: LiveAgent,
+        *,
+        attempt_id: int,
+        campaign_id: int,
+        pop: Message,
+        queue_id: int | None = None,
+    ) -> None:
         """The callee (or an inbound caller of `queue_id`) is bridged to the agent: on
         call, the screen pop goes out."""
         agent.core.transition(AgentState.ON_CALL, at_s=self.clock())
         agent.attempt_id = attempt_id
         agent.pop = pop
         agent.preview_lead = None
-        self._calls[attempt_id] = DeskCall(attempt_id=attempt_id, agent_id=agent.agent_id,
-                                           campaign_id=campaign_id, queue_id=queue_id)
+        self._calls[attempt_id] = DeskCall(
+            attempt_id=attempt_id,
+            agent_id=agent.agent_id,
+            campaign_id=campaign_id,
+            queue_id=queue_id,
+        )
         self.send(agent.agent_id, {"type": "pop", "attempt_id": attempt_id, "pop": pop})
         self.push_state(agent)
 
@@ -415,14 +457,26 @@ class LiveDesk:
             self.push_state(old)
             self._offer(old)
         to.core.transition(AgentState.RESERVED, at_s=self.clock())
-        self.connect(to, attempt_id=attempt_id, campaign_id=call.campaign_id, pop=pop or {},
-                     queue_id=call.queue_id)
-        self.send(to.agent_id, {"type": "notice", "code": "transferred_in",
-                                "text": "A call transferred to you",
-                                "from": old.username if old is not None else None})
+        self.connect(
+            to,
+            attempt_id=attempt_id,
+            campaign_id=call.campaign_id,
+            pop=pop or {},
+            queue_id=call.queue_id,
+        )
+        self.send(
+            to.agent_id,
+            {
+                "type": "notice",
+                "code": "transferred_in",
+                "text": "A call transferred to you",
+                "from": old.username if old is not None else None,
+            },
+        )
 
-    def controlled(self, attempt_id: int, *, held: bool | None = None,
-                   muted: bool | None = None) -> None:
+    def controlled(
+        self, attempt_id: int, *, held: bool | None = None, muted: bool | None = None
+    ) -> None:
         """Telephony held or resumed, muted or unmuted the call: the desktop shows it."""
         call = self._calls.get(attempt_id)
         if call is None:
@@ -447,9 +501,11 @@ class LiveDesk:
     def transfer_targets(self, agent_id: int) -> list[Message]:
         """Whom an agent may transfer their call to (what `transfer_target` accepts)."""
         me = self.agent(agent_id)
-        return [{"agent_id": a.agent_id, "username": a.username}
-                for a in sorted(self.agents.values(), key=lambda a: a.username)
-                if self._may_take(me, a)]
+        return [
+            {"agent_id": a.agent_id, "username": a.username}
+            for a in sorted(self.agents.values(), key=lambda a: a.username)
+            if self._may_take(me, a)
+        ]
 
     def transfer_target(self, agent_id: int, to_agent_id: int | None) -> LiveAgent:
         """The agent a call of `agent_id` may be transferred to now, or IllegalTransition."""
@@ -458,8 +514,10 @@ class LiveDesk:
         me = self.agent(agent_id)
         target = self.agents.get(to_agent_id or 0)
         if target is None or not self._may_take(me, target):
-            raise IllegalTransition("that agent cannot take this call now (not ready on its"
-                                    " campaign, or without a skill for its inbound queue)")
+            raise IllegalTransition(
+                "that agent cannot take this call now (not ready on its"
+                " campaign, or without a skill for its inbound queue)"
+            )
         return target
 
     def talk_ended(self, attempt_id: int, *, code: str, text: str) -> None:
@@ -491,8 +549,11 @@ class LiveDesk:
 
     def orphans(self) -> dict[int, int]:
         """Agents waiting in wrap-up for a call this desk does not run: attempt -> agent."""
-        return {a.attempt_id: a.agent_id for a in self.agents.values()
-                if a.attempt_id is not None and a.attempt_id not in self._calls}
+        return {
+            a.attempt_id: a.agent_id
+            for a in self.agents.values()
+            if a.attempt_id is not None and a.attempt_id not in self._calls
+        }
 
     def release_orphan(self, agent_id: int) -> None:
         """The call an agent waited for was closed without them: ready again."""
@@ -506,14 +567,22 @@ class LiveDesk:
             self._offer(agent)
         self.push_state(agent)
 
-    def give_back(self, *, agent_id: int, username: str, attempt_id: int, campaign_id: int,
-                  pop: Message | None) -> LiveAgent:
+    def give_back(
+        self,
+        *,
+        agent_id: int,
+        username: str,
+        attempt_id: int,
+        campaign_id: int,
+        pop: Message | None,
+    ) -> LiveAgent:
         """A call whose process died comes back to its agent in wrap-up, so the
         disposition can be saved here."""
         agent = self.agents.get(agent_id)
         if agent is None:
-            agent = LiveAgent(agent_id=agent_id, username=username,
-                              core=Agent(agent_id, at_s=self.clock()))
+            agent = LiveAgent(
+                agent_id=agent_id, username=username, core=Agent(agent_id, at_s=self.clock())
+            )
             self.agents[agent_id] = agent
         if agent.attempt_id is not None and agent.attempt_id != attempt_id:
             raise IllegalTransition(f"agent {agent_id} is on another call", code="on_another_call")
@@ -530,10 +599,12 @@ class LiveDesk:
         agent.campaign_id = campaign_id
         agent.attempt_id = attempt_id
         agent.pop = pop
-        self._calls[attempt_id] = DeskCall(attempt_id=attempt_id, agent_id=agent_id,
-                                           campaign_id=campaign_id, recovered=True)
-        self.notice(agent_id, "call_recovered",
-                    "The dialer serving this call stopped: save its disposition")
+        self._calls[attempt_id] = DeskCall(
+            attempt_id=attempt_id, agent_id=agent_id, campaign_id=campaign_id, recovered=True
+        )
+        self.notice(
+            agent_id, "call_recovered", "The dialer serving this call stopped: save its disposition"
+        )
         self.push_state(agent, with_pop=True)
         return agent
 
@@ -595,10 +666,12 @@ class LiveDesk:
         out = []
         for a in sorted(self.agents.values(), key=lambda a: a.username):
             times = a.core.time_in_state(now)
-            logged = sum(s for st, s in times.items()
-                         if st not in (AgentState.OFFLINE, AgentState.PAUSED))
-            busy = times[AgentState.ON_CALL] + times[AgentState.WRAP_UP] \
-                + times[AgentState.RESERVED]
+            logged = sum(
+                s for st, s in times.items() if st not in (AgentState.OFFLINE, AgentState.PAUSED)
+            )
+            busy = (
+                times[AgentState.ON_CALL] + times[AgentState.WRAP_UP] + times[AgentState.RESERVED]
+            )
             out.append({
                 "agent_id": a.agent_id, "username": a.username, "state": a.state.value,
                 "campaign_id": a.campaign_id, "in_state_s": round(a.core.elapsed_s(now), 1),

@@ -92,9 +92,13 @@ def campaign_lock_key(campaign_id: int) -> int:
 
 async def basic_pop(campaign: LiveCampaign, lead: LeasedLead, attempt_id: int) -> dict[str, Any]:
     """The smallest screen pop (the server's builder adds history, script and products)."""
-    return {"attempt_id": attempt_id, "lead_id": lead.lead_id, "customer_id": lead.customer_id,
-            "phone": lead.phone_e164, "campaign": {"id": campaign.campaign_id,
-                                                   "name": campaign.name}}
+    return {
+        "attempt_id": attempt_id,
+        "lead_id": lead.lead_id,
+        "customer_id": lead.customer_id,
+        "phone": lead.phone_e164,
+        "campaign": {"id": campaign.campaign_id, "name": campaign.name},
+    }
 
 
 def default_owner() -> str:
@@ -160,8 +164,9 @@ class DialerRuntime:
         self.monitors: dict[int, tuple[int, MonitorMode]] = {}
         # Inbound calls (issue 15): the line queues them for skilled agents; a runtime
         # without one (on_inbound None) refuses them.
-        self.inbound = InboundLine(self.deps, pop_builder=inbound_pop,
-                                   dispatch_s=min(tick_s, 0.5), ars=ars)
+        self.inbound = InboundLine(
+            self.deps, pop_builder=inbound_pop, dispatch_s=min(tick_s, 0.5), ars=ars
+        )
         self.on_inbound: Callable[[InboundCall], None] | None = self.inbound.arrive
         desk.post = self._post
         desk.send = self._send
@@ -185,8 +190,9 @@ class DialerRuntime:
         self.lag.start()
         self.bus.on_state(self._bus_state)
         if not self.bus.spans_nodes:  # one desk for every campaign: agents are all here
-            self._desk_subs[DESK_ANY] = await self.bus.serve(desk_subject(DESK_ANY),
-                                                             self._responder())
+            self._desk_subs[DESK_ANY] = await self.bus.serve(
+                desk_subject(DESK_ANY), self._responder()
+            )
         self._aside_task(self._save_agents(), "agent-sessions")
         await self.inbound.start()
         self._port_open = True
@@ -207,8 +213,7 @@ class DialerRuntime:
                 await asyncio.gather(*tasks, return_exceptions=True)
         for task in (*tasks, *self.tasks.values(), *self._aside):
             task.cancel()
-        await asyncio.gather(*tasks, *self.tasks.values(), *self._aside,
-                             return_exceptions=True)
+        await asyncio.gather(*tasks, *self.tasks.values(), *self._aside, return_exceptions=True)
         await self.inbound.stop()
         for unsubscribe in self._desk_subs.values():
             await unsubscribe()
@@ -265,8 +270,7 @@ class DialerRuntime:
             except (asyncpg.PostgresError, DialerError) as exc:
                 self._throttle.warning("scan", "dialer scan failed (%s); retrying", exc)
             except Exception:  # never let the supervisor die: it is what restarts the rest
-                self._throttle.warning("scan-bug", "dialer scan failed; retrying",
-                                       exc_info=True)
+                self._throttle.warning("scan-bug", "dialer scan failed; retrying", exc_info=True)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.scan_s):
                     await self.stopping.wait()
@@ -277,8 +281,11 @@ class DialerRuntime:
         if up == self._database_up:
             return
         self._database_up = up
-        code, text = (("reconnected", "The dialer is back") if up
-                      else ("reconnecting", "The dialer lost its database: reconnecting"))
+        code, text = (
+            ("reconnected", "The dialer is back")
+            if up
+            else ("reconnecting", "The dialer lost its database: reconnecting")
+        )
         for agent in self.desk.agents.values():
             if agent.state is not AgentState.OFFLINE:
                 self.desk.notice(agent.agent_id, code, text)
@@ -325,17 +332,20 @@ class DialerRuntime:
         if agent is None:
             async with self.pool.acquire() as conn:
                 session = await agents.one(conn, agent_id=agent_id)
-                pops = await calls.pops(conn, attempt_ids=[session.attempt_id]
-                                        if session and session.attempt_id else [])
-            if session is not None and session.campaign_id is not None \
-                    and session.state != AgentState.OFFLINE.value:
+                pops = await calls.pops(
+                    conn, attempt_ids=[session.attempt_id] if session and session.attempt_id else []
+                )
+            if (
+                session is not None
+                and session.campaign_id is not None
+                and session.state != AgentState.OFFLINE.value
+            ):
                 self._restore(session, session.campaign_id, pops)
                 return
         agent = self.desk.attach(agent_id, username)
         self.desk.push_state(agent, with_pop=True)
 
-    async def _order(self, agent_id: int, attempt_id: int, order_id: int,
-                     submit_s: float) -> None:
+    async def _order(self, agent_id: int, attempt_id: int, order_id: int, submit_s: float) -> None:
         self.deps.observe(journeys.ORDER_SUBMIT, submit_s)
         committed = utcnow()
         async with self.pool.acquire() as conn:
@@ -377,23 +387,29 @@ class DialerRuntime:
         async with self.pool.acquire() as conn:
             running = [r["id"] for r in await conn.fetch(journeys.Q["running_campaigns"])]
         for cid in running:
-            if (cid not in self._loop_tasks and not self.stopping.is_set()
-                    and self.may_serve(cid)):
+            if cid not in self._loop_tasks and not self.stopping.is_set() and self.may_serve(cid):
                 await self._claim(cid)
 
     async def _claim(self, campaign_id: int) -> None:
         lock_conn = await connect(self.url)
         try:
-            got = await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)",
-                                           campaign_lock_key(campaign_id))
+            got = await lock_conn.fetchval(
+                "SELECT pg_try_advisory_lock($1)", campaign_lock_key(campaign_id)
+            )
             if got:
                 async with self.pool.acquire() as conn:
                     campaign = await load_live_campaign(conn, campaign_id)
                 # Over a bus spanning nodes every agent is reachable: no idle release.
                 idle = None if self.bus.spans_nodes else self.idle_release_s
-                loop = CampaignLoop(self.deps, campaign, lock_conn,
-                                    start_call=self._start_loop_call, stopping=self.stopping,
-                                    tick_s=self.tick_s, idle_release_s=idle)
+                loop = CampaignLoop(
+                    self.deps,
+                    campaign,
+                    lock_conn,
+                    start_call=self._start_loop_call,
+                    stopping=self.stopping,
+                    tick_s=self.tick_s,
+                    idle_release_s=idle,
+                )
         except BaseException:
             await lock_conn.close()
             raise
@@ -403,11 +419,13 @@ class DialerRuntime:
         log.info("campaign %s: pacing loop runs here (%s)", campaign_id, self.owner)
         self.loops[campaign_id] = loop
         if self.bus.spans_nodes:
-            self._desk_subs[campaign_id] = await self.bus.serve(desk_subject(campaign_id),
-                                                                self._responder())
+            self._desk_subs[campaign_id] = await self.bus.serve(
+                desk_subject(campaign_id), self._responder()
+            )
             await self._restore_agents(campaign_id)
-        self._loop_tasks[campaign_id] = asyncio.create_task(self._run_loop(loop),
-                                                            name=f"campaign-{campaign_id}")
+        self._loop_tasks[campaign_id] = asyncio.create_task(
+            self._run_loop(loop), name=f"campaign-{campaign_id}"
+        )
 
     async def _run_loop(self, loop: CampaignLoop) -> None:
         try:
@@ -420,20 +438,28 @@ class DialerRuntime:
     async def _restore_agents(self, campaign_id: int) -> None:
         """The agents of a campaign this process just took on, as their sessions say."""
         async with self.pool.acquire() as conn:
-            found = await agents.of_campaign(conn, campaign_id=campaign_id,
-                                             fresh_s=self.deps.lease_s)
-            pops = await calls.pops(conn, attempt_ids=[s.attempt_id for s in found
-                                                       if s.attempt_id is not None])
+            found = await agents.of_campaign(
+                conn, campaign_id=campaign_id, fresh_s=self.deps.lease_s
+            )
+            pops = await calls.pops(
+                conn, attempt_ids=[s.attempt_id for s in found if s.attempt_id is not None]
+            )
         for session in found:
             self._restore(session, campaign_id, pops)
 
-    def _restore(self, session: agents.Session, campaign_id: int,
-                 pops: dict[int, dict[str, Any]]) -> None:
-        self.desk.restore(agent_id=session.agent_id, username=session.username,
-                          campaign_id=campaign_id, state=session.state,
-                          pause_reason=session.pause_reason, preview=session.preview,
-                          attempt_id=session.attempt_id,
-                          pop=pops.get(session.attempt_id) if session.attempt_id else None)
+    def _restore(
+        self, session: agents.Session, campaign_id: int, pops: dict[int, dict[str, Any]]
+    ) -> None:
+        self.desk.restore(
+            agent_id=session.agent_id,
+            username=session.username,
+            campaign_id=campaign_id,
+            state=session.state,
+            pause_reason=session.pause_reason,
+            preview=session.preview,
+            attempt_id=session.attempt_id,
+            pop=pops.get(session.attempt_id) if session.attempt_id else None,
+        )
 
     async def _heartbeat(self) -> None:
         lead_ids = [task.lead.lead_id for task in self.calls.values()]
@@ -444,8 +470,9 @@ class DialerRuntime:
         beating: set[int] = set()
         async with self.pool.acquire() as conn:
             await calls.heartbeat(conn, owner=self.owner)
-            await hopper.extend_leases(conn, lead_ids=lead_ids, owner=self.owner, now=utcnow(),
-                                       lease_s=self.deps.lease_s)
+            await hopper.extend_leases(
+                conn, lead_ids=lead_ids, owner=self.owner, now=utcnow(), lease_s=self.deps.lease_s
+            )
             if self.bus.spans_nodes:  # in one process the desk sees desktops come and go
                 gone = await agents.gone(conn, agent_ids=here, stale_s=self.deps.lease_s)
                 beating = await agents.beating(conn, agent_ids=stale, fresh_s=self.deps.lease_s)
@@ -494,9 +521,13 @@ class DialerRuntime:
         assert row.agent_id is not None
         agent = self.desk.agents[row.agent_id]
         try:
-            self.desk.give_back(agent_id=row.agent_id, username=agent.username,
-                                attempt_id=row.attempt_id, campaign_id=row.campaign_id,
-                                pop=row.pop)
+            self.desk.give_back(
+                agent_id=row.agent_id,
+                username=agent.username,
+                attempt_id=row.attempt_id,
+                campaign_id=row.campaign_id,
+                pop=row.pop,
+            )
         except IllegalTransition:
             return  # on another call now: later
         self._recovered[row.attempt_id] = (row, campaign)
@@ -542,8 +573,14 @@ class DialerRuntime:
 
     async def _keep_recording(self, event: RecordingDone) -> None:
         async with self.pool.acquire() as conn:
-            await recordings.save(conn, call_id=event.call_id, name=event.name,
-                                  duration_s=event.duration_s, at=event.at, port=self.port.name)
+            await recordings.save(
+                conn,
+                call_id=event.call_id,
+                name=event.name,
+                duration_s=event.duration_s,
+                at=event.at,
+                port=self.port.name,
+            )
 
     def _post(self, attempt_id: int, event: DeskEvent) -> None:
         task = self.calls.get(attempt_id)
@@ -565,8 +602,11 @@ class DialerRuntime:
                 if delay_s:
                     await asyncio.sleep(delay_s)
                 agent = self.desk.agents.get(agent_id)
-                if agent is not None and agent.state is not AgentState.OFFLINE \
-                        and agent_id not in self.desk.legs:
+                if (
+                    agent is not None
+                    and agent.state is not AgentState.OFFLINE
+                    and agent_id not in self.desk.legs
+                ):
                     await self.port.attach_agent(agent_id)
             finally:
                 self._leg_pending.discard(agent_id)
@@ -584,12 +624,14 @@ class DialerRuntime:
         journey = task.journey
         journey.pop_acked_at = at
         if journey.answered_at is not None:
-            self.deps.observe(journeys.ANSWER_TO_SCREEN_POP,
-                              (at - journey.answered_at).total_seconds())
+            self.deps.observe(
+                journeys.ANSWER_TO_SCREEN_POP, (at - journey.answered_at).total_seconds()
+            )
 
     # -- calls -----------------------------------------------------------------------------
-    def _start_loop_call(self, campaign: LiveCampaign, lead: LeasedLead, attempt_id: int,
-                         loop: CampaignLoop) -> None:
+    def _start_loop_call(
+        self, campaign: LiveCampaign, lead: LeasedLead, attempt_id: int, loop: CampaignLoop
+    ) -> None:
         self.lag.took()
         self.start_call(CallTask(self.deps, campaign, lead, attempt_id=attempt_id, feed=loop))
 
@@ -608,8 +650,9 @@ class DialerRuntime:
         return task
 
     # -- what agents ask for ---------------------------------------------------------------
-    def dispose(self, entry: DispositionEntry, *, attempt_id: int,
-                pause_reason: str | None = None) -> None:
+    def dispose(
+        self, entry: DispositionEntry, *, attempt_id: int, pause_reason: str | None = None
+    ) -> None:
         task = self.calls.get(attempt_id)
         recovered = self._recovered.get(attempt_id)
         if task is None and attempt_id in self.inbound.tasks:
@@ -627,19 +670,23 @@ class DialerRuntime:
             raise NoSuchCall(str(attempt_id))
         rule = campaign.dispositions.get(entry.code)
         if rule is None:
-            raise IllegalTransition(f"unknown disposition {entry.code!r}: use one of "
-                                    + ", ".join(campaign.dispositions),
-                                    code="unknown_disposition")
+            raise IllegalTransition(
+                f"unknown disposition {entry.code!r}: use one of "
+                + ", ".join(campaign.dispositions),
+                code="unknown_disposition",
+            )
         if rule.callback:
             if entry.callback_at is None:
                 raise IllegalTransition("a callback needs a time", code="callback_needs_time")
             if entry.callback_at <= utcnow():
-                raise IllegalTransition("a callback time must be in the future",
-                                        code="callback_in_past")
+                raise IllegalTransition(
+                    "a callback time must be in the future", code="callback_in_past"
+                )
         self.desk.dispose(entry, attempt_id=attempt_id, pause_reason=pause_reason)
 
-    async def preview_next(self, agent_id: int, campaign_id: int, lead_id: int | None = None,
-                           phone: str | None = None) -> dict[str, Any] | None:
+    async def preview_next(
+        self, agent_id: int, campaign_id: int, lead_id: int | None = None, phone: str | None = None
+    ) -> dict[str, Any] | None:
         """Manual mode: lease one lead for this agent and show it before dialling; with
         `lead_id`, that one of the agent's own callbacks (chosen from My callbacks); with
         `phone` (E.164), the lead of the customer with that number, dialled by hand."""
@@ -648,8 +695,9 @@ class DialerRuntime:
             raise IllegalTransition("go ready in preview mode first", code="not_in_preview")
         if agent_id in self._previews:
             if lead_id is not None or phone is not None:
-                raise IllegalTransition("dial or skip the customer in preview first",
-                                        code="preview_first")
+                raise IllegalTransition(
+                    "dial or skip the customer in preview first", code="preview_first"
+                )
             return agent.preview_lead
         async with self.pool.acquire() as conn:
             campaign = await load_live_campaign(conn, campaign_id)
@@ -659,28 +707,51 @@ class DialerRuntime:
             elif lead_id is not None:
                 now = utcnow()
                 lead = await hopper.lease_callback_for_agent(
-                    conn, campaign_id=campaign_id, owner=self.owner, agent_id=agent_id,
-                    lead_id=lead_id, now=now, lease_s=self.deps.lease_s)
+                    conn,
+                    campaign_id=campaign_id,
+                    owner=self.owner,
+                    agent_id=agent_id,
+                    lead_id=lead_id,
+                    now=now,
+                    lease_s=self.deps.lease_s,
+                )
                 if lead is None:
-                    raise IllegalTransition(f"callback {lead_id} cannot be called now",
-                                            code="callback_unavailable")
+                    raise IllegalTransition(
+                        f"callback {lead_id} cannot be called now", code="callback_unavailable"
+                    )
                 # The same guard as every dial: do-not-call, consent, calling hours.
-                if not await hopper.screen(conn, leads=[lead], settings=campaign.compliance,
-                                           owner=self.owner, now=now,
-                                           campaign_window=campaign.window):
-                    raise IllegalTransition(f"callback {lead_id} may not be called now",
-                                            code="guard_refused")
+                if not await hopper.screen(
+                    conn,
+                    leads=[lead],
+                    settings=campaign.compliance,
+                    owner=self.owner,
+                    now=now,
+                    campaign_window=campaign.window,
+                ):
+                    raise IllegalTransition(
+                        f"callback {lead_id} may not be called now", code="guard_refused"
+                    )
             else:
                 for _ in range(PREVIEW_TRIES):
                     now = utcnow()
-                    lead = await hopper.lease_for_agent(conn, campaign_id=campaign_id,
-                                                        owner=self.owner, agent_id=agent_id,
-                                                        now=now, lease_s=self.deps.lease_s)
+                    lead = await hopper.lease_for_agent(
+                        conn,
+                        campaign_id=campaign_id,
+                        owner=self.owner,
+                        agent_id=agent_id,
+                        now=now,
+                        lease_s=self.deps.lease_s,
+                    )
                     if lead is None:
                         return None
-                    ok = await hopper.screen(conn, leads=[lead], settings=campaign.compliance,
-                                             owner=self.owner, now=now,
-                                             campaign_window=campaign.window)
+                    ok = await hopper.screen(
+                        conn,
+                        leads=[lead],
+                        settings=campaign.compliance,
+                        owner=self.owner,
+                        now=now,
+                        campaign_window=campaign.window,
+                    )
                     if ok:
                         break
                 else:
@@ -692,8 +763,9 @@ class DialerRuntime:
         self.desk.push_state(agent)
         return agent.preview_lead
 
-    async def _lease_by_hand(self, conn: asyncpg.Connection, campaign: LiveCampaign,
-                             agent_id: int, phone: str) -> LeasedLead:
+    async def _lease_by_hand(
+        self, conn: asyncpg.Connection, campaign: LiveCampaign, agent_id: int, phone: str
+    ) -> LeasedLead:
         """A number dialled by hand, leased for the agent if the compliance guard allows it
         now. The lease (and a lead made for it) is one transaction, rolled back on any
         refusal: a refused dial leaves the lead as it was, or no lead at all."""
@@ -702,20 +774,31 @@ class DialerRuntime:
         await tx.start()
         try:
             got = await hopper.lease_by_hand(
-                conn, campaign_id=campaign.campaign_id, owner=self.owner, phone_e164=phone, now=now,
+                conn,
+                campaign_id=campaign.campaign_id,
+                owner=self.owner,
+                phone_e164=phone,
+                now=now,
                 lease_s=self.deps.lease_s,
-                list_id=lambda: lists.hand_dial_list(conn, campaign_id=campaign.campaign_id))
+                list_id=lambda: lists.hand_dial_list(conn, campaign_id=campaign.campaign_id),
+            )
             refusal = None
             if not isinstance(got, hopper.HandDialRefused):
-                refusal = await hopper.judge(conn, lead=got, settings=campaign.compliance,
-                                             now=now, campaign_window=campaign.window)
+                refusal = await hopper.judge(
+                    conn,
+                    lead=got,
+                    settings=campaign.compliance,
+                    now=now,
+                    campaign_window=campaign.window,
+                )
         except BaseException:
             await tx.rollback()
             raise
         if isinstance(got, hopper.HandDialRefused):
             await tx.rollback()
-            raise IllegalTransition(f"{phone} cannot be dialled by hand: {got.value}",
-                                    code=got.value)
+            raise IllegalTransition(
+                f"{phone} cannot be dialled by hand: {got.value}", code=got.value
+            )
         lead = got
         if refusal is None:
             await tx.commit()
@@ -724,11 +807,16 @@ class DialerRuntime:
         # Kept like every refusal of the guard, with who dialled (a lead made for this dial
         # was rolled back: no lead id then).
         made = lead.by_hand == hopper.MADE_BY_HAND
-        kept = dataclasses.replace(refusal, lead_id=None if made else lead.lead_id,
-                                   detail=f"{refusal.detail} (dialled by hand by agent {agent_id})")
+        kept = dataclasses.replace(
+            refusal,
+            lead_id=None if made else lead.lead_id,
+            detail=f"{refusal.detail} (dialled by hand by agent {agent_id})",
+        )
         await hopper.record_refusal(conn, campaign_id=campaign.campaign_id, refusal=kept)
-        raise IllegalTransition(f"{phone} may not be called now: {refusal.rule.value}",
-                                code=HAND_DIAL_REFUSALS.get(refusal.rule, "guard_refused"))
+        raise IllegalTransition(
+            f"{phone} may not be called now: {refusal.rule.value}",
+            code=HAND_DIAL_REFUSALS.get(refusal.rule, "guard_refused"),
+        )
 
     def preview_dial(self, agent_id: int) -> int:
         found = self._previews.pop(agent_id, None)
@@ -738,17 +826,22 @@ class DialerRuntime:
         agent = self.desk.agent(agent_id)
         self.desk.reserve(agent)
         attempt_id = int(pop["attempt_id"])
-        self.start_call(CallTask(self.deps, campaign, lead, attempt_id=attempt_id, feed=None,
-                                 agent=agent, pop=pop))
+        self.start_call(
+            CallTask(
+                self.deps, campaign, lead, attempt_id=attempt_id, feed=None, agent=agent, pop=pop
+            )
+        )
         return attempt_id
 
-    async def control(self, agent_id: int, attempt_id: int, action: str,
-                      to_agent_id: int | None) -> None:
+    async def control(
+        self, agent_id: int, attempt_id: int, action: str, to_agent_id: int | None
+    ) -> None:
         """Call controls on an agent's own call (issue 14): telephony does them; a
         transferred call moves on the desk to the other agent, who disposes it."""
         call = self.desk.call_of(attempt_id)
-        task: CallTask | InboundCallTask | None = (self.calls.get(attempt_id)
-                                                   or self.inbound.tasks.get(attempt_id))
+        task: CallTask | InboundCallTask | None = self.calls.get(
+            attempt_id
+        ) or self.inbound.tasks.get(attempt_id)
         if call is None or call.agent_id != agent_id or task is None:
             raise NoSuchCall(str(attempt_id))
         if not isinstance(self.port, CallControls):
@@ -770,8 +863,9 @@ class DialerRuntime:
             raise IllegalTransition(f"unknown call control {action!r}")
         self.desk.send(agent_id, {"type": "control", "attempt_id": attempt_id, "action": action})
 
-    async def supervisor_phone(self, supervisor_id: int, *, connect: bool,
-                               endpoint: str | None = None) -> None:
+    async def supervisor_phone(
+        self, supervisor_id: int, *, connect: bool, endpoint: str | None = None
+    ) -> None:
         """Call a supervisor's phone and keep it in their own bridge (or hang it up): the
         line they listen, whisper or barge from (issue 14)."""
         if connect:
@@ -791,10 +885,10 @@ class DialerRuntime:
             await self.port.stop_monitor(supervisor_id)
             self.monitors.pop(supervisor_id, None)
             return
-        await self.port.monitor(agent_id=agent_id, supervisor_id=supervisor_id,
-                                mode=MonitorMode(mode))
+        await self.port.monitor(
+            agent_id=agent_id, supervisor_id=supervisor_id, mode=MonitorMode(mode)
+        )
         self.monitors[supervisor_id] = (agent_id, MonitorMode(mode))
-
 
     async def preview_skip(self, agent_id: int) -> None:
         found = self._previews.pop(agent_id, None)

@@ -40,19 +40,28 @@ class AgentStateRow:
 
 
 def _session(r: asyncpg.Record) -> Session:
-    return Session(agent_id=r["agent_id"], username=r["username"], node=r["node"],
-                   connections=r["connections"], campaign_id=r["campaign_id"],
-                   state=r["state"], pause_reason=r["pause_reason"], preview=r["preview"],
-                   attempt_id=r["attempt_id"])
+    return Session(
+        agent_id=r["agent_id"],
+        username=r["username"],
+        node=r["node"],
+        connections=r["connections"],
+        campaign_id=r["campaign_id"],
+        state=r["state"],
+        pause_reason=r["pause_reason"],
+        preview=r["preview"],
+        attempt_id=r["attempt_id"],
+    )
 
 
-async def connected(conn: asyncpg.Connection, *, agent_id: int, username: str, node: str,
-                    connections: int) -> Session:
+async def connected(
+    conn: asyncpg.Connection, *, agent_id: int, username: str, node: str, connections: int
+) -> Session:
     return _session(await conn.fetchrow(Q["connected"], agent_id, username, node, connections))
 
 
-async def disconnected(conn: asyncpg.Connection, *, agent_id: int, node: str,
-                       connections: int) -> None:
+async def disconnected(
+    conn: asyncpg.Connection, *, agent_id: int, node: str, connections: int
+) -> None:
     await conn.execute(Q["disconnected"], agent_id, node, connections)
 
 
@@ -72,8 +81,9 @@ async def save_states(conn: asyncpg.Connection, rows: Sequence[AgentStateRow]) -
     )  # fmt: skip
 
 
-async def wish_ready(conn: asyncpg.Connection, *, agent_id: int, campaign_id: int,
-                     preview: bool) -> None:
+async def wish_ready(
+    conn: asyncpg.Connection, *, agent_id: int, campaign_id: int, preview: bool
+) -> None:
     await conn.execute(Q["wish_ready"], agent_id, campaign_id, preview)
 
 
@@ -82,8 +92,9 @@ async def one(conn: asyncpg.Connection, *, agent_id: int) -> Session | None:
     return _session(row) if row is not None else None
 
 
-async def of_campaign(conn: asyncpg.Connection, *, campaign_id: int,
-                      fresh_s: float) -> list[Session]:
+async def of_campaign(
+    conn: asyncpg.Connection, *, campaign_id: int, fresh_s: float
+) -> list[Session]:
     return [_session(r) for r in await conn.fetch(Q["of_campaign"], campaign_id, fresh_s)]
 
 
@@ -93,8 +104,9 @@ async def gone(conn: asyncpg.Connection, *, agent_ids: Sequence[int], stale_s: f
     return {r["agent_id"] for r in await conn.fetch(Q["gone"], list(agent_ids), stale_s)}
 
 
-async def beating(conn: asyncpg.Connection, *, agent_ids: Sequence[int],
-                  fresh_s: float) -> set[int]:
+async def beating(
+    conn: asyncpg.Connection, *, agent_ids: Sequence[int], fresh_s: float
+) -> set[int]:
     if not agent_ids:
         return set()
     return {r["agent_id"] for r in await conn.fetch(Q["beating"], list(agent_ids), fresh_s)}
