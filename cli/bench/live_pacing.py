@@ -32,6 +32,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
+from cli.bench.pacing import positive_hours
 from dialer.sim.results import percentile, worst_hour_rate
 from dialer.sim.scenario import Scenario, load_scenario
 
@@ -54,7 +55,7 @@ def register(bench_sub: Any) -> None:
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's own)")
     p.add_argument("--time-scale", type=float, default=0.05,
                    help="real seconds per scenario second (default 0.05)")
-    p.add_argument("--hours", type=float,
+    p.add_argument("--hours", type=positive_hours,
                    help="cut the shift to its first hours (both sides; default: whole shift)")
     p.add_argument("--strategy", default="predictive")
     p.add_argument("--runs", type=int, default=3, help="runs; medians are printed")
@@ -187,14 +188,6 @@ async def _notice(bots: list[ScenarioAgent], scenario: Scenario, change: Any, be
     await asyncio.sleep(max(0.0, started + known_s * scale - time.monotonic()))
     for bot in bots[change.agents:before]:
         await bot.announce(change.at_s - known_s)
-
-
-def _cut(scenario: Scenario, hours: float | None) -> Scenario:
-    if hours is None:
-        return scenario
-    duration_s = min(scenario.duration_s, hours * 3600.0)
-    changes = tuple(c for c in scenario.staffing_changes if c.at_s < duration_s)
-    return dataclasses.replace(scenario, duration_s=duration_s, staffing_changes=changes)
 
 
 def _sim(scenario: Scenario, strategy: str, seed: int) -> dict[str, Any]:
@@ -394,7 +387,7 @@ def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def run_bench(args: argparse.Namespace) -> dict[str, Any]:
-    scenario = _cut(load_scenario(args.scenario), args.hours)
+    scenario = load_scenario(args.scenario).first_hours(args.hours)
     seed = scenario.seed if args.seed is None else args.seed
     sims = [_sim(scenario, args.strategy, seed) for _ in range(args.runs)]
     sim = _median(sims)

@@ -28,8 +28,10 @@ COMPARE_COLUMNS = (
 )
 
 
-def run_one(scenario_ref: str, strategy_ref: str, seed: int | None) -> ShiftResult:
-    scenario = load_scenario(scenario_ref)
+def run_one(
+    scenario_ref: str, strategy_ref: str, seed: int | None, hours: float | None = None
+) -> ShiftResult:
+    scenario = load_scenario(scenario_ref).first_hours(hours)
     strategy = load_strategy(strategy_ref, scenario.pacing_settings())
     return simulate(scenario, strategy, seed=scenario.seed if seed is None else seed)
 
@@ -81,10 +83,12 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def over_seeds(scenario_ref: str, strategy_ref: str, seeds: Sequence[int]) -> dict[str, object]:
+def over_seeds(
+    scenario_ref: str, strategy_ref: str, seeds: Sequence[int], hours: float | None = None
+) -> dict[str, object]:
     """One strategy on one scenario for several seeds: medians, and the worst abandon rate
     (the cap must hold in every run, not only in the median one)."""
-    results = [run_one(scenario_ref, strategy_ref, seed) for seed in seeds]
+    results = [run_one(scenario_ref, strategy_ref, seed, hours) for seed in seeds]
     first = results[0]
     return {
         "scenario": first.scenario, "strategy": first.strategy, "seeds": list(seeds),
@@ -99,7 +103,8 @@ def run_pacing(args: argparse.Namespace) -> int:
     try:
         if args.seeds:
             names = list(BUILT_IN) if args.compare else [args.strategy]
-            summaries = [over_seeds(args.scenario, name, args.seeds) for name in names]
+            summaries = [over_seeds(args.scenario, name, args.seeds, args.hours)
+                         for name in names]
             if not args.json:
                 for summary in summaries:
                     median = summary["median"]
@@ -113,7 +118,7 @@ def run_pacing(args: argparse.Namespace) -> int:
             print(json.dumps(summaries[0] if len(summaries) == 1 else summaries))
             return 0
         if args.compare:
-            results = [run_one(args.scenario, name, args.seed) for name in BUILT_IN]
+            results = [run_one(args.scenario, name, args.seed, args.hours) for name in BUILT_IN]
             if not args.json:
                 print(" ".join(fmt.format(key[:8]) if "f}" not in fmt else f"{key[:6]:>6}"
                                for key, fmt in COMPARE_COLUMNS))
@@ -121,7 +126,8 @@ def run_pacing(args: argparse.Namespace) -> int:
                     print(_row(result))
             print(json.dumps([r.as_json() for r in results]))
             return 0
-        runs = [run_one(args.scenario, args.strategy, args.seed) for _ in range(args.runs)]
+        runs = [run_one(args.scenario, args.strategy, args.seed, args.hours)
+                for _ in range(args.runs)]
     except DialerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -153,6 +159,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def positive_hours(text: str) -> float:
+    """`--hours`: a number of hours above 0 (fractions allowed), at most a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.0 < value <= 24.0:
+        raise argparse.ArgumentTypeError(f"hours between 0 and 24, not {text!r}")
+    return value
+
+
 def register(bench_subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = bench_subparsers.add_parser(
         "pacing", help="simulate a shift and measure a pacing strategy",
@@ -167,6 +184,8 @@ def register(bench_subparsers: argparse._SubParsersAction[argparse.ArgumentParse
                         help="several seeds, e.g. 1-5: prints medians and the worst run")
     parser.add_argument("--runs", type=_positive, default=1,
                         help="run the same shift N times and report the median wall time")
+    parser.add_argument("--hours", type=positive_hours, default=None,
+                        help="cut the shift to its first hours (default: the whole shift)")
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     parser.add_argument("--compare", action="store_true",
                         help="run every built-in strategy and print a table")

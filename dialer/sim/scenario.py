@@ -178,6 +178,14 @@ class Scenario:
                               connect_window_s=self.connect_window_s,
                               max_ring_s=self.max_ring_s, amd_s=self.amd_s)
 
+    def first_hours(self, hours: float | None) -> Scenario:
+        """The shift cut to its first `hours` (None: whole); later staffing changes go."""
+        if hours is None:
+            return self
+        duration_s = min(self.duration_s, hours * 3600.0)
+        changes = tuple(c for c in self.staffing_changes if c.at_s < duration_s)
+        return dataclasses.replace(self, duration_s=duration_s, staffing_changes=changes)
+
     @property
     def contacts_bound(self) -> float:
         """Contacts per agent-hour if agents never waited: 3600 / (E[talk] + E[wrap])."""

@@ -150,6 +150,9 @@ class DialModel:
         self.in_flight_rows: list[Row] = []  # by whole seconds rung so far, 0..bins
         self.new_dial: list[float] = []  # P(a new dial is a live answer by each grid point)
         self.p_live = 0.0
+        # relative variance of the p_live estimate: binomial, over the (forgotten) count of
+        # outcomes behind it; large while the model is young, small after a few hundred
+        self.p_live_rel_var = 0.0
 
     @property
     def ready(self) -> bool:
@@ -172,6 +175,8 @@ class DialModel:
         total = sum(self.class_weight)
         probs = [w / total for w in self.class_weight]
         self.p_live = probs[LIVE]
+        p = self.p_live
+        self.p_live_rel_var = (1.0 - p) / (p * total) if p > 0.0 else 0.0
         # survival of each class's resolution time at whole seconds 0..bins
         survival = []
         for cls in range(3):

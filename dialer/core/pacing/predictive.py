@@ -44,6 +44,7 @@ TIGHTEN_FROM_OF_CAP = 0.6  # measured rate where tau starts to shrink
 PROGRESSIVE_AT_OF_CAP = 0.85  # measured rate where only progressive dialling is left
 MIN_ANSWERS_FOR_CAP_RULE = 20
 OUTCOME_MEMORY = 1500.0  # dial outcomes: forgetting horizon for the contact mix
+WARY_Z = 1.5  # plan on a contact rate this many standard errors above the estimate
 
 _CLASS_OF = {
     OutcomeKind.ANSWERED_LIVE: LIVE,
@@ -176,12 +177,13 @@ class Predictive(PacingStrategy):
             supply_var = sums[k_count:]
         # live answers by t from calls already placed
         waiting = float(len(snapshot.waiting_s))
-        demand = [waiting] * k_count
+        flight = [0.0] * k_count
         demand_var = [0.0] * k_count
         if snapshot.ringing_s:
             sums = column_sums(self.dials.flight_rows(snapshot.ringing_s))
-            demand = [waiting + m for m in sums[:k_count]]
+            flight = sums[:k_count]
             demand_var = sums[k_count:]
+        demand = [waiting + m for m in flight]
         new = self.dials.new_dial
         if not new or new[-1] <= 0.0:
             return floor
@@ -193,16 +195,28 @@ class Predictive(PacingStrategy):
         base_var = [a + b for a, b in zip(demand_var, supply_var, strict=True)]
         lines_left = int(self.settings.max_dial_level * snapshot.staying) - len(
             snapshot.ringing_s)
-        terms = list(zip(weights, new, base, base_var, strict=True))
+        # The contact rate is an estimate, and its error moves the answers of every call in
+        # flight and every new dial the same way. So plan on a rate WARY_Z standard errors
+        # above it, and add (answers expected)^2 x its relative variance to the spread. A
+        # young model (the first minutes: a few hundred outcomes) then dials a smaller first
+        # batch: one sized on a rate that happened to come out low used to put 10 answers
+        # out of 80 dials on no agent, and the cap rule then held the rest of the hour
+        # progressive. After ~1,000 outcomes both terms are a few per cent.
+        rel_var = self.dials.p_live_rel_var
+        lean = 1.0 + WARY_Z * math.sqrt(rel_var)
+        new = [q * lean for q in new]
+        base = [b + f * (lean - 1.0) for b, f in zip(base, flight, strict=True)]
+        terms = list(zip(weights, new, base, base_var, flight, strict=True))
         erfc, sqrt = math.erfc, math.sqrt
         n = 0
         while n < lines_left:
             # the (n+1)-th dial is lost if live answers ahead of it >= agents free by then;
             # every term is >= 0, so the sum may stop as soon as it passes tau
             risk = 0.0
-            for w, q, b, bv in terms:
+            for w, q, b, bv, f in terms:
                 mean = b + n * q
-                var = bv + n * q * (1.0 - q) + 0.25
+                answers = f + n * q
+                var = bv + n * q * (1.0 - q) + rel_var * answers * answers + 0.25
                 risk += w * (0.5 * erfc(((-0.5 - mean) / sqrt(var)) / SQRT2))
                 if risk > tau:
                     break
