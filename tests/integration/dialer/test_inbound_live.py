@@ -559,7 +559,7 @@ async def test_a_stream_of_callers_every_one_answered_or_counted_as_an_abandon(
                     "SELECT count(*) FROM inbound_calls WHERE ended_at IS NOT NULL")
             finally:
                 await check.close()
-            return closed == len(port.inbound)
+            return int(closed) == len(port.inbound)
         await _until(all_done, timeout_s=30.0)
     finally:
         working.cancel()
