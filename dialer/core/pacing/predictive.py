@@ -18,6 +18,7 @@ high. Until the model has data it dials progressively.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from dialer.core.pacing.base import Outcome, OutcomeKind, PacingSettings, PacingStrategy, Snapshot
 from dialer.core.pacing.model import (
@@ -206,21 +207,53 @@ class Predictive(PacingStrategy):
         lean = 1.0 + WARY_Z * math.sqrt(rel_var)
         new = [q * lean for q in new]
         base = [b + f * (lean - 1.0) for b, f in zip(base, flight, strict=True)]
-        terms = list(zip(weights, new, base, base_var, flight, strict=True))
+        # Per grid point the (n+1)-th dial's risk is w * P(answers ahead >= agents free),
+        # normal with mean b + n q and variance bv + n q (1 - q) + rel_var (f + n q)^2 (and
+        # 1/4 for the continuity correction): kept as erfc((c0 + n c1) / sqrt(v0 + n (v1 +
+        # n v2))) so that each n costs a few multiplications per point.
+        terms = [
+            (
+                0.5 * w,
+                -0.5 - b,
+                -q,
+                2.0 * (bv + 0.25 + rel_var * f * f),
+                2.0 * (q * (1.0 - q) + 2.0 * rel_var * f * q),
+                2.0 * rel_var * q * q,
+            )
+            for w, q, b, bv, f in zip(weights, new, base, base_var, flight, strict=True)
+        ]
         erfc, sqrt = math.erfc, math.sqrt
-        n = 0
-        while n < lines_left:
-            # the (n+1)-th dial is lost if live answers ahead of it >= agents free by then;
-            # every term is >= 0, so the sum may stop as soon as it passes tau
+
+        def lost(n: int) -> bool:
+            """Would the (n+1)-th dial find no agent with probability over tau? Every term
+            is >= 0, so the sum may stop as soon as it passes tau."""
             risk = 0.0
-            for w, q, b, bv, f in terms:
-                mean = b + n * q
-                answers = f + n * q
-                var = bv + n * q * (1.0 - q) + rel_var * answers * answers + 0.25
-                risk += w * (0.5 * erfc(((-0.5 - mean) / sqrt(var)) / SQRT2))
+            for w, c0, c1, v0, v1, v2 in terms:
+                risk += w * erfc((c0 + n * c1) / sqrt(v0 + n * (v1 + n * v2)))
                 if risk > tau:
-                    break
-            if risk > tau:
-                break
-            n += 1
-        return max(n, floor)
+                    return True
+            return False
+
+        if lines_left <= 0:
+            return floor
+        return max(first_true(lost, lines_left), floor)
+
+
+def first_true(test: Callable[[int], bool], end: int) -> int:
+    """The first n in [0, end) for which `test` holds, or `end`; `test` must be monotone
+    (False, ..., False, True, ...). The risk of the marginal dial grows with n (more
+    answers ahead of the same agents), so doubling, then halving, finds it in about
+    2 log2(n) risk sums instead of n."""
+    if end <= 0 or test(0):
+        return 0
+    low, high = 0, 1  # test(low) is False; test(high) is True, or high is end
+    while high < end and not test(high):
+        low, high = high, 2 * high
+    high = min(high, end)
+    while high - low > 1:
+        mid = (low + high) // 2
+        if test(mid):
+            high = mid
+        else:
+            low = mid
+    return high
