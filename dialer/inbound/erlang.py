@@ -31,6 +31,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from dialer.core.search import first_true
+
 TAIL_EPS = 1e-12  # stationary mass dropped past the truncation point
 
 
@@ -243,16 +245,8 @@ def agents_needed(
     if outbound_agents and ok(0):  # the outbound agents' stream alone answers in time
         return level(0)
     # both figures improve with every agent added (one kept answers faster than one on
-    # outbound comes back): double, then bisect
-    low, high = 0, max(1, math.ceil(load))
-    while not ok(high):
-        low, high = high, high * 2
-        if high > max_agents:
-            raise ValueError(f"more than {max_agents} agents needed")
-    while high - low > 1:
-        mid = (low + high) // 2
-        if ok(mid):
-            high = mid
-        else:
-            low = mid
-    return level(high)
+    # outbound comes back), so the fewest is found by doubling from the load, then halving
+    fewest = first_true(ok, max_agents + 1, guess=math.ceil(load))
+    if fewest > max_agents:
+        raise ValueError(f"more than {max_agents} agents needed")
+    return level(fewest)

@@ -18,7 +18,6 @@ high. Until the model has data it dials progressively.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 from dialer.core.pacing.base import Outcome, OutcomeKind, PacingSettings, PacingStrategy, Snapshot
 from dialer.core.pacing.model import (
@@ -30,6 +29,7 @@ from dialer.core.pacing.model import (
     Row,
     column_sums,
 )
+from dialer.core.search import first_true
 
 SQRT2 = math.sqrt(2.0)
 HORIZON_STEP_S = 2.0
@@ -234,26 +234,8 @@ class Predictive(PacingStrategy):
                     return True
             return False
 
-        if lines_left <= 0:
-            return floor
+        # The first n whose dial would be lost (lines_left if none). The risk grows with n
+        # (more answers ahead of the same agents), so a doubling-then-halving search finds
+        # it in about 2 log2(n) risk sums instead of n.
         return max(first_true(lost, lines_left), floor)
 
-
-def first_true(test: Callable[[int], bool], end: int) -> int:
-    """The first n in [0, end) for which `test` holds, or `end`; `test` must be monotone
-    (False, ..., False, True, ...). The risk of the marginal dial grows with n (more
-    answers ahead of the same agents), so doubling, then halving, finds it in about
-    2 log2(n) risk sums instead of n."""
-    if end <= 0 or test(0):
-        return 0
-    low, high = 0, 1  # test(low) is False; test(high) is True, or high is end
-    while high < end and not test(high):
-        low, high = high, 2 * high
-    high = min(high, end)
-    while high - low > 1:
-        mid = (low + high) // 2
-        if test(mid):
-            high = mid
-        else:
-            low = mid
-    return high

@@ -199,19 +199,3 @@ def test_every_strategy_leaves_out_ready_agents_about_to_leave() -> None:
         strategy = load_strategy(name, SETTINGS)
         assert strategy.calls_to_place(ready_leaving) <= strategy.calls_to_place(busy_floor())
 
-
-def test_first_true_finds_the_first_lost_dial_as_a_scan_would() -> None:
-    from dialer.core.pacing.predictive import first_true
-
-    for end in range(0, 40):
-        for switch in range(0, 45):
-            asked: list[int] = []
-
-            def test(n: int, switch: int = switch, asked: list[int] = asked) -> bool:
-                asked.append(n)
-                return n >= switch
-
-            expected = next((n for n in range(end) if n >= switch), end)
-            assert first_true(test, end) == expected
-            assert all(0 <= n < end for n in asked)  # never asks past the lines left
-            assert len(asked) <= 2 * max(1, end).bit_length() + 1
