@@ -42,6 +42,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_dialer(args: argparse.Namespace) -> int:
+    from cli.gc_tuning import tune_gc
     from cli.main import settings_from
     from cli.serve import check_telephony
     from config.db import open_database
@@ -54,6 +55,7 @@ def cmd_dialer(args: argparse.Namespace) -> int:
         raise SystemExit("--sim-agents needs --campaign")
     settings = settings_from(args)
     check_telephony(settings)  # a wrong ARI URL or password: say which setting
+    tune_gc()
 
     async def run() -> None:
         stop = asyncio.Event()

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from cli.gc_tuning import tune_gc
 from config.settings import Settings
 from server.app import create_app
 from server.auth import Role, create_user
@@ -49,6 +50,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = args.port or settings.port
     check_bus(settings)
     check_telephony(settings)
+    tune_gc()
     app = create_app(settings, background=not args.no_background)
     stop_patiently(app)
     web.run_app(
@@ -120,6 +122,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         history_orders=args.customers * 12 // 5,
     )  # fmt: skip
     runner = DemoRunner(options, bots)
+    tune_gc()
     app = create_app(settings, extra_ctx=[seed_users, runner.ctx])
     app.on_shutdown.append(runner.shutdown)
     stop_patiently(app)
