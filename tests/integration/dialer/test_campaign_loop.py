@@ -21,17 +21,23 @@ from tests.integration.dialer.helpers import scenario
 AGENTS = 3
 
 
+def _ready_desk(campaign_id: int) -> LiveDesk:
+    """AGENTS agents ready for the campaign, desktop and phone leg up."""
+    desk = LiveDesk()
+    for agent_id in range(1, AGENTS + 1):
+        desk.attach(agent_id, f"a{agent_id}")
+        desk.ready(agent_id, campaign_id=campaign_id)
+        desk.leg_up(agent_id)
+    return desk
+
+
 async def test_a_tick_counts_the_calls_the_last_tick_placed(
     db_url: str, pool: asyncpg.Pool
 ) -> None:
     async with pool.acquire() as conn:
         campaign_id = await seed_campaign(conn, leads=20)
         campaign = await load_live_campaign(conn, campaign_id)
-    desk = LiveDesk()
-    for agent_id in range(1, AGENTS + 1):
-        desk.attach(agent_id, f"a{agent_id}")
-        desk.ready(agent_id, campaign_id=campaign_id)
-        desk.leg_up(agent_id)
+    desk = _ready_desk(campaign_id)
     deps = Deps(
         pool=pool,
         port=SimCarrier(scenario=scenario()),
@@ -76,11 +82,7 @@ async def test_a_tick_whose_bus_drops_during_its_queries_dials_nothing(
     async with pool.acquire() as conn:
         campaign_id = await seed_campaign(conn, leads=20)
         campaign = await load_live_campaign(conn, campaign_id)
-    desk = LiveDesk()
-    for agent_id in range(1, AGENTS + 1):
-        desk.attach(agent_id, f"a{agent_id}")
-        desk.ready(agent_id, campaign_id=campaign_id)
-        desk.leg_up(agent_id)
+    desk = _ready_desk(campaign_id)
     placed: list[int] = []
     decided: list[Decision] = []
 
