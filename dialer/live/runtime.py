@@ -422,7 +422,7 @@ class DialerRuntime:
             self._desk_subs[campaign_id] = await self.bus.serve(
                 desk_subject(campaign_id), self._responder()
             )
-            await self._restore_agents(campaign_id)
+            await self._restore_agents([campaign_id])
         self._loop_tasks[campaign_id] = asyncio.create_task(
             self._run_loop(loop), name=f"campaign-{campaign_id}"
         )
@@ -435,17 +435,24 @@ class DialerRuntime:
             if unsubscribe is not None:
                 await unsubscribe()
 
-    async def _restore_agents(self, campaign_id: int) -> None:
-        """The agents of a campaign this process just took on, as their sessions say."""
+    async def _restore_agents(self, campaign_ids: list[int], *, missing: bool = False) -> None:
+        """The agents of campaigns this process holds, as their sessions say: every one
+        whose desktop beats, of a campaign it just took on; with `missing`, only those this
+        desk never met (their web node was stalled at the take-over and beats again). One
+        the desk knows is left as it has them: who closed the desktop or logged out stays
+        out."""
+        known = list(self.desk.agents) if missing else []
         async with self.pool.acquire() as conn:
-            found = await agents.of_campaign(
-                conn, campaign_id=campaign_id, fresh_s=self.deps.lease_s
+            found = await agents.of_campaigns(
+                conn, campaign_ids=campaign_ids, fresh_s=self.deps.lease_s, leave_out=known
             )
             pops = await calls.pops(
                 conn, attempt_ids=[s.attempt_id for s in found if s.attempt_id is not None]
             )
         for session in found:
-            self._restore(session, campaign_id, pops)
+            if session.campaign_id is None or (missing and session.agent_id in self.desk.agents):
+                continue  # met while the query ran (a message of theirs): as the desk has them
+            self._restore(session, session.campaign_id, pops)
 
     def _restore(
         self, session: agents.Session, campaign_id: int, pops: dict[int, dict[str, Any]]
@@ -482,6 +489,12 @@ class DialerRuntime:
         # desktops stayed open): nothing else would bring them back short of a reload.
         for agent_id in beating:
             self.desk.back(agent_id)
+        if self.bus.spans_nodes:
+            # Agents whose web node was stalled when a campaign came here: the take-over
+            # left them out, and no `gone` put them in `desk.stale` for `back`.
+            running = [cid for cid, task in self._loop_tasks.items() if not task.done()]
+            if running:
+                await self._restore_agents(running, missing=True)
 
     async def _recover(self) -> None:
         """Close the calls of dialer processes that stopped beating."""

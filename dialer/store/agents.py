@@ -92,10 +92,17 @@ async def one(conn: asyncpg.Connection, *, agent_id: int) -> Session | None:
     return _session(row) if row is not None else None
 
 
-async def of_campaign(
-    conn: asyncpg.Connection, *, campaign_id: int, fresh_s: float
+async def of_campaigns(
+    conn: asyncpg.Connection,
+    *,
+    campaign_ids: Sequence[int],
+    fresh_s: float,
+    leave_out: Sequence[int] = (),
 ) -> list[Session]:
-    return [_session(r) for r in await conn.fetch(Q["of_campaign"], campaign_id, fresh_s)]
+    if not campaign_ids:
+        return []
+    rows = await conn.fetch(Q["of_campaigns"], list(campaign_ids), list(leave_out), fresh_s)
+    return [_session(r) for r in rows]
 
 
 async def gone(conn: asyncpg.Connection, *, agent_ids: Sequence[int], stale_s: float) -> set[int]:

@@ -43,12 +43,14 @@ WHERE agent_id = $1;
 -- One agent's session. $1 agent id
 SELECT * FROM agent_sessions WHERE agent_id = $1;
 
--- of_campaign --
--- Agents logged in on a campaign whose desktop is still beating. $1 campaign id,
--- $2 seconds without a heartbeat that count as gone
+-- of_campaigns --
+-- Agents logged in on these campaigns whose desktop is still beating, but for those
+-- left out (a desk's own). $1 campaign ids, $2 agent ids left out, $3 seconds without a
+-- heartbeat that count as gone
 SELECT * FROM agent_sessions
-WHERE campaign_id = $1 AND state <> 'offline' AND connections > 0
-  AND heartbeat_at > now() - make_interval(secs => $2);
+WHERE campaign_id = ANY ($1::bigint[]) AND agent_id <> ALL ($2::bigint[])
+  AND state <> 'offline' AND connections > 0
+  AND heartbeat_at > now() - make_interval(secs => $3);
 
 -- gone --
 -- Of these agents, those whose desktops stopped beating (or closed). $1 agent ids,

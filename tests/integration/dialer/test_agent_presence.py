@@ -23,6 +23,7 @@ from config.settings import Settings
 from dialer.core.agents import AgentState
 from dialer.live.desk import LiveDesk
 from dialer.sim.seed import seed_campaign
+from dialer.store.campaigns import Action, change_status
 from server.app import create_app
 from server.dialer_runtime import make_dialer_ctx
 from server.keys import LIVE, POOL
@@ -52,11 +53,11 @@ async def _node(tmp_path: Path, db_url: str) -> AsyncIterator[TestClient]:  # ty
         await nats.kill()
 
 
-async def _campaign(pool: asyncpg.Pool) -> int:
-    """A running campaign whose leads are not due yet: nothing is dialled until the test
-    makes them due (`_due`)."""
+async def _campaign(pool: asyncpg.Pool, *, start: bool = True) -> int:
+    """A campaign (running if `start`) whose leads are not due yet: nothing is dialled
+    until the test makes them due (`_due`)."""
     async with pool.acquire() as conn:
-        campaign_id = await seed_campaign(conn, leads=20)
+        campaign_id = await seed_campaign(conn, leads=20, start=start)
         await conn.execute("UPDATE campaign_leads SET next_attempt_at = now() + interval '1 day'"
                            " WHERE campaign_id = $1", campaign_id)  # fmt: skip
     return campaign_id
@@ -117,6 +118,14 @@ async def _session_state(pool: asyncpg.Pool, agent_id: int) -> str | None:
             "SELECT state FROM agent_sessions WHERE agent_id = $1", agent_id
         )
     return state
+
+
+async def _session_stale(pool: asyncpg.Pool, agent_id: int) -> bool:
+    async with pool.acquire() as conn:
+        stale: bool = await conn.fetchval(
+            "SELECT heartbeat_at <= now() - make_interval(secs => $2) FROM agent_sessions"
+            " WHERE agent_id = $1", agent_id, LEASE_S)  # fmt: skip
+    return stale
 
 
 async def test_an_agent_whose_web_node_stalled_is_routed_again_when_it_beats_again(
@@ -198,3 +207,43 @@ async def test_an_agent_routed_again_without_reconnecting_one_who_left_is_not(
         assert await _routed_to(pool, [closed_id, left_id]) == 0
         await left_ws.close()
         await kept_ws.close()
+
+
+async def test_an_agent_stale_when_the_campaign_was_taken_on_is_routed_once_beating_again(
+    tmp_path: Path, db_url: str, pool: asyncpg.Pool
+) -> None:
+    """The dialer takes the campaign on while the agent's web node is stalled: the
+    take-over leaves them out (nothing is dialled for them), and once the node beats again
+    they are routed on the same websocket, without a message of theirs."""
+    campaign_id = await _campaign(pool, start=False)
+    async with _node(tmp_path, db_url) as client:
+        desk: LiveDesk = client.app[LIVE].desk
+        hub = client.app[LIVE].hub
+        runtime = client.app[LIVE].runtime
+        assert runtime is not None
+        agent_id, token = await agent_token(db_url, "late-1")
+        ws = await client.ws_connect("/api/v1/dialer/ws",
+                                     headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        # No desk runs the campaign yet: the wish waits in the session.
+        await ws.send_json({"type": "ready", "campaign_id": campaign_id})
+        await receive_until(ws, lambda m: m.get("code") == "waiting_for_dialer")
+
+        hub.pool = None  # the web node stalls with the desktop open
+        async with asyncio.timeout(GONE_S):
+            while not await _session_stale(pool, agent_id):  # noqa: ASYNC110 - a row
+                await asyncio.sleep(0.02)
+        async with pool.acquire() as conn:
+            await change_status(conn, campaign_id=campaign_id, action=Action.START,
+                                actor="test")  # fmt: skip
+        await _until("the campaign taken on", lambda: campaign_id in runtime.held)
+        await _due(pool, campaign_id, 20)
+        await asyncio.sleep(TICKS_S)  # the loop ticks: the only agent is not there
+        assert agent_id not in desk.agents, "a stale session is not restored"
+        assert await _dialled(pool, campaign_id) == 0
+
+        hub.pool = client.app[POOL]  # it beats again; the agent says nothing
+        pop = await receive_until(ws, lambda m: m["type"] == "pop", GONE_S)
+        assert desk.agents[agent_id].campaign_id == campaign_id
+        assert await _routed_to(pool, [agent_id]) >= 1
+        assert int(pop["attempt_id"]) > 0
+        await ws.close()
