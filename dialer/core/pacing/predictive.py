@@ -31,7 +31,6 @@ from dialer.core.pacing.model import (
 )
 from dialer.core.search import first_true
 
-SQRT2 = math.sqrt(2.0)
 HORIZON_STEP_S = 2.0
 SET_POINT_OF_CAP = 0.7  # aim for 70 % of the cap (2.1 % for a 3 % cap)
 START_TAU_OF_CAP = 1.0
