@@ -28,7 +28,7 @@ from server.auth import Role
 from server.keys import LIVE
 from tests.conftest import token_for
 from tests.integration.dialer.helpers import receive_until
-from tests.integration.orders.seed import product as seed_product
+from tests.integration.inbound.seed import ars_on_air
 from tests.integration.telephony.test_controls_live import (
     hold_resume_mute_unmute,
     supervisor_listens,
@@ -121,24 +121,12 @@ async def _settled(client: Client) -> None:
 
 
 async def _seed_ars(db_url: str) -> tuple[list[int], int]:
-    """What the ARS needs to take an order on the order line: a product on air with two
-    options, and a customer it knows with a registered card. The skus and the customer."""
+    """The ARS's product on air on the order line and its known caller: skus, customer."""
     conn = await _db(db_url)
     try:
-        skus = await seed_product(conn, "PAD", skus=2, price=89_000, stock=10)
-        customer_id = await conn.fetchval(
-            "INSERT INTO customers (name, phone_e164, address, postal_code)"
-            " VALUES ('김민지', $1, '서울시 중구 세종대로 1', '04524') RETURNING id", ARS_CALLER)
-        await store.add_payment(conn, customer_id=customer_id, label="신한카드", last4="0457")
-        now = dt.datetime.now(dt.UTC)
-        await conn.execute(
-            "INSERT INTO broadcasts (starts_at, ends_at, title, products, expected_calls,"
-            " queue_id) SELECT $1, $2, '겨울 패딩', '{PAD}', 0, id FROM inbound_queues"
-            " WHERE name = 'order-line'", now - dt.timedelta(minutes=5),
-            now + dt.timedelta(minutes=55))  # fmt: skip
+        return await ars_on_air(conn, caller=ARS_CALLER, queue="order-line")
     finally:
         await conn.close()
-    return skus, customer_id
 
 
 @pytest.fixture

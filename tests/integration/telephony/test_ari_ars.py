@@ -6,20 +6,18 @@ other for as long as they take and fails the rest at a hang-up, as Asterisk does
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 
 from config.db import _init_connection
-from dialer.inbound import store
 from dialer.telephony.ari import AriPort
 from server.auth import Role
 from server.keys import LIVE
 from tests.conftest import token_for
 from tests.fakes.ari import AriFake
-from tests.integration.orders.seed import product as seed_product
+from tests.integration.inbound.seed import ars_on_air
 from tests.integration.telephony.conftest import settings_for
 
 ARS_LINE = "15881111"
@@ -30,19 +28,7 @@ async def _seed(db_url: str) -> None:
     conn = await asyncpg.connect(db_url)
     await _init_connection(conn)
     try:
-        await seed_product(conn, "PAD", skus=2, price=89_000, stock=10)
-        customer_id = await conn.fetchval(
-            "INSERT INTO customers (name, phone_e164, address, postal_code)"
-            " VALUES ('김민지', $1, '서울시 중구 세종대로 1', '04524') RETURNING id",
-            CALLER,
-        )
-        await store.add_payment(conn, customer_id=customer_id, label="신한카드", last4="0457")
-        now = dt.datetime.now(dt.UTC)
-        await conn.execute(
-            "INSERT INTO broadcasts (starts_at, ends_at, title, products, expected_calls,"
-            " queue_id) SELECT $1, $2, '겨울 패딩', '{PAD}', 0, id FROM inbound_queues"
-            " WHERE name = 'ars-line'", now - dt.timedelta(minutes=5),
-            now + dt.timedelta(minutes=55))  # fmt: skip
+        await ars_on_air(conn, caller=CALLER, queue="ars-line")
     finally:
         await conn.close()
 
