@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import asyncpg
 
@@ -31,14 +32,11 @@ def _ready_desk(campaign_id: int) -> LiveDesk:
     return desk
 
 
-async def test_a_tick_counts_the_calls_the_last_tick_placed(
-    db_url: str, pool: asyncpg.Pool
-) -> None:
-    async with pool.acquire() as conn:
-        campaign_id = await seed_campaign(conn, leads=20)
-        campaign = await load_live_campaign(conn, campaign_id)
-    desk = _ready_desk(campaign_id)
-    deps = Deps(
+def _deps(
+    pool: asyncpg.Pool, desk: LiveDesk, *, on_decision: Callable[[int, Decision], None]
+) -> Deps:
+    """The loop's dependencies on the sim carrier; `on_decision` hears each tick's plan."""
+    return Deps(
         pool=pool,
         port=SimCarrier(scenario=scenario()),
         desk=desk,
@@ -46,8 +44,18 @@ async def test_a_tick_counts_the_calls_the_last_tick_placed(
         lease_s=60.0,
         build_pop=basic_pop,
         observe=lambda name, s: None,
-        on_decision=lambda campaign, decision: decided.append(decision),
+        on_decision=on_decision,
     )
+
+
+async def test_a_tick_counts_the_calls_the_last_tick_placed(
+    db_url: str, pool: asyncpg.Pool
+) -> None:
+    async with pool.acquire() as conn:
+        campaign_id = await seed_campaign(conn, leads=20)
+        campaign = await load_live_campaign(conn, campaign_id)
+    desk = _ready_desk(campaign_id)
+    deps = _deps(pool, desk, on_decision=lambda campaign, decision: decided.append(decision))
     placed: list[int] = []
     decided: list[Decision] = []
 
@@ -90,16 +98,7 @@ async def test_a_tick_whose_bus_drops_during_its_queries_dials_nothing(
         decided.append(decision)
         loop.paused_for = "bus"  # as the runtime's bus listener does, mid-tick
 
-    deps = Deps(
-        pool=pool,
-        port=SimCarrier(scenario=scenario()),
-        desk=desk,
-        owner="test",
-        lease_s=60.0,
-        build_pop=basic_pop,
-        observe=lambda name, s: None,
-        on_decision=drop_the_bus,
-    )
+    deps = _deps(pool, desk, on_decision=drop_the_bus)
 
     def start_call(c: LiveCampaign, lead: LeasedLead, attempt_id: int, loop: CampaignLoop) -> None:
         placed.append(attempt_id)
