@@ -331,10 +331,9 @@ class DialerRuntime:
         agent = self.desk.agents.get(agent_id)
         if agent is None:
             async with self.pool.acquire() as conn:
-                session = await agents.one(conn, agent_id=agent_id)
-                pops = await calls.pops(
-                    conn, attempt_ids=[session.attempt_id] if session and session.attempt_id else []
-                )
+                found = await agents.one(conn, agent_id=agent_id)
+                sessions, pops = await _with_calls(conn, [found] if found is not None else [])
+            session = sessions[0] if sessions else None
             if (
                 session is not None
                 and session.campaign_id is not None
@@ -443,12 +442,9 @@ class DialerRuntime:
         out."""
         known = list(self.desk.agents) if missing else []
         async with self.pool.acquire() as conn:
-            found = await agents.of_campaigns(
+            found, pops = await _with_calls(conn, await agents.of_campaigns(
                 conn, campaign_ids=campaign_ids, fresh_s=self.deps.lease_s, leave_out=known
-            )
-            pops = await calls.pops(
-                conn, attempt_ids=[s.attempt_id for s in found if s.attempt_id is not None]
-            )
+            ))  # fmt: skip
         for session in found:
             if session.campaign_id is None or (missing and session.agent_id in self.desk.agents):
                 continue  # met while the query ran (a message of theirs): as the desk has them
@@ -911,3 +907,21 @@ class DialerRuntime:
             async with self.pool.acquire() as conn:
                 await hopper.give_back(conn, lead=found[1], owner=self.owner)
         self.desk.push_state(agent)
+
+
+async def _with_calls(
+    conn: asyncpg.Connection, sessions: list[agents.Session]
+) -> tuple[list[agents.Session], dict[int, dict[str, Any]]]:
+    """Sessions as the call rows say, with the pops of their calls. Sessions are saved in
+    batches (`SAVE_AGENTS_S`), so one may still say ready when its process died just after
+    a call reached the agent; the call's row says otherwise, and restored ready the agent
+    would get a new call before that one could come back to them."""
+    on = await calls.calls_of_agents(conn, agent_ids=[s.agent_id for s in sessions])
+    fixed = [
+        dataclasses.replace(s, state=AgentState.ON_CALL.value, attempt_id=on[s.agent_id])
+        if s.agent_id in on and s.attempt_id != on[s.agent_id]
+        else s
+        for s in sessions
+    ]
+    pops = await calls.pops(conn, attempt_ids=[s.attempt_id for s in fixed if s.attempt_id])
+    return fixed, pops
