@@ -27,15 +27,25 @@ def register(sub: Any) -> None:
         "--sim-agents logs in simulated agents here instead.",
     )
     p.add_argument("--seed", type=int, help="sim carrier seed (TELEMART_SIM_SEED)")
-    p.add_argument("--time-scale", type=float,
-                   help="sim carrier: multiply every delay by this (TELEMART_SIM_TIME_SCALE)")
-    p.add_argument("--lease-seconds", type=float,
-                   help="lead lease and call heartbeat (TELEMART_DIALER_LEASE_S, 60)")
+    p.add_argument(
+        "--time-scale",
+        type=float,
+        help="sim carrier: multiply every delay by this (TELEMART_SIM_TIME_SCALE)",
+    )
+    p.add_argument(
+        "--lease-seconds",
+        type=float,
+        help="lead lease and call heartbeat (TELEMART_DIALER_LEASE_S, 60)",
+    )
     p.add_argument("--tick", type=float, help="pacing tick in seconds (TELEMART_DIALER_TICK_S)")
-    p.add_argument("--scan", type=float,
-                   help="look for campaigns to take on this often (TELEMART_DIALER_SCAN_S)")
-    p.add_argument("--sim-agents", type=int, default=0,
-                   help="log in this many simulated agents on --campaign")
+    p.add_argument(
+        "--scan",
+        type=float,
+        help="look for campaigns to take on this often (TELEMART_DIALER_SCAN_S)",
+    )
+    p.add_argument(
+        "--sim-agents", type=int, default=0, help="log in this many simulated agents on --campaign"
+    )
     p.add_argument("--campaign", type=int, help="campaign id for --sim-agents")
     p.add_argument("--owner", help="lease owner name (default host:pid:random)")
     p.set_defaults(func=cmd_dialer)
@@ -75,9 +85,12 @@ def cmd_dialer(args: argparse.Namespace) -> int:
             except NatsUnreachable as exc:
                 raise SystemExit(f"error: the NATS bus does not answer: {exc}") from None
             if not bus.spans_nodes and not args.sim_agents:
-                print("warning: no TELEMART_NATS_URL: agents on web nodes cannot reach this "
-                      "process, so it runs no campaign (only --sim-agents ones)",
-                      file=sys.stderr, flush=True)
+                print(
+                    "warning: no TELEMART_NATS_URL: agents on web nodes cannot reach this "
+                    "process, so it runs no campaign (only --sim-agents ones)",
+                    file=sys.stderr,
+                    flush=True,
+                )
             runtime = make_runtime(
                 pool=pool, url=url, desk=LiveDesk(), port=port, bus=bus,
                 tick_s=args.tick or settings.dialer_tick_s,
@@ -88,9 +101,13 @@ def cmd_dialer(args: argparse.Namespace) -> int:
             )  # fmt: skip
             agents = None
             if args.sim_agents:
-                agents = SimulatedAgents(runtime, count=args.sim_agents,
-                                         campaign_id=args.campaign, seed=seed,
-                                         time_scale=scale)
+                agents = SimulatedAgents(
+                    runtime,
+                    count=args.sim_agents,
+                    campaign_id=args.campaign,
+                    seed=seed,
+                    time_scale=scale,
+                )
                 agents.log_in()
             async with runtime:
                 print(f"dialer {runtime.owner} running; Ctrl-C stops it", flush=True)

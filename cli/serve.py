@@ -68,8 +68,9 @@ def check_bus(settings: Settings) -> None:
     try:
         asyncio.run(probe(settings.nats_url))
     except NatsUnreachable as exc:
-        raise SystemExit(f"error: the NATS bus (TELEMART_NATS_URL) does not answer: {exc}"
-                         ) from None
+        raise SystemExit(
+            f"error: the NATS bus (TELEMART_NATS_URL) does not answer: {exc}"
+        ) from None
 
 
 def check_telephony(settings: Settings) -> None:

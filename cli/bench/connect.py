@@ -51,9 +51,14 @@ def register(bench_sub: Any) -> None:
     p.add_argument("--wrap-s", type=float, default=1.0, help="wrap-up time")
     p.add_argument("--order-rate", type=float, default=0.2, help="share of calls with an order")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--nodes", type=int, default=1, choices=(1, 3),
-                   help="1: one serve; 3: two web nodes + a dialer process on NATS "
-                        "(the one-node run is the baseline, in the same run)")
+    p.add_argument(
+        "--nodes",
+        type=int,
+        default=1,
+        choices=(1, 3),
+        help="1: one serve; 3: two web nodes + a dialer process on NATS "
+        "(the one-node run is the baseline, in the same run)",
+    )
     p.add_argument("--json", action="store_true", help="print only the JSON line")
     p.set_defaults(func=cmd_bench_connect)
 
@@ -143,7 +148,9 @@ async def _drain(url: str, cutoff: float) -> int:
         while True:
             left: int = await conn.fetchval(
                 "SELECT count(*) FROM call_journeys"
-                " WHERE dialed_at <= to_timestamp($1) AND ended_at IS NULL", cutoff)
+                " WHERE dialed_at <= to_timestamp($1) AND ended_at IS NULL",
+                cutoff,
+            )
             if left == 0 or time.monotonic() > deadline:
                 return left
             await asyncio.sleep(0.5)
@@ -165,11 +172,15 @@ async def _results(url: str, cutoff: float) -> dict[str, Any]:
         pops = await conn.fetch(
             "SELECT extract(epoch FROM pop_acked_at - answered_at)::float8 * 1000 AS ms"
             " FROM call_journeys WHERE pop_acked_at IS NOT NULL"
-            " AND answered_at <= to_timestamp($1)", cutoff)
+            " AND answered_at <= to_timestamp($1)",
+            cutoff,
+        )
         a2a = await conn.fetch(
             "SELECT extract(epoch FROM agent_connected_at - answered_at)::float8 * 1000 AS ms"
             " FROM call_journeys WHERE agent_connected_at IS NOT NULL"
-            " AND answered_at <= to_timestamp($1)", cutoff)
+            " AND answered_at <= to_timestamp($1)",
+            cutoff,
+        )
     finally:
         await conn.close()
     pop_ms = [r["ms"] for r in pops]
@@ -194,13 +205,17 @@ def cmd_bench_connect(args: argparse.Namespace) -> int:
     if not args.json:
         base = result.get("baseline")
         if base is not None:
-            print(f"baseline, 1 node: answer->pop p99 {base['answer_to_pop_ms']['p99']} ms, "
-                  f"{base['lost']} lost", file=sys.stderr)
+            print(
+                f"baseline, 1 node: answer->pop p99 {base['answer_to_pop_ms']['p99']} ms, "
+                f"{base['lost']} lost",
+                file=sys.stderr,
+            )
         print(
             f"{result['nodes']} node(s): {result['connected']} connected calls, "
             f"{result['abandoned']} abandoned, {result['lost']} lost; answer->pop p99 "
             f"{result['answer_to_pop_ms']['p99']} ms, p999 "
-            f"{result['answer_to_pop_ms']['p999']} ms", file=sys.stderr,
+            f"{result['answer_to_pop_ms']['p999']} ms",
+            file=sys.stderr,
         )
     print(json.dumps(result))
     return 0
@@ -221,18 +236,31 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         return baseline
     async with contextlib.AsyncExitStack() as stack:
         nats_url = settings.nats_url or await stack.enter_async_context(
-            local_nats_server(free_port()))
+            local_nats_server(free_port())
+        )
         result = await once(args.nodes, nats_url)
     return {**result, "baseline": baseline}
 
 
 @contextlib.asynccontextmanager
 async def _dialer_process(url: str, nats_url: str) -> AsyncIterator[None]:
-    env = {**os.environ, "TELEMART_DATABASE_URL": url, "TELEMART_NATS_URL": nats_url,
-           "TELEMART_LOG_LEVEL": "WARNING", "TELEMART_POOL_MAX_SIZE": "40"}
+    env = {
+        **os.environ,
+        "TELEMART_DATABASE_URL": url,
+        "TELEMART_NATS_URL": nats_url,
+        "TELEMART_LOG_LEVEL": "WARNING",
+        "TELEMART_POOL_MAX_SIZE": "40",
+    }
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cli", "dialer", "--owner", "bench-dialer", env=env,
-        stdout=asyncio.subprocess.DEVNULL)
+        sys.executable,
+        "-m",
+        "cli",
+        "dialer",
+        "--owner",
+        "bench-dialer",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+    )
     try:
         yield
     finally:
@@ -241,8 +269,9 @@ async def _dialer_process(url: str, nats_url: str) -> AsyncIterator[None]:
             await proc.wait()
 
 
-async def _run(url: str, args: argparse.Namespace, *, nodes: int,
-               nats_url: str | None) -> dict[str, Any]:
+async def _run(
+    url: str, args: argparse.Namespace, *, nodes: int, nats_url: str | None
+) -> dict[str, Any]:
     load_at_start = round(os.getloadavg()[0], 2)
     campaign_id, tokens, skus = await _prepare(url, args)
     stats = BotStats()
@@ -252,14 +281,22 @@ async def _run(url: str, args: argparse.Namespace, *, nodes: int,
     async with contextlib.AsyncExitStack() as stack:
         if nodes == 1:
             # The server and its dialer run in their own process, on the other core.
-            bases = [await stack.enter_async_context(
-                server_process(url, env={"TELEMART_POOL_MAX_SIZE": "40"}))]
+            bases = [
+                await stack.enter_async_context(
+                    server_process(url, env={"TELEMART_POOL_MAX_SIZE": "40"})
+                )
+            ]
         else:
             assert nats_url is not None
-            web_env = {"TELEMART_POOL_MAX_SIZE": "20", "TELEMART_NATS_URL": nats_url,
-                       "TELEMART_DIALER_ENABLED": "false"}
-            bases = [await stack.enter_async_context(server_process(url, env=web_env))
-                     for _ in range(nodes - 1)]
+            web_env = {
+                "TELEMART_POOL_MAX_SIZE": "20",
+                "TELEMART_NATS_URL": nats_url,
+                "TELEMART_DIALER_ENABLED": "false",
+            }
+            bases = [
+                await stack.enter_async_context(server_process(url, env=web_env))
+                for _ in range(nodes - 1)
+            ]
             await stack.enter_async_context(_dialer_process(url, nats_url))
         base = bases[0]
         connector = aiohttp.TCPConnector(limit=0)

@@ -175,8 +175,9 @@ async def refuse(
 ) -> None:
     """Record a refusal with its rule and close the lead or hold it back."""
     lead_id = refusal.lead_id
-    await conn.execute(Q["insert_refusal"], campaign_id, lead_id, refusal.rule.value,
-                       refusal.detail)
+    await conn.execute(
+        Q["insert_refusal"], campaign_id, lead_id, refusal.rule.value, refusal.detail
+    )
     if lead_id is None:
         return
     closes = _CLOSES.get(refusal.rule)
@@ -184,8 +185,9 @@ async def refuse(
         await conn.execute(Q["refuse_lead"], lead_id, owner, closes.value, None)
         return
     hold_s = _HOLD_BACK_S.get(refusal.rule, 15 * 60.0)
-    await conn.execute(Q["refuse_lead"], lead_id, owner, LeadStatus.NEW.value,
-                       now + dt.timedelta(seconds=hold_s))
+    await conn.execute(
+        Q["refuse_lead"], lead_id, owner, LeadStatus.NEW.value, now + dt.timedelta(seconds=hold_s)
+    )
 
 
 def _verdict(
@@ -220,8 +222,9 @@ async def screen(
     Every refused lead is recorded with its rule and released."""
     if not leads:
         return []
-    facts = await lead_records(conn, campaign_id=leads[0].campaign_id,
-                               lead_ids=[lead.lead_id for lead in leads])
+    facts = await lead_records(
+        conn, campaign_id=leads[0].campaign_id, lead_ids=[lead.lead_id for lead in leads]
+    )
     allowed: list[LeasedLead] = []
     for lead in leads:
         record = facts.get(lead.lead_id)
@@ -231,8 +234,7 @@ async def screen(
         if isinstance(verdict, Allowed):
             allowed.append(lead)
         else:
-            await refuse(conn, campaign_id=lead.campaign_id, owner=owner, refusal=verdict,
-                         now=now)
+            await refuse(conn, campaign_id=lead.campaign_id, owner=owner, refusal=verdict, now=now)
     return allowed
 
 
@@ -294,8 +296,15 @@ async def finish_follow_up(
     callback_agent_id: int | None = None,
 ) -> bool:
     """A recovered call's disposition moves its lead on from `follow_up`."""
-    row = await conn.fetchrow(Q["finish_follow_up"], lead_id, status.value, outcome,
-                              next_attempt_at, callback_at, callback_agent_id)
+    row = await conn.fetchrow(
+        Q["finish_follow_up"],
+        lead_id,
+        status.value,
+        outcome,
+        next_attempt_at,
+        callback_at,
+        callback_agent_id,
+    )
     return row is not None
 
 
@@ -362,5 +371,6 @@ async def judge(
 
 async def record_refusal(conn: asyncpg.Connection, *, campaign_id: int, refusal: Refusal) -> None:
     """Keep a refusal without touching its lead (a hand dial's: the agent is told)."""
-    await conn.execute(Q["insert_refusal"], campaign_id, refusal.lead_id, refusal.rule.value,
-                       refusal.detail)
+    await conn.execute(
+        Q["insert_refusal"], campaign_id, refusal.lead_id, refusal.rule.value, refusal.detail
+    )
