@@ -52,6 +52,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_dialer(args: argparse.Namespace) -> int:
+    from cli import event_loop
     from cli.gc_tuning import tune_gc
     from cli.main import settings_from
     from cli.serve import check_telephony
@@ -116,5 +117,5 @@ def cmd_dialer(args: argparse.Namespace) -> int:
                 await agents.stop()
             await bus.close()
 
-    asyncio.run(run())
+    event_loop.run(run())
     return 0

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from cli.event_loop import new_event_loop
 from cli.gc_tuning import tune_gc
 from config.settings import Settings
 from server.app import create_app
@@ -54,8 +55,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(settings, background=not args.no_background)
     stop_patiently(app)
     web.run_app(
-        app, host=host, port=port, print=lambda _: print(f"Telemart on http://{host}:{port}/")
-    )
+        app, host=host, port=port, loop=new_event_loop(),
+        print=lambda _: print(f"Telemart on http://{host}:{port}/"),
+    )  # fmt: skip
     return 0
 
 
@@ -127,7 +129,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     app = create_app(settings, extra_ctx=[seed_users, runner.ctx])
     app.on_shutdown.append(runner.shutdown)
     stop_patiently(app)
-    web.run_app(app, host=host, port=port, print=announce)
+    web.run_app(app, host=host, port=port, loop=new_event_loop(), print=announce)
     return 0
 
 

@@ -31,6 +31,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
+from cli import event_loop
 from cli.agent_bots import AgentBot, BotBehaviour, BotStats
 from cli.gc_tuning import tune_gc
 from config.scratch import free_port, server_process
@@ -201,7 +202,7 @@ def cmd_bench_connect(args: argparse.Namespace) -> int:
     # its garbage collector gets the servers' thresholds, so that its full collections are
     # not counted as the servers' answer-to-pop latency (pop_acked_at waits for the ack).
     tune_gc()
-    result = asyncio.run(run_bench(args))
+    result = event_loop.run(run_bench(args))
     if not args.json:
         base = result.get("baseline")
         if base is not None:
