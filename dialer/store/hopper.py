@@ -8,6 +8,7 @@ with `extend_leases`.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import enum
@@ -30,6 +31,10 @@ from dialer.core.timezones import CallingWindow, in_window, lead_zones
 
 Q = load_queries("dialer.store", "hopper.sql")
 
+# Leads screened between two returns to the event loop. Placing a lead in its time zones
+# parses its number (phonenumbers, ~0.1 ms): a tick of 50 leads held the dialer's loop for
+# 4-7 ms in one piece, and a screen pop (or an ack) due meanwhile waited for all of it.
+SCREEN_BATCH = 8
 DEFAULT_LEASE_S = 60.0  # a call in progress renews its lease well before this runs out
 
 
@@ -226,7 +231,9 @@ async def screen(
         conn, campaign_id=leads[0].campaign_id, lead_ids=[lead.lead_id for lead in leads]
     )
     allowed: list[LeasedLead] = []
-    for lead in leads:
+    for i, lead in enumerate(leads):
+        if i and i % SCREEN_BATCH == 0:
+            await asyncio.sleep(0)
         record = facts.get(lead.lead_id)
         if record is None:  # the lead vanished: let the lease lapse
             continue
