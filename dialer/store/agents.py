@@ -56,13 +56,24 @@ def _session(r: asyncpg.Record) -> Session:
 async def connected(
     conn: asyncpg.Connection, *, agent_id: int, username: str, node: str, connections: int
 ) -> Session:
-    return _session(await conn.fetchrow(Q["connected"], agent_id, username, node, connections))
+    """A desktop opened on `node`, where the agent now has `connections` open."""
+    async with conn.transaction():
+        await conn.execute(Q["connected"], agent_id, username, node)
+        await conn.execute(Q["desktop_opened"], agent_id, node, connections)
+        return _session(await conn.fetchrow(Q["presence"], agent_id))
 
 
 async def disconnected(
     conn: asyncpg.Connection, *, agent_id: int, node: str, connections: int
 ) -> None:
-    await conn.execute(Q["disconnected"], agent_id, node, connections)
+    """A desktop closed on `node`, where `connections` are left open; the agent may still
+    have desktops on other nodes."""
+    async with conn.transaction():
+        if connections > 0:
+            await conn.execute(Q["desktop_opened"], agent_id, node, connections)
+        else:
+            await conn.execute(Q["desktop_closed"], agent_id, node)
+        await conn.execute(Q["presence"], agent_id)
 
 
 async def beat(conn: asyncpg.Connection, *, agent_ids: Sequence[int], node: str) -> None:

@@ -1,24 +1,42 @@
 -- Agents' sessions: presence from the web nodes, state from the campaign's desk.
 
 -- connected --
--- A desktop of the agent opened on a web node. $1 agent id, $2 username, $3 node,
--- $4 desktops open there
-INSERT INTO agent_sessions (agent_id, username, node, connections, heartbeat_at)
-VALUES ($1, $2, $3, $4, now())
-ON CONFLICT (agent_id) DO UPDATE
-SET username = EXCLUDED.username, node = EXCLUDED.node, connections = EXCLUDED.connections,
-    heartbeat_at = now()
-RETURNING *;
+-- A desktop of the agent opened on a web node. $1 agent id, $2 username, $3 node
+-- (presence follows: `desktop_opened`, `presence`)
+INSERT INTO agent_sessions (agent_id, username, node)
+VALUES ($1, $2, $3)
+ON CONFLICT (agent_id) DO UPDATE SET username = EXCLUDED.username, node = EXCLUDED.node;
 
--- disconnected --
--- A desktop closed; the count left on that node. $1 agent id, $2 node, $3 desktops left
-UPDATE agent_sessions SET connections = $3, heartbeat_at = now()
-WHERE agent_id = $1 AND node = $2;
+-- desktop_opened --
+-- The agent's desktops open on this node now. $1 agent id, $2 node, $3 desktops open there
+INSERT INTO agent_desktops (agent_id, node, connections) VALUES ($1, $2, $3)
+ON CONFLICT (agent_id, node) DO UPDATE SET connections = EXCLUDED.connections, beat_at = now();
+
+-- desktop_closed --
+-- The agent's last desktop on this node closed. $1 agent id, $2 node
+DELETE FROM agent_desktops WHERE agent_id = $1 AND node = $2;
+
+-- presence --
+-- The session's presence from the agent's desktops on every node: how many are open, and
+-- when a node last beat one (now, when none is left: the last one just closed). A node
+-- killed leaves its rows behind, stale: they count until the live nodes' beats are older.
+-- $1 agent id
+UPDATE agent_sessions s
+SET connections = d.connections, heartbeat_at = coalesce(d.beat_at, now())
+FROM (SELECT coalesce(sum(connections), 0)::integer AS connections, max(beat_at) AS beat_at
+      FROM agent_desktops WHERE agent_id = $1) AS d
+WHERE s.agent_id = $1
+RETURNING s.*;
 
 -- beat --
 -- The web node still holds these agents' desktops. $1 agent ids, $2 node
+WITH beaten AS (
+    UPDATE agent_desktops SET beat_at = now()
+    WHERE agent_id = ANY ($1::bigint[]) AND node = $2
+    RETURNING agent_id
+)
 UPDATE agent_sessions SET heartbeat_at = now()
-WHERE agent_id = ANY ($1::bigint[]) AND node = $2;
+WHERE agent_id IN (SELECT agent_id FROM beaten);
 
 -- save_states --
 -- The desk's view of its agents, in one statement. $1 agent ids, $2 usernames,

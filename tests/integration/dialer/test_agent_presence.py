@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from config.settings import Settings
@@ -37,20 +38,35 @@ GONE_S = LEASE_S + LEASE_S / 3 + 5.0
 TICKS_S = 0.5  # ten of the loop's ticks (0.05 s): it would have dialled by then
 
 
+Client = TestClient[web.Request, web.Application]
+
+
 @contextlib.asynccontextmanager
-async def _node(tmp_path: Path, db_url: str) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
+async def _nodes(tmp_path: Path, db_url: str, *, web_only: int = 0) -> AsyncIterator[list[Client]]:
+    """A node running the web and the dialer, then `web_only` web nodes, on one NATS."""
     nats = NatsServer()
     await nats.start()
-    settings = Settings(home=tmp_path / "home", pool_min_size=1, pool_max_size=10,
-                        nats_url=nats.url, dialer_lease_s=LEASE_S)  # fmt: skip
-    ctx = make_dialer_ctx(time_scale=0.01, tick_s=0.05, scan_s=0.05, lease_s=LEASE_S,
-                          scenario=scenario())  # fmt: skip
-    app = create_app(settings, url=db_url, background=False, extra_ctx=[ctx])
     try:
-        async with TestClient(TestServer(app)) as client:
-            yield client
+        async with contextlib.AsyncExitStack() as stack:
+            clients: list[Client] = []
+            for i in range(1 + web_only):
+                settings = Settings(home=tmp_path / f"home-{i}", pool_min_size=1,
+                                    pool_max_size=10, nats_url=nats.url,
+                                    dialer_lease_s=LEASE_S)  # fmt: skip
+                ctx = make_dialer_ctx(time_scale=0.01, tick_s=0.05, scan_s=0.05,
+                                      lease_s=LEASE_S, scenario=scenario())  # fmt: skip
+                app = create_app(settings, url=db_url, background=False,
+                                 extra_ctx=[ctx] if i == 0 else [])  # fmt: skip
+                clients.append(await stack.enter_async_context(TestClient(TestServer(app))))
+            yield clients
     finally:
         await nats.kill()
+
+
+@contextlib.asynccontextmanager
+async def _node(tmp_path: Path, db_url: str) -> AsyncIterator[Client]:
+    async with _nodes(tmp_path, db_url) as (client,):
+        yield client
 
 
 async def _campaign(pool: asyncpg.Pool, *, start: bool = True) -> int:
@@ -250,4 +266,42 @@ async def test_an_agent_stale_when_the_campaign_was_taken_on_is_routed_once_beat
             while await _routed_to(pool, [agent_id]) < 1:  # noqa: ASYNC110 - a row
                 await asyncio.sleep(0.02)
         assert int(pop["attempt_id"]) > 0
+        await ws.close()
+
+
+async def test_an_agent_with_desktops_on_two_web_nodes_stays_routed_when_one_closes(
+    tmp_path: Path, db_url: str, pool: asyncpg.Pool
+) -> None:
+    """A second tab behind the load balancer lands on another web node, and is closed:
+    the desktop still open on the first node keeps the agent routed, without a notice."""
+    campaign_id = await _campaign(pool)
+    async with _nodes(tmp_path, db_url, web_only=1) as (first, second):
+        desk: LiveDesk = first.app[LIVE].desk
+        agent_id, token = await agent_token(db_url, "two-tabs-1")
+        headers = {"Authorization": f"Bearer {token}"}
+        ws = await first.ws_connect("/api/v1/dialer/ws", headers=headers)
+        await ws.send_json({"type": "ready", "campaign_id": campaign_id})
+        await receive_until(ws, lambda m: m["type"] == "state" and m["state"] == "ready"
+                            and m["phone"] is True)  # fmt: skip
+        async with asyncio.timeout(GONE_S):  # the desk saves its agents' states in batches
+            while await _session_state(pool, agent_id) != "ready":  # noqa: ASYNC110 - a row
+                await asyncio.sleep(0.02)
+        tab = await second.ws_connect("/api/v1/dialer/ws", headers=headers)
+        await receive_until(tab, lambda m: m["type"] == "state" and m["state"] == "ready")
+        await tab.close()
+        await _until("the second tab's bye", lambda: desk.agents[agent_id].connections == 1)
+        await asyncio.sleep(GONE_S)  # the desk checks the sessions every lease/3
+        assert desk.agents[agent_id].connections == 1, "the first node's desktop is open"
+        assert agent_id not in desk.stale
+
+        await _due(pool, campaign_id, 1)
+        notices: list[str] = []
+
+        def pop_or_notice(m: dict[str, Any]) -> bool:
+            if m["type"] == "notice":
+                notices.append(m["code"])
+            return bool(m["type"] == "pop")
+
+        await receive_until(ws, pop_or_notice, GONE_S)
+        assert "desktop_lost" not in notices
         await ws.close()
