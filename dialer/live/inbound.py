@@ -189,8 +189,7 @@ class InboundLine:
         async with self.deps.pool.acquire() as conn:
             closed = await store.close_orphaned_calls(conn, stale_s=self.deps.lease_s)
             if closed:
-                log.warning("closed %d inbound call(s) of dialer processes that stopped",
-                            closed)
+                log.warning("closed %d inbound call(s) of dialer processes that stopped", closed)
             rows = await store.claim_callbacks(
                 conn, owner=self.deps.owner, stale_s=self.deps.lease_s
             )
