@@ -25,10 +25,22 @@ from dialer.errors import DialerError
 from dialer.inbound.blending import STRATEGIES
 from dialer.inbound.simulate import BlendResult, load_inbound_scenario, simulate_blended
 
-KEYS = ("service_level_worst_interval", "service_level", "asa_s", "queue_abandon_rate",
-        "outbound_contacts_per_agent_hour", "outbound_abandon_rate")
-EXTRA = ("inbound_offered", "ars_orders", "callbacks", "callbacks_pending_at_end", "outbound_dials",
-         "outbound_connected")
+KEYS = (
+    "service_level_worst_interval",
+    "service_level",
+    "asa_s",
+    "queue_abandon_rate",
+    "outbound_contacts_per_agent_hour",
+    "outbound_abandon_rate",
+)
+EXTRA = (
+    "inbound_offered",
+    "ars_orders",
+    "callbacks",
+    "callbacks_pending_at_end",
+    "outbound_dials",
+    "outbound_connected",
+)
 
 
 def medians(results: Sequence[BlendResult]) -> dict[str, float]:
@@ -53,24 +65,37 @@ def run_blended(args: argparse.Namespace) -> int:
         if not args.json:
             m = strategies[name]
             worst = [round(r.service_level_worst_interval, 3) for r in results]
-            print(f"{name:<22} SL {m['service_level']:.1%} (worst interval by seed {worst})  "
-                  f"ASA {m['asa_s']:.1f} s  queue abandons {m['queue_abandon_rate']:.1%}  "
-                  f"outbound {m['outbound_contacts_per_agent_hour']:.2f}/agent-hour, "
-                  f"abandons {m['outbound_abandon_rate']:.2%}  "
-                  f"({time.perf_counter() - started:.1f} s)", flush=True)
-    print(json.dumps({"scenario": scenario.outbound.name, "seeds": seeds,
-                      "strategies": strategies}))
+            print(
+                f"{name:<22} SL {m['service_level']:.1%} (worst interval by seed {worst})  "
+                f"ASA {m['asa_s']:.1f} s  queue abandons {m['queue_abandon_rate']:.1%}  "
+                f"outbound {m['outbound_contacts_per_agent_hour']:.2f}/agent-hour, "
+                f"abandons {m['outbound_abandon_rate']:.2%}  "
+                f"({time.perf_counter() - started:.1f} s)",
+                flush=True,
+            )
+    print(
+        json.dumps({"scenario": scenario.outbound.name, "seeds": seeds, "strategies": strategies})
+    )
     return 0
 
 
 def register(bench_subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = bench_subparsers.add_parser(
-        "blended", help="blended agents: inbound peaks and outbound on one team",
-        description="Simulate a shift with broadcasts under three blending strategies.")
-    parser.add_argument("--scenario", default="broadcast-peak",
-                        help="a blended scenario TOML file or bundled name (broadcast-peak)")
-    parser.add_argument("--seeds", type=parse_seeds, default=None,
-                        help="seeds, e.g. 1-3 (default); medians are reported")
+        "blended",
+        help="blended agents: inbound peaks and outbound on one team",
+        description="Simulate a shift with broadcasts under three blending strategies.",
+    )
+    parser.add_argument(
+        "--scenario",
+        default="broadcast-peak",
+        help="a blended scenario TOML file or bundled name (broadcast-peak)",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=parse_seeds,
+        default=None,
+        help="seeds, e.g. 1-3 (default); medians are reported",
+    )
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     parser.set_defaults(func=run_blended)
 
