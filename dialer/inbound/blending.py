@@ -52,11 +52,16 @@ class NeedCurve:
         service_level: float = 0.80,
         outbound_agents: int = 0,
         outbound_cycle_s: float = math.inf,
+        offered_load: bool = False,
     ) -> NeedCurve:
         """The agents to keep for inbound at each step's expected arrival rate. With
         `outbound_agents` (those who may answer within the target while on outbound), the
         ones among them still on outbound answer part of the callers as they finish a call
-        (erlang.agents_needed): a light load needs nobody kept at all."""
+        (erlang.agents_needed): a light load needs nobody kept at all. With `offered_load`
+        each step is planned on the load the calls so far have built (`offered_rates`),
+        not on its own arrival rate."""
+        if offered_load:
+            rates = offered_rates(rates, step_s=step_s, aht_s=aht_s)
         memo: dict[float, int] = {}
         needs = []
         for rate in rates:
@@ -83,6 +88,31 @@ class NeedCurve:
         first = max(0, math.floor((t_s - self.start_s) / self.step_s))
         last = min(len(self.needs), math.floor((t_s + lead_s - self.start_s) / self.step_s) + 1)
         return max(self.needs[first:last], default=0)
+
+
+def offered_rates(rates: Sequence[float], *, step_s: float, aht_s: float) -> list[float]:
+    """The arrival rate whose steady state has as many callers in service as the calls so
+    far would (the modified offered load of Jennings, Mandelbaum, Massey and Whitt, "Server
+    staffing to meet time-varying demand", 1996), step by step, from a steady start.
+
+    Erlang A is a steady state: on a broadcast's ramp (full rate 90 s after airtime) it
+    staffs at once for the peak's load, while the calls in service build up over about an
+    AHT (m' = λ − m/AHT): at 60 s there were 8 agents on calls where the peak needs 33,
+    and the agents held for the rest sat idle. As the rate falls the load lags it the same
+    way. Exact over each step for exponential service: m → λ·AHT + (m − λ·AHT)·e^(−step/AHT);
+    the step's rate is its mean load ÷ AHT."""
+    if not rates:
+        return []
+    decay = math.exp(-step_s / aht_s)
+    # the mean over the step of λ·AHT + (m − λ·AHT)·e^(−t/AHT)
+    mean_of_gap = aht_s / step_s * (1.0 - decay)
+    load = rates[0] * aht_s
+    out = []
+    for rate in rates:
+        steady = rate * aht_s
+        out.append((steady + (load - steady) * mean_of_gap) / aht_s)
+        load = steady + (load - steady) * decay
+    return out
 
 
 def lead_for(talk_mean_s: float, talk_sd_s: float, wrap_mean_s: float) -> float:

@@ -282,6 +282,7 @@ class BlendedShift:
             service_level=sc.plan_service_level,
             outbound_agents=self._answer_in_time(),
             outbound_cycle_s=cycle_s,
+            offered_load=True,
         )
         self._next_plan_s = 0.0
         self.lead_s = lead_for(self.out.talk.mean, self.out.talk.sd, self.out.wrap.mean)

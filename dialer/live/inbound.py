@@ -55,6 +55,9 @@ PATIENCE_S = 60.0
 OUTBOUND_TALK = TalkModel(talk_mean_s=280.0, talk_sd_s=160.0, wrap_mean_s=40.0)
 PLAN_SERVICE_LEVEL = 0.90
 SERVICE_TARGET_S = 20.0  # the order line's goal: 80 % answered within this
+# the need is planned on the load built by the calls of this long before now (the load of
+# a call begun 15 minutes ago has decayed below 1 % for AHTs up to 3 minutes)
+LOAD_PAST_S = 900.0
 # What an agent may set at the end of an inbound call (default dispositions' codes).
 INBOUND_DISPOSITIONS: tuple[dict[str, Any], ...] = (
     {"code": "sale", "label": "Sale", "callback": False},
@@ -343,7 +346,7 @@ class InboundLine:
         async with self.deps.pool.acquire() as conn:
             rows = await store.list_broadcasts(
                 conn,
-                since=now - dt.timedelta(seconds=TAIL_SPAN_S),
+                since=now - dt.timedelta(seconds=TAIL_SPAN_S + LOAD_PAST_S),
                 until=now + dt.timedelta(seconds=lead_s),
             )
         broadcasts = [
@@ -358,8 +361,14 @@ class InboundLine:
             for r in rows
         ]
         aht_s = max((r.aht_s + r.wrap_s for r in self.rules.values()), default=acd.DEFAULT_AHT_S)
+        # from LOAD_PAST_S ago: the need follows the load the calls so far have built
         rates = (
-            rate_curve(broadcasts, start=now, span_s=lead_s + NEED_STEP_S, step_s=NEED_STEP_S)
+            rate_curve(
+                broadcasts,
+                start=now - dt.timedelta(seconds=LOAD_PAST_S),
+                span_s=LOAD_PAST_S + lead_s + NEED_STEP_S,
+                step_s=NEED_STEP_S,
+            )
             if broadcasts
             else []
         )
@@ -376,7 +385,7 @@ class InboundLine:
         need = await asyncio.to_thread(
             NeedCurve.from_rates,
             rates,
-            start_s=0.0,
+            start_s=-LOAD_PAST_S,
             step_s=NEED_STEP_S,
             aht_s=aht_s,
             patience_s=PATIENCE_S,
@@ -384,6 +393,7 @@ class InboundLine:
             service_level=PLAN_SERVICE_LEVEL,
             outbound_agents=answer_in_time,
             outbound_cycle_s=OUTBOUND_TALK.talk_mean_s + OUTBOUND_TALK.wrap_mean_s,
+            offered_load=True,
         )
         now_s = desk.clock()
         seats = []
@@ -414,7 +424,7 @@ class InboundLine:
             # across the look-ahead, so that an agent on an outbound call who will be free
             # first is held for them (and the pacer dials nothing that would take them).
             # A caller already being answered needs no one later: only `floor`, now.
-            steps = int(lead_s // NEED_STEP_S) + 2
+            steps = int((lead_s - need.start_s) // NEED_STEP_S) + 2  # from LOAD_PAST_S ago
             padded = list(need.needs) + [0] * max(0, steps - len(need.needs))
             waiting = len(self.waiting)
             need = NeedCurve(start_s=need.start_s, step_s=need.step_s,

@@ -4,6 +4,8 @@ hold-back rule."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import math
 
 from dialer.inbound.acd import (
     AgentView,
@@ -17,7 +19,14 @@ from dialer.inbound.acd import (
     pick_call,
     position,
 )
-from dialer.inbound.blending import NeedCurve, Seat, TalkModel, hold_set, lead_for
+from dialer.inbound.blending import (
+    NeedCurve,
+    Seat,
+    TalkModel,
+    hold_set,
+    lead_for,
+    offered_rates,
+)
 
 ORDERS = QueueRule(queue_id=1, name="order-line", overflow_s=15.0)
 VIP = QueueRule(queue_id=2, name="vip", priority=10, overflow_s=10.0)
@@ -187,3 +196,34 @@ def test_need_curve_from_rates_uses_erlang_a() -> None:
     )
     assert curve.needs[0] == 0
     assert 0 < curve.needs[1] < curve.needs[2]
+
+
+def test_offered_load_builds_up_over_a_handling_time_and_lags_the_fall() -> None:
+    aht = 160.0
+    # a steady rate is its own load
+    assert offered_rates([0.2] * 5, step_s=30.0, aht_s=aht) == [0.2] * 5
+    # calls from nothing to 0.2/s: those in service build up as 1 - e^(-t/AHT), not at once
+    ramp = offered_rates([0.0] + [0.2] * 40, step_s=30.0, aht_s=aht)
+    first = ramp[1]  # the mean over the first 30 s of 0.2 (1 - e^(-t/160))
+    assert math.isclose(first, 0.2 * (1.0 - aht / 30.0 * (1.0 - math.exp(-30.0 / aht))))
+    assert first < 0.02
+    assert all(a < b for a, b in itertools.pairwise(ramp[1:21]))
+    assert 0.19 < ramp[20] < 0.2  # nearly four handling times on: nearly steady
+    assert math.isclose(ramp[-1], 0.2, rel_tol=1e-3)
+    # and when calls stop, agents are still busy with the last ones for a while
+    fall = offered_rates([0.2] * 10 + [0.0] * 30, step_s=30.0, aht_s=aht)
+    assert fall[10] > 0.1
+    assert fall[-1] < 0.002
+
+
+def test_need_curve_on_the_offered_load_rises_with_the_calls_in_service() -> None:
+    # a broadcast's ramp: the steady need is reached about an AHT after the rate, and a
+    # long steady rate needs the same agents either way
+    rates = [0.005] * 20 + [0.2] * 40
+    kw = {"start_s": 0.0, "step_s": 30.0, "aht_s": 160.0, "patience_s": 60.0}
+    steady = NeedCurve.from_rates(rates, **kw)
+    built = NeedCurve.from_rates(rates, offered_load=True, **kw)
+    assert built.needs[:20] == steady.needs[:20]
+    assert built.at(615.0) < steady.at(615.0) / 2  # a quarter of a minute after the calls begin
+    assert built.at(1790.0) == steady.at(1790.0)
+    assert all(a <= b for a, b in zip(built.needs, steady.needs, strict=True))
