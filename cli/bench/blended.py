@@ -40,6 +40,8 @@ EXTRA = (
     "callbacks_pending_at_end",
     "outbound_dials",
     "outbound_connected",
+    "idle_agent_hours",
+    "held_idle_agent_hours",
 )
 
 
@@ -65,11 +67,14 @@ def run_blended(args: argparse.Namespace) -> int:
         if not args.json:
             m = strategies[name]
             worst = [round(r.service_level_worst_interval, 3) for r in results]
+            contacts = [round(r.outbound_contacts_per_agent_hour, 3) for r in results]
             print(
                 f"{name:<22} SL {m['service_level']:.1%} (worst interval by seed {worst})  "
                 f"ASA {m['asa_s']:.1f} s  queue abandons {m['queue_abandon_rate']:.1%}  "
-                f"outbound {m['outbound_contacts_per_agent_hour']:.2f}/agent-hour, "
-                f"abandons {m['outbound_abandon_rate']:.2%}  "
+                f"outbound {m['outbound_contacts_per_agent_hour']:.2f}/agent-hour (by seed "
+                f"{contacts}), abandons {m['outbound_abandon_rate']:.2%}  idle "
+                f"{m['idle_agent_hours']:.1f} agent-hours ({m['held_idle_agent_hours']:.1f} "
+                f"held)  "
                 f"({time.perf_counter() - started:.1f} s)",
                 flush=True,
             )

@@ -223,6 +223,10 @@ class BlendResult:
     outbound_dials: int
     outbound_connected: int
     intervals: tuple[tuple[int, int, int], ...]  # (start_s, offered, in target) of the peak
+    # agent-hours free with no call, sampled every tick; `held_idle_agent_hours` of them
+    # held for inbound (blended): where outbound time goes besides inbound calls
+    idle_agent_hours: float = 0.0
+    held_idle_agent_hours: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -265,6 +269,7 @@ class BlendedShift:
         self.dials = self.live = self.connected = self.out_abandoned = 0
         self.offered: dict[int, list[int]] = {}  # interval -> [offered, in target]
         self.answer_waits: list[float] = []
+        self.idle_s = self.held_idle_s = 0.0
         self.in_abandoned = self.ars_orders = self.callbacks = self.callbacks_served = 0
         self._next = 0
         self.curve_rates = curve_rates = [
@@ -613,6 +618,8 @@ class BlendedShift:
         if self.mode == BLENDED and self.now >= self._next_plan_s:
             self._plan_hold()
             self._next_plan_s = self.now + PLAN_EVERY_S
+        self.idle_s += TICK_S * len(self.free)
+        self.held_idle_s += TICK_S * sum(1 for a in self.free if a in self.held)
         pool = [d for d in self.desks if self._outbound_ok(d)]
         now = self.now
         ready = [
@@ -725,6 +732,8 @@ class BlendedShift:
             callbacks_pending_at_end=cb_pending, outbound_dials=self.dials,
             outbound_connected=self.connected,
             intervals=tuple((s, o, t) for s, o, t in peak),
+            idle_agent_hours=self.idle_s / 3600.0,
+            held_idle_agent_hours=self.held_idle_s / 3600.0,
         )  # fmt: skip
 
 

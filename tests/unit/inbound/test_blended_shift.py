@@ -94,3 +94,13 @@ def test_every_strategy_meets_the_same_callers() -> None:
     assert len({r.inbound_offered for r in results}) == 1
     assert len({r.ars_orders for r in results}) == 1
     assert results[0].inbound_offered > 0
+
+
+def test_idle_time_is_accounted_and_only_blended_holds() -> None:
+    sc = parse_inbound(SMALL)
+    results = {m: BlendedShift(sc, m, seed=2).run() for m in (BLENDED, NO_DIAL_WHILE_WAITING)}
+    blended, vici = results[BLENDED], results[NO_DIAL_WHILE_WAITING]
+    assert 0.0 < blended.held_idle_agent_hours < blended.idle_agent_hours
+    assert vici.held_idle_agent_hours == 0.0 < vici.idle_agent_hours
+    # every agent's time is somewhere: idle is part of the 16 agents' 1.5 hours
+    assert blended.idle_agent_hours < 16 * 1.5
