@@ -109,8 +109,7 @@ class Floor:
                 reserved += 1
             elif state is _PAUSED:
                 paused.append(agent)
-        return cls(ready=ready, reserved=reserved, on_call=on_call, wrap_up=wrap,
-                   paused=paused)
+        return cls(ready=ready, reserved=reserved, on_call=on_call, wrap_up=wrap, paused=paused)
 
 
 def _leaves(group: Collection[FloorAgent], now_s: float) -> tuple[float, ...] | None:
@@ -151,11 +150,9 @@ def build_snapshot(
         stats=stats,
         settings=settings,
         ready_leave_s=(ready_leave or (math.inf,) * len(floor.ready)) if scheduled else (),
-        on_call_leave_s=(on_call_leave or (math.inf,) * len(floor.on_call))
-        if scheduled else (),
+        on_call_leave_s=(on_call_leave or (math.inf,) * len(floor.on_call)) if scheduled else (),
         wrap_up_leave_s=(wrap_leave or (math.inf,) * len(floor.wrap_up)) if scheduled else (),
-        paused_return_s=tuple(t - now_s if t > now_s else 0.0 for t in returns
-                              if t is not None),
+        paused_return_s=tuple(t - now_s if t > now_s else 0.0 for t in returns if t is not None),
     )
 
 
@@ -198,12 +195,15 @@ def decide(
     if strategy.dedicated_agent and len(snapshot.ready_s) < count:
         count, limit = len(snapshot.ready_s), Limit.DEDICATED_AGENTS
     ceiling = count
-    allowed, refusal = cap_dials(count, free_lines=snapshot.free_lines,
-                                 abandon_rate=abandon_rate, cap=snapshot.settings.abandon_cap)
+    allowed, refusal = cap_dials(
+        count,
+        free_lines=snapshot.free_lines,
+        abandon_rate=abandon_rate,
+        cap=snapshot.settings.abandon_cap,
+    )
     if refusal is not None:
         count, limit = allowed, Limit.ABANDON_CAP
-    return Decision(count=count, wanted=wanted, limited_by=limit, refusal=refusal,
-                    ceiling=ceiling)
+    return Decision(count=count, wanted=wanted, limited_by=limit, refusal=refusal, ceiling=ceiling)
 
 
 @dataclasses.dataclass(kw_only=True, slots=True)
@@ -215,7 +215,8 @@ class PlanTally:
     planned: int = 0  # summed over ticks (the dialler may place fewer: leads run out)
     held_by_cap: int = 0  # dials the abandon cap held back, summed over ticks
     limited: dict[Limit, int] = dataclasses.field(
-        default_factory=lambda: dict.fromkeys(Limit, 0))  # ticks each limit decided
+        default_factory=lambda: dict.fromkeys(Limit, 0)
+    )  # ticks each limit decided
     _last_refusal_s: float = -math.inf
     _due: Refusal | None = None
 
@@ -283,29 +284,52 @@ class Planner:
     def stats(self) -> tuple[OutcomeStats, float]:
         """Counts over the compliance window, and the abandon rate the cap is judged on."""
         counts = self.window.counts(self.window_clock())
-        stats = OutcomeStats(dials=self.dials, live_answers=counts.live_answers,
-                             machines=counts.machines, abandoned=counts.abandoned)
+        stats = OutcomeStats(
+            dials=self.dials,
+            live_answers=counts.live_answers,
+            machines=counts.machines,
+            abandoned=counts.abandoned,
+        )
         return stats, self.window.rate_of(counts)
 
     # -- the tick --------------------------------------------------------------------------
     def snapshot(
-        self, *, floor: Floor, dialed_at_s: Iterable[float], answered_at_s: Iterable[float],
+        self,
+        *,
+        floor: Floor,
+        dialed_at_s: Iterable[float],
+        answered_at_s: Iterable[float],
     ) -> Snapshot:
         stats, _ = self.stats()
-        return build_snapshot(now_s=self.clock(), floor=floor, dialed_at_s=dialed_at_s,
-                              answered_at_s=answered_at_s, stats=stats, settings=self.settings)
+        return build_snapshot(
+            now_s=self.clock(),
+            floor=floor,
+            dialed_at_s=dialed_at_s,
+            answered_at_s=answered_at_s,
+            stats=stats,
+            settings=self.settings,
+        )
 
     def plan(
-        self, *, floor: Floor, dialed_at_s: Iterable[float], answered_at_s: Iterable[float],
+        self,
+        *,
+        floor: Floor,
+        dialed_at_s: Iterable[float],
+        answered_at_s: Iterable[float],
         capacity: int | None,
     ) -> Decision:
         """How many calls to place now (`capacity`: the telephony port's free lines, None
         for no limit); recorded in `tally`."""
         stats, rate = self.stats()
         now = self.clock()
-        snapshot = build_snapshot(now_s=now, floor=floor, dialed_at_s=dialed_at_s,
-                                  answered_at_s=answered_at_s, stats=stats,
-                                  settings=self.settings)
+        snapshot = build_snapshot(
+            now_s=now,
+            floor=floor,
+            dialed_at_s=dialed_at_s,
+            answered_at_s=answered_at_s,
+            stats=stats,
+            settings=self.settings,
+        )
         decision = decide(self.strategy, snapshot, abandon_rate=rate, capacity=capacity)
         self.tally.record(decision, at_s=now)
         self.last = decision

@@ -93,8 +93,9 @@ def roster(scenario: Scenario) -> tuple[int, list[RosterItem]]:
             agent = active.pop()
             gone.append(agent)
             intervals[agent][-1][1] = change.at_s
-            items.append(RosterItem(agent=agent, move=Move.LOGOUT, at_s=change.at_s,
-                                    notice_at_s=notice_at))
+            items.append(
+                RosterItem(agent=agent, move=Move.LOGOUT, at_s=change.at_s, notice_at_s=notice_at)
+            )
         for _ in range(change.agents - len(active)):
             if gone:
                 agent = gone.pop()
@@ -110,17 +111,25 @@ def roster(scenario: Scenario) -> tuple[int, list[RosterItem]]:
             start = brk.at_s + (brk.spread_s * i / brk.agents if brk.agents else 0.0)
             end = start + brk.for_s
             eligible = sorted(
-                a for a, spans in intervals.items()
-                if on_break_until[a] <= start and any(lo <= start and end < hi
-                                                      for lo, hi in spans))
+                a
+                for a, spans in intervals.items()
+                if on_break_until[a] <= start and any(lo <= start and end < hi for lo, hi in spans)
+            )
             if not eligible:
                 continue
             agent = next((a for a in eligible if a >= turn), eligible[0])
             turn = agent + 1
             on_break_until[agent] = end
-            items.append(RosterItem(agent=agent, move=Move.BREAK, at_s=start, for_s=brk.for_s,
-                                    notice_at_s=_notice_at(start, brk.notice_s),
-                                    reason=brk.reason))
+            items.append(
+                RosterItem(
+                    agent=agent,
+                    move=Move.BREAK,
+                    at_s=start,
+                    for_s=brk.for_s,
+                    notice_at_s=_notice_at(start, brk.notice_s),
+                    reason=brk.reason,
+                )
+            )
     items.sort(key=lambda item: item.at_s)
     return size, items
 
@@ -154,8 +163,12 @@ class ShiftSimulator:
         self._known: dict[int, list[RosterItem]] = {}  # agent -> departures announced
         self._due: dict[int, RosterItem] = {}  # agent -> departure waiting for its call
         self.window = AbandonWindow(window_s=COMPLIANCE_WINDOW_S)
-        self.planner = Planner(strategy, settings=scenario.pacing_settings(),
-                               window=self.window, clock=lambda: self.now)
+        self.planner = Planner(
+            strategy,
+            settings=scenario.pacing_settings(),
+            window=self.window,
+            clock=lambda: self.now,
+        )
         self.answers: list[tuple[float, bool]] = []
         self.connect_waits: list[float] = []
         self.dials = self.live = self.connected = self.abandoned = 0
@@ -180,8 +193,9 @@ class ShiftSimulator:
             Ev.DEPART: self._on_depart,
             Ev.TICK: self._tick,
         }
-        return [by_kind.get(Ev(k), self._unknown) if k else self._unknown
-                for k in range(max(Ev) + 1)]
+        return [
+            by_kind.get(Ev(k), self._unknown) if k else self._unknown for k in range(max(Ev) + 1)
+        ]
 
     def _unknown(self, ref: int) -> None:
         raise AssertionError(f"an event kind without a handler (ref {ref})")
@@ -346,9 +360,13 @@ class ShiftSimulator:
     # -- the pacing loop ------------------------------------------------------------------
     def floor(self) -> Floor:
         """The floor as the planner sees it (the groups the simulator keeps)."""
-        return Floor(ready=self.ready.values(), reserved=len(self.reserved),
-                     on_call=self.on_call.values(), wrap_up=self.wrap.values(),
-                     paused=self.paused.values())
+        return Floor(
+            ready=self.ready.values(),
+            reserved=len(self.reserved),
+            on_call=self.on_call.values(),
+            wrap_up=self.wrap.values(),
+            paused=self.paused.values(),
+        )
 
     def _capacity(self) -> int | None:
         lines = self.carrier.lines
@@ -356,8 +374,12 @@ class ShiftSimulator:
 
     def plan(self) -> Decision:
         """The planner's decision for the floor as it is now."""
-        return self.planner.plan(floor=self.floor(), dialed_at_s=self.in_flight.values(),
-                                 answered_at_s=self.waiting.values(), capacity=self._capacity())
+        return self.planner.plan(
+            floor=self.floor(),
+            dialed_at_s=self.in_flight.values(),
+            answered_at_s=self.waiting.values(),
+            capacity=self._capacity(),
+        )
 
     def _tick(self, _ref: int) -> None:
         decision = self.plan()
@@ -369,7 +391,7 @@ class ShiftSimulator:
     def run(self) -> ShiftResult:
         started = time.perf_counter()
         sc = self.scenario
-        for agent in self.agents[:sc.agents]:
+        for agent in self.agents[: sc.agents]:
             self._make_ready(agent)
         for index, item in enumerate(self.roster):
             if item.move is Move.LOGIN:
@@ -418,16 +440,26 @@ class ShiftSimulator:
         per_hour = self.connected / (logged / 3600.0) if logged else 0.0
         answers = sorted(self.answers)
         return ShiftResult(
-            scenario=sc.name, strategy=self.strategy.name, seed=self.seed, agents=sc.agents,
-            dials=self.dials, live_answers=live, connected=self.connected,
-            abandoned=self.abandoned, abandon_rate=self.abandoned / live if live else 0.0,
+            scenario=sc.name,
+            strategy=self.strategy.name,
+            seed=self.seed,
+            agents=sc.agents,
+            dials=self.dials,
+            live_answers=live,
+            connected=self.connected,
+            abandoned=self.abandoned,
+            abandon_rate=self.abandoned / live if live else 0.0,
             worst_hour_abandon_rate=worst_hour_rate(answers, duration_s=end),
             occupancy=(talk + wrap) / logged if logged else 0.0,
             talk_occupancy=talk / logged if logged else 0.0,
-            contacts_per_agent_hour=per_hour, contacts_bound=sc.contacts_bound,
-            bound_ratio=per_hour / sc.contacts_bound, connect_wait_p50_s=percentile(
-                self.connect_waits, 50), connect_wait_p99_s=percentile(self.connect_waits, 99),
-            refused_dials=self.planner.tally.held_by_cap, sim_seconds=end, wall_seconds=wall_s,
+            contacts_per_agent_hour=per_hour,
+            contacts_bound=sc.contacts_bound,
+            bound_ratio=per_hour / sc.contacts_bound,
+            connect_wait_p50_s=percentile(self.connect_waits, 50),
+            connect_wait_p99_s=percentile(self.connect_waits, 99),
+            refused_dials=self.planner.tally.held_by_cap,
+            sim_seconds=end,
+            wall_seconds=wall_s,
             hours=hourly(answers, duration_s=end),
         )
 

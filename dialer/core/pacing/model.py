@@ -79,8 +79,10 @@ class HandleModel:
         self._talk_p = self.talk.params()
         self._wrap_p = self.wrap.params()
         mu_w, sigma_w = self._wrap_p
-        self._wrap_quartiles = (math.exp(mu_w - W_QUARTILE_Z * sigma_w),
-                                math.exp(mu_w + W_QUARTILE_Z * sigma_w))
+        self._wrap_quartiles = (
+            math.exp(mu_w - W_QUARTILE_Z * sigma_w),
+            math.exp(mu_w + W_QUARTILE_Z * sigma_w),
+        )
         self._on_call_rows.clear()
         self._wrap_rows.clear()
 
@@ -91,8 +93,10 @@ class HandleModel:
         if survive < 1e-9:
             return [1.0 for _ in xs]  # far in the tail: about to finish, as far as we know
         base = 1.0 - survive
-        return [max(0.0, (lognormal_cdf(e + x, mu, sigma) - base) / survive) if x > 0 else 0.0
-                for x in xs]
+        return [
+            max(0.0, (lognormal_cdf(e + x, mu, sigma) - base) / survive) if x > 0 else 0.0
+            for x in xs
+        ]
 
     def on_call_row(self, elapsed_s: float) -> Row:
         """P(free by each grid point) and its Bernoulli variance, talking for elapsed_s."""

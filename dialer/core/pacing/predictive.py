@@ -61,11 +61,13 @@ class Predictive(PacingStrategy):
     def __init__(self, settings: PacingSettings) -> None:
         super().__init__(settings)
         horizon_s = settings.max_ring_s + settings.amd_s
-        self.grid_s = [HORIZON_STEP_S * (k + 1)
-                       for k in range(math.ceil(settings.max_ring_s / HORIZON_STEP_S))]
+        self.grid_s = [
+            HORIZON_STEP_S * (k + 1) for k in range(math.ceil(settings.max_ring_s / HORIZON_STEP_S))
+        ]
         window = settings.connect_window_s
-        self.dials = DialModel(horizon_bins=math.ceil(horizon_s) + 1, grid_s=self.grid_s,
-                               memory=OUTCOME_MEMORY)
+        self.dials = DialModel(
+            horizon_bins=math.ceil(horizon_s) + 1, grid_s=self.grid_s, memory=OUTCOME_MEMORY
+        )
         self.handle = HandleModel([g + window for g in self.grid_s])
         cap = settings.abandon_cap
         self.set_point = settings.target_abandon or SET_POINT_OF_CAP * cap
@@ -131,8 +133,13 @@ class Predictive(PacingStrategy):
             return [float(len(snapshot.ready_s))] * len(grid)
         ready_leave = snapshot.ready_leave_s or (math.inf,) * len(snapshot.ready_s)
         back = snapshot.paused_return_s
-        return [float(sum(1 for leave in ready_leave if leave > g)
-                      + sum(1 for r in back if r <= g + window)) for g in grid]
+        return [
+            float(
+                sum(1 for leave in ready_leave if leave > g)
+                + sum(1 for r in back if r <= g + window)
+            )
+            for g in grid
+        ]
 
     def _cut_at_departures(self, snapshot: Snapshot, rows: list[Row]) -> list[Row]:
         """A busy agent scheduled to leave is free for an answer at t only if it frees by
@@ -148,8 +155,10 @@ class Predictive(PacingStrategy):
                 continue
             # the latest grid point whose t + window is still before the departure
             j = max((k for k, g in enumerate(grid) if g + window <= leave), default=-1)
-            probs = [0.0 if g >= leave else (row[min(k, j)] if j >= 0 else 0.0)
-                     for k, g in enumerate(grid)]
+            probs = [
+                0.0 if g >= leave else (row[min(k, j)] if j >= 0 else 0.0)
+                for k, g in enumerate(grid)
+            ]
             cut.append((*probs, *(p * (1.0 - p) for p in probs)))
         return cut
 
@@ -193,8 +202,7 @@ class Predictive(PacingStrategy):
         weights = [w / total for w in weights]
         base = [d - s for d, s in zip(demand, supply, strict=True)]
         base_var = [a + b for a, b in zip(demand_var, supply_var, strict=True)]
-        lines_left = int(self.settings.max_dial_level * snapshot.staying) - len(
-            snapshot.ringing_s)
+        lines_left = int(self.settings.max_dial_level * snapshot.staying) - len(snapshot.ringing_s)
         # The contact rate is an estimate, and its error moves the answers of every call in
         # flight and every new dial the same way. So plan on a rate WARY_Z standard errors
         # above it, and add (answers expected)^2 x its relative variance to the spread. A
@@ -237,4 +245,3 @@ class Predictive(PacingStrategy):
         # (more answers ahead of the same agents), so a doubling-then-halving search finds
         # it in about 2 log2(n) risk sums instead of n.
         return max(first_true(lost, lines_left), floor)
-
