@@ -145,6 +145,7 @@ class DialModel:
     def __init__(self, *, horizon_bins: int, grid_s: Sequence[float], memory: float) -> None:
         self.bins = horizon_bins  # resolution times are clipped to this many seconds
         self.grid_s = tuple(grid_s)
+        self._steps = [int(g) for g in self.grid_s]  # whole seconds to each grid point
         self.decay = 1.0 - 1.0 / memory
         self.class_weight = [0.0, 0.0, 0.0]
         self.hist = [[0.0] * (horizon_bins + 1) for _ in range(3)]
@@ -192,20 +193,23 @@ class DialModel:
                 left -= c
             surv.append(0.0)
             survival.append(surv)
-        s_live = survival[LIVE]
-
-        def live_by(r: int, t: float) -> float:
-            return s_live[r] - s_live[min(self.bins + 1, r + int(t))]
-
-        self.new_dial = [probs[LIVE] * live_by(0, g) for g in self.grid_s]
-        rows = []
+        # P(live by t | rung r) = p_live (S(r) - S(r + t)) / P(unresolved at r); S is 0
+        # from bins + 1 on, so padding it with zeros spares a clip per grid point (this
+        # runs every 50 outcomes: about every 10 ticks of a 100-agent floor)
+        s_live = survival[LIVE] + [0.0] * max(self._steps, default=0)
+        s_machine, s_other = survival[MACHINE], survival[OTHER]
+        p_live, p_machine, p_other = probs
+        steps = self._steps
+        self.new_dial = [p_live * (s_live[0] - s_live[j]) for j in steps]
+        rows: list[Row] = []
         for r in range(self.bins + 1):
-            alive = sum(probs[c] * survival[c][r] for c in range(3))
+            alive = p_live * s_live[r] + p_machine * s_machine[r] + p_other * s_other[r]
             if alive <= 1e-12:
-                row = [0.0 for _ in self.grid_s]
+                row = [0.0 for _ in steps]
             else:
-                row = [probs[LIVE] * live_by(r, g) / alive for g in self.grid_s]
-            rows.append((*row, *(q * (1.0 - q) for q in row)))
+                s_r = s_live[r]
+                row = [p_live * (s_r - s_live[r + j]) / alive for j in steps]
+            rows.append((*row, *[q * (1.0 - q) for q in row]))
         self.in_flight_rows = rows
 
     def flight_rows(self, ringing_s: Iterable[float]) -> list[Row]:
