@@ -17,6 +17,7 @@ high. Until the model has data it dials progressively.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from dialer.core.pacing.base import Outcome, OutcomeKind, PacingSettings, PacingStrategy, Snapshot
@@ -55,6 +56,18 @@ _CLASS_OF = {
 }
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class _NewDialTerms:
+    """A new dial's share of the risk terms, per grid point: (w / 2, q, -q, q (1 - q),
+    2 rel_var q^2), with w the weight of the point and q its live-answer probability leaned
+    by the contact rate's error; worked out from one `DialModel.new_dial`."""
+
+    new_dial: list[float]
+    rel_var: float  # the contact rate estimate's relative variance
+    lean_extra: float  # the lean on answers, minus 1
+    points: list[tuple[float, float, float, float, float]]
+
+
 class Predictive(PacingStrategy):
     name = "predictive"
 
@@ -76,6 +89,7 @@ class Predictive(PacingStrategy):
         self._recent_weight = 0.0
         self._answers_seen = 0
         self._next_control_s: float | None = None
+        self._new_terms: _NewDialTerms | None = None
 
     # -- learning -------------------------------------------------------------------------
     def observe(self, outcome: Outcome) -> None:
@@ -163,6 +177,39 @@ class Predictive(PacingStrategy):
         return cut
 
     # -- deciding -------------------------------------------------------------------------
+    def _new_dial_terms(self) -> _NewDialTerms | None:
+        """What a new dial brings at each grid point; None while no dial can be a live
+        answer within the grid. It changes only when the dial model refits (every 50
+        outcomes, ~10 ticks of a 100-agent floor), so it is kept between ticks."""
+        new = self.dials.new_dial
+        kept = self._new_terms
+        if kept is not None and kept.new_dial is new:
+            return kept
+        if not new or new[-1] <= 0.0:
+            self._new_terms = None
+            return None
+        # when a new dial's live answer would come, over the grid
+        weights = [new[0]] + [new[k] - new[k - 1] for k in range(1, len(new))]
+        total = sum(weights)
+        weights = [w / total for w in weights]
+        # The contact rate is an estimate, and its error moves the answers of every call in
+        # flight and every new dial the same way. So plan on a rate WARY_Z standard errors
+        # above it, and add (answers expected)^2 x its relative variance to the spread. A
+        # young model (the first minutes: a few hundred outcomes) then dials a smaller first
+        # batch: one sized on a rate that happened to come out low used to put 10 answers
+        # out of 80 dials on no agent, and the cap rule then held the rest of the hour
+        # progressive. After ~1,000 outcomes both terms are a few per cent.
+        rel_var = self.dials.p_live_rel_var
+        lean = 1.0 + WARY_Z * math.sqrt(rel_var)
+        two_rel_var = 2.0 * rel_var
+        points = []
+        for w, q in zip(weights, [q * lean for q in new], strict=True):
+            points.append((0.5 * w, q, -q, q * (1.0 - q), two_rel_var * q * q))
+        self._new_terms = _NewDialTerms(
+            new_dial=new, rel_var=rel_var, lean_extra=lean - 1.0, points=points
+        )
+        return self._new_terms
+
     def calls_to_place(self, snapshot: Snapshot) -> int:
         self._control(snapshot.now_s)
         floor = snapshot.free_lines
@@ -173,10 +220,14 @@ class Predictive(PacingStrategy):
             return floor
         self.dials.refit_if_due()
         self.handle.refit_if_due()
+        new = self._new_dial_terms()
+        if new is None:
+            return floor
         k_count = len(self.grid_s)
+        no_spread = [0.0] * k_count
         # agents free by t + window: mean and variance at each grid point
         supply = self._present(snapshot)
-        supply_var = [0.0] * k_count
+        supply_var = no_spread
         rows = self.handle.rows(snapshot.on_call_s, snapshot.wrap_up_s)
         if snapshot.on_call_leave_s or snapshot.wrap_up_leave_s:
             rows = self._cut_at_departures(snapshot, rows)
@@ -184,50 +235,33 @@ class Predictive(PacingStrategy):
             sums = column_sums(rows)
             supply = [s + m for s, m in zip(supply, sums[:k_count], strict=True)]
             supply_var = sums[k_count:]
-        # live answers by t from calls already placed
+        # live answers by t from calls already placed (+ those waiting)
         waiting = float(len(snapshot.waiting_s))
-        flight = [0.0] * k_count
-        demand_var = [0.0] * k_count
+        flight, demand_var = no_spread, no_spread
         if snapshot.ringing_s:
             sums = column_sums(self.dials.flight_rows(snapshot.ringing_s))
-            flight = sums[:k_count]
-            demand_var = sums[k_count:]
-        demand = [waiting + m for m in flight]
-        new = self.dials.new_dial
-        if not new or new[-1] <= 0.0:
-            return floor
-        # when a new dial's live answer would come, over the grid
-        weights = [new[0]] + [new[k] - new[k - 1] for k in range(1, k_count)]
-        total = sum(weights)
-        weights = [w / total for w in weights]
-        base = [d - s for d, s in zip(demand, supply, strict=True)]
-        base_var = [a + b for a, b in zip(demand_var, supply_var, strict=True)]
+            flight, demand_var = sums[:k_count], sums[k_count:]
         lines_left = int(self.settings.max_dial_level * snapshot.staying) - len(snapshot.ringing_s)
-        # The contact rate is an estimate, and its error moves the answers of every call in
-        # flight and every new dial the same way. So plan on a rate WARY_Z standard errors
-        # above it, and add (answers expected)^2 x its relative variance to the spread. A
-        # young model (the first minutes: a few hundred outcomes) then dials a smaller first
-        # batch: one sized on a rate that happened to come out low used to put 10 answers
-        # out of 80 dials on no agent, and the cap rule then held the rest of the hour
-        # progressive. After ~1,000 outcomes both terms are a few per cent.
-        rel_var = self.dials.p_live_rel_var
-        lean = 1.0 + WARY_Z * math.sqrt(rel_var)
-        new = [q * lean for q in new]
-        base = [b + f * (lean - 1.0) for b, f in zip(base, flight, strict=True)]
         # Per grid point the (n+1)-th dial's risk is w * P(answers ahead >= agents free),
         # normal with mean b + n q and variance bv + n q (1 - q) + rel_var (f + n q)^2 (and
-        # 1/4 for the continuity correction): kept as erfc((c0 + n c1) / sqrt(v0 + n (v1 +
-        # n v2))) so that each n costs a few multiplications per point.
+        # 1/4 for the continuity correction), where b = answers ahead - agents free with
+        # the flight's answers leaned like a new dial's (see _new_dial_terms). Kept as
+        # erfc((c0 + n c1) / sqrt(v0 + n (v1 + n v2))) so that each n costs a few
+        # multiplications per point; one pass over the grid builds them.
+        rel_var, lean_extra = new.rel_var, new.lean_extra
+        two_rel_var = 2.0 * rel_var
         terms = [
             (
-                0.5 * w,
-                -0.5 - b,
-                -q,
-                2.0 * (bv + 0.25 + rel_var * f * f),
-                2.0 * (q * (1.0 - q) + 2.0 * rel_var * f * q),
-                2.0 * rel_var * q * q,
+                half_w,
+                -0.5 - ((waiting + f) - s + f * lean_extra),
+                minus_q,
+                2.0 * (dv + sv + 0.25 + rel_var * f * f),
+                2.0 * (q_var + two_rel_var * f * q),
+                v2,
             )
-            for w, q, b, bv, f in zip(weights, new, base, base_var, flight, strict=True)
+            for (half_w, q, minus_q, q_var, v2), s, sv, f, dv in zip(
+                new.points, supply, supply_var, flight, demand_var, strict=True
+            )
         ]
         erfc, sqrt = math.erfc, math.sqrt
 
