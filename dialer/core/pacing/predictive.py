@@ -228,18 +228,21 @@ class Predictive(PacingStrategy):
         # agents free by t + window: mean and variance at each grid point
         supply = self._present(snapshot)
         supply_var = no_spread
-        rows = self.handle.rows(snapshot.on_call_s, snapshot.wrap_up_s)
+        sums: list[float] | None = None
         if snapshot.on_call_leave_s or snapshot.wrap_up_leave_s:
-            rows = self._cut_at_departures(snapshot, rows)
-        if rows:
-            sums = column_sums(rows)
+            rows = self.handle.rows(snapshot.on_call_s, snapshot.wrap_up_s)
+            if rows:
+                sums = column_sums(self._cut_at_departures(snapshot, rows))
+        elif snapshot.on_call_s or snapshot.wrap_up_s:
+            sums = self.handle.busy_sums(snapshot.on_call_s, snapshot.wrap_up_s)
+        if sums is not None:
             supply = [s + m for s, m in zip(supply, sums[:k_count], strict=True)]
             supply_var = sums[k_count:]
         # live answers by t from calls already placed (+ those waiting)
         waiting = float(len(snapshot.waiting_s))
         flight, demand_var = no_spread, no_spread
         if snapshot.ringing_s:
-            sums = column_sums(self.dials.flight_rows(snapshot.ringing_s))
+            sums = self.dials.flight_sums(snapshot.ringing_s)
             flight, demand_var = sums[:k_count], sums[k_count:]
         lines_left = int(self.settings.max_dial_level * snapshot.staying) - len(snapshot.ringing_s)
         # Per grid point the (n+1)-th dial's risk is w * P(answers ahead >= agents free),
