@@ -58,6 +58,8 @@ async def connected(
 ) -> Session:
     """A desktop opened on `node`, where the agent now has `connections` open."""
     async with conn.transaction():
+        # the session's row first (locked by the upsert), then the desktops: `beat` and
+        # `disconnected` take them in that order too
         await conn.execute(Q["connected"], agent_id, username, node)
         await conn.execute(Q["desktop_opened"], agent_id, node, connections)
         return _session(await conn.fetchrow(Q["presence"], agent_id))
@@ -69,6 +71,7 @@ async def disconnected(
     """A desktop closed on `node`, where `connections` are left open; the agent may still
     have desktops on other nodes."""
     async with conn.transaction():
+        await conn.execute(Q["lock_session"], agent_id)  # first, as everywhere (beat)
         if connections > 0:
             await conn.execute(Q["desktop_opened"], agent_id, node, connections)
         else:

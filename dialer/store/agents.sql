@@ -30,13 +30,21 @@ RETURNING s.*;
 
 -- beat --
 -- The web node still holds these agents' desktops. $1 agent ids, $2 node
-WITH beaten AS (
-    UPDATE agent_desktops SET beat_at = now()
-    WHERE agent_id = ANY ($1::bigint[]) AND node = $2
+-- (sessions before desktops, as `connected` and `disconnected` lock them: the other order
+-- deadlocks with a desktop opening)
+WITH mine AS (
+    SELECT agent_id FROM agent_desktops WHERE agent_id = ANY ($1::bigint[]) AND node = $2
+), beaten AS (
+    UPDATE agent_sessions SET heartbeat_at = now()
+    WHERE agent_id IN (SELECT agent_id FROM mine)
     RETURNING agent_id
 )
-UPDATE agent_sessions SET heartbeat_at = now()
-WHERE agent_id IN (SELECT agent_id FROM beaten);
+UPDATE agent_desktops SET beat_at = now()
+WHERE node = $2 AND agent_id IN (SELECT agent_id FROM beaten);
+
+-- lock_session --
+-- An agent's session, locked before their desktops are written. $1 agent id
+SELECT 1 FROM agent_sessions WHERE agent_id = $1 FOR UPDATE;
 
 -- save_states --
 -- The desk's view of its agents, in one statement. $1 agent ids, $2 usernames,
