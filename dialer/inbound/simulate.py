@@ -55,7 +55,7 @@ TARGET_S = 20.0
 CALLBACK_ANSWER = 0.85  # callers called back who pick up
 ORDER_QUEUE = 1
 MAX_LINES_PER_AGENT = 10
-PLAN_EVERY_S = 5.0  # the hold plan is made again this often (and when calls wait)
+PLAN_EVERY_S = 5.0  # the hold plan is made again this often (calls waiting count at each)
 CONNECT_WAIT_S = 15.0  # an agent back on outbound waits about this long for an answer
 SPLIT_SERVICE_LEVEL = 0.90  # split teams: the inbound team answers this at the peak
 
