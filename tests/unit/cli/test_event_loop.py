@@ -7,8 +7,10 @@ import pytest
 from cli import event_loop
 
 
-def test_uvloop_when_installed() -> None:
-    uvloop = pytest.importorskip("uvloop")
+def test_uvloop_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvloop  # a test dependency
+
+    monkeypatch.setenv("TELEMART_EVENT_LOOP", "uvloop")
     loop = event_loop.new_event_loop()
     try:
         assert isinstance(loop, uvloop.Loop)
@@ -16,8 +18,8 @@ def test_uvloop_when_installed() -> None:
         loop.close()
 
 
-def test_asyncio_loop_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TELEMART_EVENT_LOOP", "asyncio")
+def test_asyncio_loop_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TELEMART_EVENT_LOOP", raising=False)
     loop = event_loop.new_event_loop()
     try:
         assert isinstance(loop, asyncio.BaseEventLoop)  # asyncio's own, not uvloop's
