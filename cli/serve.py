@@ -34,13 +34,22 @@ def stop_patiently(app: web.Application) -> None:
 
     async def on_shutdown(_: web.Application) -> None:
         print("stopping ...", flush=True)
-        # Replaces aiohttp's handler, which would raise GracefulExit inside the cleanup.
+        # Replaces aiohttp's handler, which would raise GracefulExit inside the cleanup. Set
+        # on the process, not the loop: the runner's cleanup and the loop's closing put the
+        # default handler back, and a Ctrl-C in the last moments of a clean stop then killed
+        # the process (exit -2, test_demo_runs_stops_and_continues).
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            asyncio.get_running_loop().add_signal_handler(
-                signal.SIGINT, lambda: print("still stopping ...", flush=True)
-            )
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
+        signal.signal(signal.SIGINT, lambda *_: print("still stopping ...", flush=True))
 
     app.on_shutdown.insert(0, on_shutdown)
+
+
+def stopped() -> None:
+    """After `web.run_app` returns: Ctrl-C is ignored from here on. The interpreter's
+    finalisation puts the default handler back in place of a Python one, and a Ctrl-C
+    then would turn the clean stop into a kill (exit -2)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -58,6 +67,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app, host=host, port=port, loop=new_event_loop(),
         print=lambda _: print(f"Telemart on http://{host}:{port}/"),
     )  # fmt: skip
+    stopped()
     return 0
 
 
@@ -130,6 +140,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     app.on_shutdown.append(runner.shutdown)
     stop_patiently(app)
     web.run_app(app, host=host, port=port, loop=new_event_loop(), print=announce)
+    stopped()
     return 0
 
 
