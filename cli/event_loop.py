@@ -4,9 +4,8 @@ benchmark that measures them (`bench connect` and the servers it starts).
 asyncio's own loop, or uvloop's (libuv under asyncio's interface) with
 TELEMART_EVENT_LOOP=uvloop when it is installed. uvloop costs each process less CPU per
 message (a websocket round trip on loopback: 100-120 µs against 300 µs for a pop), but timed
-on `bench connect` it did not move the screen pop's tail (docs/live-dialer.md), and under it
-a second Ctrl-C while `demo` stopped killed the process (exit -2) in one run of two, where
-asyncio's loop keeps `stop_patiently`'s handler: so it is not the default.
+on `bench connect` it did not move the screen pop's tail (docs/live-dialer.md): so it is not
+the default, and asyncio's loop is what the tests and the benchmarks' figures run on.
 """
 
 from __future__ import annotations
