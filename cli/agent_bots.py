@@ -28,6 +28,10 @@ class BotStats:
     orders: int = 0
     order_errors: int = 0
     calls: int = 0
+    # attempt id -> wall-clock time (`time.time()`) the screen pop reached the desktop:
+    # the end of answer-to-pop, as the agent sees it (the servers stamp the answer on
+    # the same host's clock)
+    pops_seen_s: dict[int, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,8 +79,10 @@ class AgentBot:
             if msg.type is not aiohttp.WSMsgType.TEXT or not msg.data.startswith(POP_PREFIX):
                 continue  # a bot acts on pops only; hundreds share one process, so the
                 # rest (states, notices) are not parsed: they were half its time
+            seen_s = time.time()
             data = json.loads(msg.data)
             if data.get("type") == "pop":
+                self.stats.pops_seen_s.setdefault(data["attempt_id"], seen_s)
                 await ws.send_json({"type": "ack", "attempt_id": data["attempt_id"]})
                 task = asyncio.create_task(self._talk(ws, session, data), name="bot-call")
                 calls.add(task)

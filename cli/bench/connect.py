@@ -3,9 +3,12 @@
 A fresh database; `telemart serve` (dialer inside, sim carrier in real time) in a child
 process; N simulated agents in this process, each on its own websocket: they acknowledge
 each screen pop at once, talk for a scaled-down talk time, place an order through the
-orders API on some calls, wrap up and set a disposition. Latencies come from the calls'
-journeys as the server stored them. Baseline in the same run: a websocket echo round trip
-on the same server (idle, then under load).
+orders API on some calls, wrap up and set a disposition. Answer-to-pop is one way: from
+the answer the dialer stored in the call's journey to the moment the pop reached the
+desktop (the desktops stamp `time.time()` on arrival; one host, one clock), per connected
+call. The journey's own `pop_acked_at` waits for the ack to come back, so answer-to-ack
+(`answer_to_ack_ms`) is a round trip. Baseline in the same run: a websocket echo round
+trip on the same server (idle, then under load).
 
 `--nodes 3`: agents spread over two web nodes (`serve` without a dialer), the campaign in a
 third process (`telemart dialer`), all joined by NATS (TELEMART_NATS_URL, else a server
@@ -25,7 +28,7 @@ import secrets
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import aiohttp
@@ -159,7 +162,26 @@ async def _drain(url: str, cutoff: float) -> int:
         await conn.close()
 
 
-async def _results(url: str, cutoff: float) -> dict[str, Any]:
+def answer_to_pop_ms(
+    answered_s: Mapping[int, float], seen_s: Mapping[int, float]
+) -> tuple[list[float], int]:
+    """Per connected call (attempt id -> answer time, epoch seconds), the time from the
+    answer to its screen pop reaching the desktop (`seen_s`, same clock), in ms; and how
+    many of those calls' pops no desktop saw."""
+    out = [(seen_s[a] - at) * 1000 for a, at in answered_s.items() if a in seen_s]
+    return out, len(answered_s) - len(out)
+
+
+def _summary(values: list[float]) -> dict[str, Any]:
+    return {
+        "p50": _pct(values, 0.5),
+        "p99": _pct(values, 0.99),
+        "p999": _pct(values, 0.999),
+        "n": len(values),
+    }
+
+
+async def _results(url: str, cutoff: float, pops_seen_s: Mapping[int, float]) -> dict[str, Any]:
     conn = await asyncpg.connect(url)
     try:
         row = await conn.fetchrow(
@@ -170,28 +192,30 @@ async def _results(url: str, cutoff: float) -> dict[str, Any]:
                    count(*) FILTER (WHERE outcome = 'abandoned') AS abandoned
             FROM call_journeys WHERE answered_at IS NULL OR answered_at <= to_timestamp($1)
             """, cutoff)  # fmt: skip
-        pops = await conn.fetch(
-            "SELECT extract(epoch FROM pop_acked_at - answered_at)::float8 * 1000 AS ms"
-            " FROM call_journeys WHERE pop_acked_at IS NOT NULL"
-            " AND answered_at <= to_timestamp($1)",
-            cutoff,
-        )
-        a2a = await conn.fetch(
-            "SELECT extract(epoch FROM agent_connected_at - answered_at)::float8 * 1000 AS ms"
+        connected = await conn.fetch(
+            "SELECT attempt_id, extract(epoch FROM answered_at)::float8 AS answered_s,"
+            " extract(epoch FROM pop_acked_at - answered_at)::float8 * 1000 AS ack_ms,"
+            " extract(epoch FROM agent_connected_at - answered_at)::float8 * 1000 AS a2a_ms"
             " FROM call_journeys WHERE agent_connected_at IS NOT NULL"
             " AND answered_at <= to_timestamp($1)",
             cutoff,
         )
     finally:
         await conn.close()
-    pop_ms = [r["ms"] for r in pops]
-    a2a_ms = [r["ms"] for r in a2a]
+    pop_ms, unseen = answer_to_pop_ms(
+        {r["attempt_id"]: r["answered_s"] for r in connected}, pops_seen_s
+    )
+    ack_ms = [r["ack_ms"] for r in connected if r["ack_ms"] is not None]
+    a2a_ms = [r["a2a_ms"] for r in connected]
     return {
         "dials": row["dials"], "live_answers": row["live"], "connected": row["connected"],
         "abandoned": row["abandoned"],
         "lost": row["live"] - row["connected"] - row["abandoned"],
-        "answer_to_pop_ms": {"p50": _pct(pop_ms, 0.5), "p99": _pct(pop_ms, 0.99),
-                             "p999": _pct(pop_ms, 0.999), "n": len(pop_ms)},
+        # one way: the answer (dialer) to the pop on the desktop (this process)
+        "answer_to_pop_ms": _summary(pop_ms),
+        "pops_unseen": unseen,  # connected calls whose pop no desktop received
+        # the round trip the journey stores: the answer to the desktop's ack recorded
+        "answer_to_ack_ms": _summary(ack_ms),
         "answer_to_agent_ms": {"p50": _pct(a2a_ms, 0.5), "p99": _pct(a2a_ms, 0.99),
                                "p999": _pct(a2a_ms, 0.999)},
     }  # fmt: skip
@@ -200,22 +224,23 @@ async def _results(url: str, cutoff: float) -> dict[str, Any]:
 def cmd_bench_connect(args: argparse.Namespace) -> int:
     # The simulated desktops share this one process (a real agent's browser is its own):
     # its garbage collector gets the servers' thresholds, so that its full collections are
-    # not counted as the servers' answer-to-pop latency (pop_acked_at waits for the ack).
+    # not counted as the servers' answer-to-pop latency (the pop's arrival is stamped here).
     tune_gc()
     result = event_loop.run(run_bench(args))
     if not args.json:
         base = result.get("baseline")
         if base is not None:
             print(
-                f"baseline, 1 node: answer->pop p99 {base['answer_to_pop_ms']['p99']} ms, "
-                f"{base['lost']} lost",
+                f"baseline, 1 node: answer->pop p99 {base['answer_to_pop_ms']['p99']} ms "
+                f"(answer->ack {base['answer_to_ack_ms']['p99']} ms), {base['lost']} lost",
                 file=sys.stderr,
             )
         print(
             f"{result['nodes']} node(s): {result['connected']} connected calls, "
             f"{result['abandoned']} abandoned, {result['lost']} lost; answer->pop p99 "
             f"{result['answer_to_pop_ms']['p99']} ms, p999 "
-            f"{result['answer_to_pop_ms']['p999']} ms",
+            f"{result['answer_to_pop_ms']['p999']} ms (on the desktop, one way); "
+            f"answer->ack p99 {result['answer_to_ack_ms']['p99']} ms (round trip)",
             file=sys.stderr,
         )
     print(json.dumps(result))
@@ -336,7 +361,7 @@ async def _run(
             stop.set()
             echo_loaded = await loaded
             await asyncio.gather(*tasks, return_exceptions=True)
-    result = await _results(url, cutoff)
+    result = await _results(url, cutoff, stats.pops_seen_s)
     return {
         "nodes": nodes,
         "open_at_end": open_at_end,
