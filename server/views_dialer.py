@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import logging
 from typing import Any, Literal
@@ -262,6 +263,11 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
             if m["type"] == "ping":
                 hub.send(user.id, {"type": "pong", "t": m.get("t")})
                 continue
+            if m["type"] == "ack":
+                # The pop is on the screen as of now: the desk (maybe in another process)
+                # records this time, not its own, so that answer-to-pop leaves out the way
+                # back over the bus. The edge dropped any `acked_at` the desktop sent.
+                m["acked_at"] = dt.datetime.now(dt.UTC).isoformat()
             if m["type"] == "ready":
                 hub.campaign_of[user.id] = int(m["campaign_id"])
             campaign_id = hub.campaign_of.get(user.id)

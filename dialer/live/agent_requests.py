@@ -82,7 +82,8 @@ async def apply(desk: LiveDesk, actions: AgentActions, m: dict[str, Any]) -> dic
     elif kind == "logout":
         desk.logout(agent_id)
     elif kind == "ack":
-        desk.ack(agent_id, int(m["attempt_id"]))
+        at = _when(m.get("acked_at"))  # stamped by the web node, never by the desktop
+        desk.ack(agent_id, int(m["attempt_id"]), at=at if at and at.tzinfo else None)
     elif kind == "hangup":
         desk.hangup(agent_id, int(m["attempt_id"]))
     elif kind == "disposition":

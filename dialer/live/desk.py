@@ -37,6 +37,7 @@ class DeskCall:
     attempt_id: int
     agent_id: int
     campaign_id: int
+    popped_at: dt.datetime = dataclasses.field(default_factory=utcnow)  # the pop sent
     acked_at: dt.datetime | None = None
     recovered: bool = False  # its process died: only the disposition is left to do
     held: bool = False  # call controls (issue 14), as the agent's desktop shows them
@@ -266,11 +267,17 @@ class LiveDesk:
             self.drop_leg(agent_id)
         self.push_state(agent)
 
-    def ack(self, agent_id: int, attempt_id: int) -> dt.datetime:
-        """The browser shows the screen pop. Returns when that was recorded."""
+    def ack(self, agent_id: int, attempt_id: int, *, at: dt.datetime | None = None) -> dt.datetime:
+        """The browser shows the screen pop: `at`, when the web node holding its websocket
+        heard so (else now). Returns when that was recorded.
+
+        The web node may be another host: its time is kept between the pop's sending and
+        now on this clock, so a skewed clock cannot put the ack before the answer or after
+        the desk heard of it."""
         call = self._call_of(agent_id, attempt_id)
         if call.acked_at is None:
-            call.acked_at = utcnow()
+            now = utcnow()
+            call.acked_at = now if at is None else min(max(at, call.popped_at), now)
             if self.on_ack is not None:
                 self.on_ack(attempt_id, call.acked_at)
         return call.acked_at

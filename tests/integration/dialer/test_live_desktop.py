@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import json
 import os
 import socket
@@ -79,6 +80,46 @@ async def test_answer_pops_on_agent_desktop_and_disposition_lands_in_history(
     assert journey["pop_acked_at"] >= journey["answered_at"]
     assert journey["agent_connected_at"] is not None
     assert lead["status"] == "done"
+
+
+async def test_the_pop_counts_as_shown_when_the_web_node_got_the_ack(
+    live_client: TestClient, db_url: str, monkeypatch: pytest.MonkeyPatch  # type: ignore[type-arg]
+) -> None:
+    """Not when the desk heard of it over the bus (held here), nor when the desktop says."""
+    campaign_id = await _campaign(db_url)
+    headers = await token_for(live_client, db_url, Role.AGENT)
+    bus = live_client.app[LIVE].bus
+    forward = bus.request
+    ack_at_edge, release = asyncio.Event(), asyncio.Event()
+
+    async def held_acks(subject: str, data: bytes, *, timeout_s: float) -> bytes:
+        if json.loads(data)["type"] == "ack":
+            ack_at_edge.set()
+            await release.wait()
+        return await forward(subject, data, timeout_s=timeout_s)
+
+    monkeypatch.setattr(bus, "request", held_acks)
+    ws = await live_client.ws_connect("/api/v1/dialer/ws", headers=headers)
+    await ws.send_json({"type": "ready", "campaign_id": campaign_id})
+    pop = await receive_until(ws, lambda m: m["type"] == "pop")
+    attempt_id = pop["attempt_id"]
+    await ws.send_json({"type": "ack", "attempt_id": attempt_id,
+                        "acked_at": "2000-01-01T00:00:00+00:00"})
+    async with asyncio.timeout(10):
+        await ack_at_edge.wait()
+    forwarded_after = dt.datetime.now(dt.UTC)
+    release.set()
+    await ws.send_json({"type": "hangup", "attempt_id": attempt_id})
+    await ws.send_json({"type": "disposition", "attempt_id": attempt_id, "code": "no_sale"})
+    await calls_settled(live_client, [attempt_id])
+    await ws.close()
+    conn = await asyncpg.connect(db_url)
+    try:
+        journey = await conn.fetchrow("SELECT * FROM call_journeys WHERE attempt_id = $1",
+                                      attempt_id)
+    finally:
+        await conn.close()
+    assert journey["answered_at"] <= journey["pop_acked_at"] <= forwarded_after
 
 
 async def test_reconnect_restores_the_call_on_screen(

@@ -96,6 +96,27 @@ def test_route_reserves_at_once_when_an_agent_is_ready() -> None:
     assert agent.state is AgentState.RESERVED
 
 
+def test_the_ack_keeps_the_web_nodes_time_within_the_pop_and_now() -> None:
+    """The web node that got the desktop's ack says when; its clock may be off."""
+    desk = desk_with([1, 2, 3, 4], Clock())
+    acks: list[tuple[int, dt.datetime]] = []
+    desk.on_ack = lambda attempt_id, at: acks.append((attempt_id, at))
+    for attempt_id in (10, 11, 12, 13):
+        agent = desk.route(1, attempt_id=attempt_id)
+        assert agent is not None
+        desk.connect(agent, attempt_id=attempt_id, campaign_id=1, pop={})
+    popped = {a: call.popped_at for a in (10, 11, 12, 13) if (call := desk.call_of(a))}
+    before = dt.datetime.now(dt.UTC)
+    heard = popped[10] + (before - popped[10]) / 2  # between the pop and now: kept
+    assert desk.ack(1, 10, at=heard) == heard
+    assert desk.ack(2, 11, at=popped[11] - dt.timedelta(seconds=5)) == popped[11]  # behind
+    ahead = desk.ack(3, 12, at=before + dt.timedelta(hours=1))
+    assert before <= ahead <= dt.datetime.now(dt.UTC)
+    assert before <= desk.ack(4, 13) <= dt.datetime.now(dt.UTC)  # no time given: now
+    assert desk.ack(1, 10, at=before) == heard  # the first ack counts
+    assert [a for a, _ in acks] == [10, 11, 12, 13]
+
+
 def test_a_waiting_answer_gets_the_first_agent_to_become_ready() -> None:
     posted: list[tuple[int, DeskEvent]] = []
     desk = desk_with([], Clock(), posted)
