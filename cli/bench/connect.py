@@ -6,9 +6,9 @@ each screen pop at once, talk for a scaled-down talk time, place an order throug
 orders API on some calls, wrap up and set a disposition. Answer-to-pop is one way: from
 the answer the dialer stored in the call's journey to the moment the pop reached the
 desktop (the desktops stamp `time.time()` on arrival; one host, one clock), per connected
-call. The journey's own `pop_acked_at` waits for the ack to come back, so answer-to-ack
-(`answer_to_ack_ms`) is a round trip. Baseline in the same run: a websocket echo round
-trip on the same server (idle, then under load).
+call. The journey's `pop_acked_at` is when the desktop's ack came back to its web node, so
+answer-to-ack (`answer_to_ack_ms`) is a round trip. Baseline in the same run: a websocket
+echo round trip on the same server (idle, then under load).
 
 `--nodes 3`: agents spread over two web nodes (`serve` without a dialer), the campaign in a
 third process (`telemart dialer`), all joined by NATS (TELEMART_NATS_URL, else a server
@@ -214,7 +214,7 @@ async def _results(url: str, cutoff: float, pops_seen_s: Mapping[int, float]) ->
         # one way: the answer (dialer) to the pop on the desktop (this process)
         "answer_to_pop_ms": _summary(pop_ms),
         "pops_unseen": unseen,  # connected calls whose pop no desktop received
-        # the round trip the journey stores: the answer to the desktop's ack recorded
+        # the round trip the journey stores: the answer to the desktop's ack at its web node
         "answer_to_ack_ms": _summary(ack_ms),
         "answer_to_agent_ms": {"p50": _pct(a2a_ms, 0.5), "p99": _pct(a2a_ms, 0.99),
                                "p999": _pct(a2a_ms, 0.999)},
