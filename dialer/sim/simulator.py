@@ -58,6 +58,10 @@ class Ev(enum.IntEnum):
     TICK = enum.auto()  # the planner decides
 
 
+_DIALING = CallState.DIALING
+_RESOLVE = Ev.RESOLVE
+
+
 class Move(enum.Enum):
     LOGIN = "login"
     LOGOUT = "logout"
@@ -301,23 +305,29 @@ class ShiftSimulator:
         self._push(self.now + CONNECT_SETUP_S, Ev.CONNECTED, agent.agent_id)
 
     # -- calls ----------------------------------------------------------------------------
-    def _dial(self) -> None:
-        call_id = self._next_call_id
-        self._next_call_id += 1
-        call = CallAttempt(call_id, lead_id=call_id, at_s=self.now)
-        call.advance(CallState.DIALING, at_s=self.now)
-        self.calls[call_id] = call
-        self.in_flight[call_id] = self.now
-        self.dials += 1
-        self.planner.dialed()
-        if self.strategy.dedicated_agent and self.ready:
-            agent = self.ready.pop(next(iter(self.ready)))
-            agent.transition(AgentState.RESERVED, at_s=self.now)
-            self.reserved[agent.agent_id] = agent
-            self.preview_agent[call_id] = agent
-        outcome, after_s = self.carrier.draw(at_s=self.now)
-        self._pending[call_id] = outcome
-        self._push(self.now + after_s, Ev.RESOLVE, call_id)
+    def _dial(self, count: int) -> None:
+        """Place `count` calls now, a tick's worth: ~5 a second on a 100-agent floor, so
+        the loop keeps what it uses at hand."""
+        now, ready, calls, in_flight = self.now, self.ready, self.calls, self.in_flight
+        pending, draw, events = self._pending, self.carrier.draw, self._events
+        dedicated = self.strategy.dedicated_agent
+        self.dials += count
+        self.planner.dialed(count)
+        for call_id in range(self._next_call_id, self._next_call_id + count):
+            call = CallAttempt(call_id, lead_id=call_id, at_s=now)
+            call.advance(_DIALING, at_s=now)
+            calls[call_id] = call
+            in_flight[call_id] = now
+            if dedicated and ready:
+                agent = ready.pop(next(iter(ready)))
+                agent.transition(AgentState.RESERVED, at_s=now)
+                self.reserved[agent.agent_id] = agent
+                self.preview_agent[call_id] = agent
+            outcome, after_s = draw(at_s=now)
+            pending[call_id] = outcome
+            self._seq += 1
+            heapq.heappush(events, (now + after_s, _RESOLVE, self._seq, call_id))
+        self._next_call_id += count
 
     def _resolve(self, call_id: int) -> None:
         state = self._pending.pop(call_id)
@@ -383,8 +393,8 @@ class ShiftSimulator:
 
     def _tick(self, _ref: int) -> None:
         decision = self.plan()
-        for _ in range(decision.count):
-            self._dial()
+        if decision.count:
+            self._dial(decision.count)
         if self.now + TICK_S < self.scenario.duration_s:
             self._push(self.now + TICK_S, Ev.TICK, 0)
 
@@ -400,10 +410,9 @@ class ShiftSimulator:
                 self._push(item.notice_at_s, Ev.NOTICE, index)
                 self._push(item.at_s, Ev.DEPART, index)
         self._push(0.0, Ev.TICK, 0)
-        handlers = self._handlers()
-        events = self._events
-        while events and events[0][0] < sc.duration_s:
-            at_s, kind, _seq, ref = heapq.heappop(events)
+        handlers, events, pop, end = self._handlers(), self._events, heapq.heappop, sc.duration_s
+        while events and events[0][0] < end:
+            at_s, kind, _seq, ref = pop(events)
             self.now = at_s
             handlers[kind](ref)
         self.now = sc.duration_s
