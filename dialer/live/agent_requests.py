@@ -9,6 +9,7 @@ pop, notices) the desk publishes to the agent's subject.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import json
@@ -128,13 +129,35 @@ async def apply(desk: LiveDesk, actions: AgentActions, m: dict[str, Any]) -> dic
 
 
 def responder(desk: LiveDesk, actions: AgentActions) -> Callable[[bytes], Awaitable[bytes]]:
-    """The bus responder of a desk: bytes in, bytes out, a domain error as an answer."""
+    """The bus responder of a desk: bytes in, bytes out, a domain error as an answer.
+
+    Requests are answered concurrently (one agent's order waiting for the database must
+    not hold up another's ack), but an agent's other messages wait for their `hello`: it
+    looks the agent's session up before the desk knows them, and a message applied
+    meanwhile would meet no agent and attach one, offline, that the desktop sees first
+    (a call given back after a crash then arrived second)."""
+    hellos: dict[int, asyncio.Event] = {}
+
+    async def after_hello(m: dict[str, Any]) -> dict[str, Any]:
+        agent_id = int(m["agent_id"])
+        if m.get("type") != "hello":
+            pending = hellos.get(agent_id)
+            if pending is not None:
+                await pending.wait()
+            return await apply(desk, actions, m)
+        done = hellos[agent_id] = asyncio.Event()
+        try:
+            return await apply(desk, actions, m)
+        finally:
+            done.set()
+            if hellos.get(agent_id) is done:
+                del hellos[agent_id]
 
     async def respond(data: bytes) -> bytes:
         m: dict[str, Any] = {}
         try:
             m = json.loads(data)
-            answer = await apply(desk, actions, m)
+            answer = await after_hello(m)
         except DialerError as exc:
             text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             answer = {"error": text, "code": exc.code, "for": m.get("type")}
