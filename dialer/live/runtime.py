@@ -912,16 +912,7 @@ class DialerRuntime:
 async def _with_calls(
     conn: asyncpg.Connection, sessions: list[agents.Session]
 ) -> tuple[list[agents.Session], dict[int, dict[str, Any]]]:
-    """Sessions as the call rows say, with the pops of their calls. Sessions are saved in
-    batches (`SAVE_AGENTS_S`), so one may still say ready when its process died just after
-    a call reached the agent; the call's row says otherwise, and restored ready the agent
-    would get a new call before that one could come back to them."""
-    on = await calls.calls_of_agents(conn, agent_ids=[s.agent_id for s in sessions])
-    fixed = [
-        dataclasses.replace(s, state=AgentState.ON_CALL.value, attempt_id=on[s.agent_id])
-        if s.agent_id in on and s.attempt_id != on[s.agent_id]
-        else s
-        for s in sessions
-    ]
+    """Sessions as the call rows say (`agents.as_calls_say`), with the pops of their calls."""
+    fixed = await agents.as_calls_say(conn, sessions)
     pops = await calls.pops(conn, attempt_ids=[s.attempt_id for s in fixed if s.attempt_id])
     return fixed, pops

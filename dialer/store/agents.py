@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from config.sql import load_queries
+from dialer.store import calls
 
 Q = load_queries("dialer.store", "agents.sql")
 
@@ -62,7 +63,28 @@ async def connected(
         # `disconnected` take them in that order too
         await conn.execute(Q["connected"], agent_id, username, node)
         await conn.execute(Q["desktop_opened"], agent_id, node, connections)
-        return _session(await conn.fetchrow(Q["presence"], agent_id))
+        session = _session(await conn.fetchrow(Q["presence"], agent_id))
+    return (await as_calls_say(conn, [session]))[0]
+
+
+async def as_calls_say(conn: asyncpg.Connection, sessions: Sequence[Session]) -> list[Session]:
+    """Sessions as the call rows say. The desk saves sessions in batches, so when its
+    process dies just after a call reached the agent, the session may still say ready,
+    or offline with no campaign if the agent had only just logged in; the call's row
+    (written before the call is acted on) says the agent is on that call, and restored
+    otherwise they would get a new call, or none at all, before that one came back."""
+    on = await calls.calls_of_agents(conn, agent_ids=[s.agent_id for s in sessions])
+    out = []
+    for s in sessions:
+        call = on.get(s.agent_id)
+        if call is not None and (
+            s.attempt_id != call.attempt_id or s.campaign_id is None or s.state == "offline"
+        ):
+            s = dataclasses.replace(
+                s, state="on_call", attempt_id=call.attempt_id, campaign_id=call.campaign_id
+            )
+        out.append(s)
+    return out
 
 
 async def disconnected(

@@ -118,12 +118,25 @@ async def existing(conn: asyncpg.Connection, *, attempt_ids: list[int]) -> set[i
     return {r["attempt_id"] for r in await conn.fetch(Q["existing"], attempt_ids)}
 
 
-async def calls_of_agents(conn: asyncpg.Connection, *, agent_ids: list[int]) -> dict[int, int]:
-    """Agent id -> the attempt id of the call they are on or must dispose of."""
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class AgentCall:
+    """The call an agent is on or must dispose of, as its row says."""
+
+    attempt_id: int
+    campaign_id: int
+
+
+async def calls_of_agents(
+    conn: asyncpg.Connection, *, agent_ids: list[int]
+) -> dict[int, AgentCall]:
+    """Agent id -> the call they are on or must dispose of."""
     if not agent_ids:
         return {}
     rows = await conn.fetch(Q["calls_of_agents"], agent_ids)
-    return {r["agent_id"]: r["attempt_id"] for r in rows}
+    return {
+        r["agent_id"]: AgentCall(attempt_id=r["attempt_id"], campaign_id=r["campaign_id"])
+        for r in rows
+    }
 
 
 async def pops(conn: asyncpg.Connection, *, attempt_ids: list[int]) -> dict[int, dict[str, Any]]:

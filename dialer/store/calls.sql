@@ -87,7 +87,7 @@ SELECT attempt_id FROM live_calls WHERE attempt_id = ANY ($1::bigint[]);
 -- The call each of these agents is on or still has to dispose of (connected, in wrap-up,
 -- or recovered from a dead process), newest first: the truth where their sessions, saved
 -- in batches, may not have caught up. $1 agent ids
-SELECT DISTINCT ON (agent_id) agent_id, attempt_id FROM live_calls
+SELECT DISTINCT ON (agent_id) agent_id, attempt_id, campaign_id FROM live_calls
 WHERE agent_id = ANY ($1::bigint[]) AND state IN ('connected', 'wrap_up', 'recovered')
 ORDER BY agent_id, attempt_id DESC;
 

@@ -40,12 +40,14 @@ async def _order(session: aiohttp.ClientSession, base: str, token: str, pop: dic
         return int((await resp.json())["id"])
 
 
-@pytest.mark.parametrize("session_saved", [True, False], ids=["session-saved", "session-behind"])
+@pytest.mark.parametrize("saved_as", ["saved", "behind", "never-saved"])
 async def test_kill_9_mid_call_with_an_order_closes_the_call_and_the_agent_disposes(
-    db_url: str, pool: asyncpg.Pool, tmp_path: Path, session_saved: bool
+    db_url: str, pool: asyncpg.Pool, tmp_path: Path, saved_as: str
 ) -> None:
-    """`session-behind`: the process died before its batch of agent sessions was written,
-    so the agent's session still says ready, with no call; the call's row decides."""
+    """`behind`: the process died before its batch of agent sessions was written, so the
+    agent's session still says ready, with no call; `never-saved`: no batch was written
+    since the agent logged in, so it says offline, with no campaign (seen when the
+    process was starved of CPU). Either way the call's row decides."""
     async with pool.acquire() as conn:
         await seed_catalog(conn, random.Random(1))
         sku = await conn.fetchval("SELECT id FROM skus WHERE NOT is_set ORDER BY id LIMIT 1")
@@ -71,10 +73,13 @@ async def test_kill_9_mid_call_with_an_order_closes_the_call_and_the_agent_dispo
                                         " WHERE attempt_id = $1", attempt_id))["lead_id"]
         await first.kill()  # the agent is on the call, the customer has ordered
         await ws.close()
-        if not session_saved:
+        if saved_as != "saved":
+            ready = saved_as == "behind"
             async with pool.acquire() as conn:
-                await conn.execute("UPDATE agent_sessions SET state = 'ready', attempt_id = NULL"
-                                   " WHERE agent_id = $1", agent_id)  # fmt: skip
+                await conn.execute(
+                    "UPDATE agent_sessions SET state = $2, attempt_id = NULL,"
+                    " campaign_id = CASE WHEN $3 THEN campaign_id END WHERE agent_id = $1",
+                    agent_id, "ready" if ready else "offline", ready)  # fmt: skip
 
         second = await start_serve("second", env)
         started.append(second)
