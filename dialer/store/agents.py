@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from config.sql import load_queries
+from dialer.core.agents import AgentState
 from dialer.store import calls
 
 Q = load_queries("dialer.store", "agents.sql")
@@ -78,10 +79,15 @@ async def as_calls_say(conn: asyncpg.Connection, sessions: Sequence[Session]) ->
     for s in sessions:
         call = on.get(s.agent_id)
         if call is not None and (
-            s.attempt_id != call.attempt_id or s.campaign_id is None or s.state == "offline"
+            s.attempt_id != call.attempt_id
+            or s.campaign_id is None
+            or s.state == AgentState.OFFLINE.value
         ):
             s = dataclasses.replace(
-                s, state="on_call", attempt_id=call.attempt_id, campaign_id=call.campaign_id
+                s,
+                state=AgentState.ON_CALL.value,
+                attempt_id=call.attempt_id,
+                campaign_id=call.campaign_id,
             )
         out.append(s)
     return out
