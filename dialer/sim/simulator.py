@@ -58,10 +58,6 @@ class Ev(enum.IntEnum):
     TICK = enum.auto()  # the planner decides
 
 
-_DIALING = CallState.DIALING
-_RESOLVE = Ev.RESOLVE
-
-
 class Move(enum.Enum):
     LOGIN = "login"
     LOGOUT = "logout"
@@ -309,13 +305,13 @@ class ShiftSimulator:
         """Place `count` calls now, a tick's worth: ~5 a second on a 100-agent floor, so
         the loop keeps what it uses at hand."""
         now, ready, calls, in_flight = self.now, self.ready, self.calls, self.in_flight
-        pending, draw, events = self._pending, self.carrier.draw, self._events
+        pending, draw = self._pending, self.carrier.draw
         dedicated = self.strategy.dedicated_agent
         self.dials += count
         self.planner.dialed(count)
         for call_id in range(self._next_call_id, self._next_call_id + count):
             call = CallAttempt(call_id, lead_id=call_id, at_s=now)
-            call.advance(_DIALING, at_s=now)
+            call.advance(CallState.DIALING, at_s=now)
             calls[call_id] = call
             in_flight[call_id] = now
             if dedicated and ready:
@@ -325,8 +321,7 @@ class ShiftSimulator:
                 self.preview_agent[call_id] = agent
             outcome, after_s = draw(at_s=now)
             pending[call_id] = outcome
-            self._seq += 1
-            heapq.heappush(events, (now + after_s, _RESOLVE, self._seq, call_id))
+            self._push(now + after_s, Ev.RESOLVE, call_id)
         self._next_call_id += count
 
     def _resolve(self, call_id: int) -> None:
