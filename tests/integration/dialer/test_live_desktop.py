@@ -83,7 +83,10 @@ async def test_answer_pops_on_agent_desktop_and_disposition_lands_in_history(
 
 
 async def test_the_pop_counts_as_shown_when_the_web_node_got_the_ack(
-    live_client: TestClient, db_url: str, monkeypatch: pytest.MonkeyPatch  # type: ignore[type-arg]
+    live_client: TestClient,  # type: ignore[type-arg]
+    db_url: str,
+    pool: asyncpg.Pool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Not when the desk heard of it over the bus (held here), nor when the desktop says."""
     campaign_id = await _campaign(db_url)
@@ -113,12 +116,7 @@ async def test_the_pop_counts_as_shown_when_the_web_node_got_the_ack(
     await ws.send_json({"type": "disposition", "attempt_id": attempt_id, "code": "no_sale"})
     await calls_settled(live_client, [attempt_id])
     await ws.close()
-    conn = await asyncpg.connect(db_url)
-    try:
-        journey = await conn.fetchrow("SELECT * FROM call_journeys WHERE attempt_id = $1",
-                                      attempt_id)
-    finally:
-        await conn.close()
+    journey = await pool.fetchrow("SELECT * FROM call_journeys WHERE attempt_id = $1", attempt_id)
     assert journey["answered_at"] <= journey["pop_acked_at"] <= forwarded_after
 
 
