@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
+from tests.debian import apt_install
+
 PACKAGES = ("chromium", "fonts-nanum")
-INSTALL_TIMEOUT_S = 900
 INSTALL_HINT = (
     "no Chromium for the browser tests: run `sudo apt-get update && sudo apt-get install -y "
     "chromium fonts-nanum` (Debian/Ubuntu), or point TELEMART_CHROMIUM at a Chromium binary"
@@ -36,18 +36,7 @@ def find_chromium() -> Path | None:
 
 def install_chromium() -> str | None:
     """Install Debian's chromium as root with apt-get; None when done, else why not."""
-    apt = shutil.which("apt-get")
-    if apt is None or os.geteuid() != 0:
-        return "not root on a system with apt-get"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    try:
-        subprocess.run([apt, "update", "-qq"], check=True, env=env, timeout=INSTALL_TIMEOUT_S,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
-        subprocess.run([apt, "install", "-y", "-qq", *PACKAGES], check=True, env=env,
-                       timeout=INSTALL_TIMEOUT_S, stdout=subprocess.DEVNULL)  # fmt: skip
-    except (subprocess.SubprocessError, OSError) as exc:
-        return f"apt-get failed: {exc}"
-    return None
+    return apt_install(PACKAGES)
 
 
 def chromium_or_reason() -> tuple[Path | None, str]:
