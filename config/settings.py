@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     ari_trunk_lines: int = Field(default=30, ge=1, description="outbound calls up at once")
     ari_amd_context: str = "telemart-amd"
     ari_sounds: str = Field(default="sound:telemart/{prompt}", description="prompt media URI")
+    ari_speech_url: str | None = Field(
+        default=None, pattern=r"^https?://[^/?#]+/?$",
+        description="ARS words by text-to-speech: this process as Asterisk reaches it, "
+        "e.g. http://10.0.0.5:8089 (unset: recordings only)")
+    ari_speech_listen: str | None = Field(
+        default=None, description="host:port the speech server binds (default: the URL's)")
+    ari_speech_voice: str = Field(default="ko", description="espeak-ng voice of the words")
     ari_rtp_host: str = Field(default="127.0.0.1", description="AMD audio: our address")
     ari_rtp_port: int = Field(default=0, ge=0, le=65535, description="AMD audio: 0 = any")
     dialer_enabled: bool = Field(default=True, description="run the dialer inside `serve`")

@@ -22,8 +22,10 @@ from config.embedded import EmbeddedPostgres
 from config.migrations import migrate
 from config.scratch import with_database
 from config.settings import Settings
+from dialer.telephony.speech import missing_tools
 from server.app import create_app
 from server.auth import Role, create_user
+from tests.debian import apt_install
 
 TEMPLATE_DB = f"telemart_tpl_{os.getpid()}"
 
@@ -87,6 +89,21 @@ async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
         yield p
     finally:
         await p.close()
+
+
+SPEECH_PACKAGES = ("espeak-ng", "sox")
+
+
+@pytest.fixture(scope="session")
+def speech_tools() -> None:
+    """espeak-ng and sox (spoken prompts): installed if missing and we may, else the test
+    fails saying what to run."""
+    if not missing_tools():
+        return
+    why = apt_install(SPEECH_PACKAGES)
+    if missing_tools():
+        pytest.fail(f"spoken prompts need {' and '.join(missing_tools())}: run `sudo apt-get "
+                    f"install -y espeak-ng sox` ({why})")  # fmt: skip
 
 
 @pytest.fixture

@@ -96,7 +96,8 @@ async def run_menu(
             command = commands.popleft()
             if isinstance(command, Say):
                 said.append(command.text)
-                await deps.port.play(call_id, PROMPT.format(step=command.step))
+                await deps.port.play(call_id, PROMPT.format(step=command.step),
+                                     words=command.text)
                 unsaid += 1
                 collect, deadline_s = None, clock() + PROMPT_MAX_S
             elif isinstance(command, Collect):

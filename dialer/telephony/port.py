@@ -57,8 +57,11 @@ class TelephonyPort(Protocol):
     async def bridge(self, call_id: str, *, agent_id: int) -> None:
         """Join an answered call to the agent's holding bridge (BridgeFailed if it cannot)."""
 
-    async def play(self, call_id: str, prompt: str) -> None:
-        """Play a prompt (a sound name, e.g. SAFE_HARBOR) to the caller; PromptDone follows."""
+    async def play(self, call_id: str, prompt: str, *, words: str | None = None) -> None:
+        """Play a prompt (a sound name, e.g. SAFE_HARBOR) to the caller; PromptDone follows.
+        `words`: what the prompt says when it is made for this call (the ARS's steps with
+        the products on air and the total filled in): a port that can speak words says
+        them, others play the prompt's recording."""
 
     async def stop_prompts(self, call_id: str) -> None:
         """Stop what the caller hears now: the prompt playing and any queued behind it (a

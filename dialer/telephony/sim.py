@@ -243,7 +243,7 @@ class SimCarrier:
             talk_s = self.customer_hangup.sample(self.rng)
             self._later(call, talk_s, self._end, call, Cause.NORMAL_CLEARING, Side.CUSTOMER)
 
-    async def play(self, call_id: str, prompt: str) -> None:
+    async def play(self, call_id: str, prompt: str, *, words: str | None = None) -> None:
         self.prompts.append((call_id, prompt))
         call = self.calls.get(call_id)
         done = PromptDone(call_id=call_id, prompt=prompt, at=utcnow())

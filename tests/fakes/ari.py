@@ -30,6 +30,7 @@ import wave
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 ASTERISK_ID = "02:fc:00:00:00:01"
@@ -122,6 +123,8 @@ class AriFake:
         self.keep_sent = True
         self.refuse_events = False  # the websocket handshake fails (Asterisk restarting)
         self.prompt_s = 0.02  # how long every prompt takes to say
+        self.fetched: dict[str, bytes] = {}  # remote media (sound:http://…) fetched, by URL
+        self.remote_speed = 1.0  # remote media plays for its length divided by this
         # playbacks not over: id -> (the channel, None on a bridge; its task; its fields)
         self._pb_tasks: dict[
             str, tuple[FakeChannel | None, asyncio.Task[None], dict[str, Any]]
@@ -508,7 +511,11 @@ class AriFake:
             if info["state"] != "canceled":
                 info["state"] = "playing"
                 self._emit("PlaybackStarted", playback=dict(info))
-                await asyncio.sleep(self.prompt_s)
+                length_s = await self._media_length(media)
+                if length_s is None:  # as Asterisk: started, then failed at once
+                    self._finished(pb, state="failed")
+                    return
+                await asyncio.sleep(length_s)
             self._finished(pb)
 
         task = asyncio.create_task(say(), name=f"fake-play-{pb}")
@@ -517,16 +524,39 @@ class AriFake:
             ch.tasks.append(task)
         return web.json_response(info, status=201)
 
-    def _finished(self, pb: str) -> None:
+    async def _media_length(self, media: str) -> float | None:
+        """How long a media plays; None when Asterisk could not play it. A `sound:` with
+        `://` is fetched over HTTP, as Asterisk's media cache does (res_http_media_cache):
+        it plays when the answer is a 200 named `.wav` or typed `audio/wav`, for the WAV's
+        length; the bytes are kept in `fetched`."""
+        url = media.removeprefix("sound:")
+        if "://" not in url:
+            return self.prompt_s
+        try:
+            async with aiohttp.ClientSession() as session, session.get(url) as resp:
+                body = await resp.read()
+                kind = resp.headers.get("Content-Type", "")
+        except aiohttp.ClientError:
+            return None
+        if resp.status != 200 or not (url.endswith(".wav") or kind.startswith("audio/")):
+            return None
+        self.fetched[url] = body
+        with contextlib.suppress(wave.Error, EOFError):
+            with wave.open(io.BytesIO(body)) as w:
+                return float(w.getnframes() / w.getframerate()) / self.remote_speed
+        return None
+
+    def _finished(self, pb: str, *, state: str = "done") -> None:
         """A playback ends, said to its end, stopped or cancelled: Asterisk reports each as
-        PlaybackFinished with state `done` (res_stasis_playback's state_to_string)."""
+        PlaybackFinished with state `done` (res_stasis_playback's state_to_string), and one
+        whose media it could not open as `failed`."""
         found = self._pb_tasks.pop(pb, None)
         if found is None:
             return
         ch, _, info = found
         if ch is not None:
             ch.playbacks.pop(pb, None)
-        self._emit("PlaybackFinished", playback={**info, "state": "done"})
+        self._emit("PlaybackFinished", playback={**info, "state": state})
 
     async def stop_playback(self, request: web.Request) -> web.Response:
         """DELETE /playbacks/{id}: the one playing stops now; one queued is cancelled and

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from dialer.errors import TelephonyConfigError, TelephonyUnavailable
 from dialer.telephony.ari.client import AriClient
 from dialer.telephony.ari.driver import AriPort, AriSettings, dial_string
+from dialer.telephony.speech import check_tools, check_voice, listen_address
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -25,13 +26,20 @@ def ari_settings(settings: Settings) -> AriSettings:
         caller_id=settings.ari_caller_id, trunk_lines=settings.ari_trunk_lines,
         amd_context=settings.ari_amd_context, sounds=settings.ari_sounds,
         rtp_host=settings.ari_rtp_host, rtp_port=settings.ari_rtp_port,
+        speech_url=settings.ari_speech_url, speech_listen=settings.ari_speech_listen,
+        speech_voice=settings.ari_speech_voice,
     )  # fmt: skip
 
 
 async def probe(settings: Settings) -> None:
     """Reach ARI with the settings, REST and the events websocket, and go: a wrong URL,
-    user or password raises `TelephonyConfigError` saying which setting to look at."""
+    user or password (or speech without espeak-ng and sox) raises `TelephonyConfigError`
+    saying which setting to look at."""
     ari = ari_settings(settings)
+    if ari.speech_url:  # the ARS's words need the speech tools and an address to serve from
+        listen_address(ari.speech_url, ari.speech_listen)
+        check_tools()
+        await check_voice(ari.speech_voice)
     client = AriClient(url=ari.url, user=ari.user, password=ari.password, app=ari.app)
     try:
         await client.check()

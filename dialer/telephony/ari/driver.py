@@ -32,6 +32,15 @@ from dialer.telephony.ari.recordings import Recorder
 from dialer.telephony.ari.stasis import CallLine, Lines, PhoneLeg, Tasks, ensure_bridge, quietly
 from dialer.telephony.events import AnswerKind, Cause, EventSink, Side, utcnow
 from dialer.telephony.port import AmdMode, MonitorMode, Originate
+from dialer.telephony.speech import (
+    ROUTE,
+    Speech,
+    SpeechError,
+    SpeechServer,
+    check_tools,
+    check_voice,
+    listen_address,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +66,11 @@ class AriSettings:
     rtp_port: int = 0  # 0: any free port
     recording_format: str = "wav"
     announcement: str = "recording-notice"  # prompt heard first on a recorded call ("": none)
+    # words said by text-to-speech (dialer.telephony.speech): this process's speech server
+    # as Asterisk reaches it; None: every prompt is its recording
+    speech_url: str | None = None
+    speech_listen: str | None = None  # host:port to bind (None: the URL's)
+    speech_voice: str = "ko"
 
 
 class AriPort:
@@ -84,6 +98,12 @@ class AriPort:
         self.vad = VadRunner(self.client, self.lines, self.tasks, app=settings.app,
                              rtp_host=settings.rtp_host, rtp_port=settings.rtp_port,
                              on_decision=self._vad_decided)
+        self.speech: Speech | None = None
+        self._speech_server: SpeechServer | None = None
+        if settings.speech_url:
+            host, port = listen_address(settings.speech_url, settings.speech_listen)
+            self.speech = Speech(voice=settings.speech_voice)
+            self._speech_server = SpeechServer(self.speech, host=host, port=port)
         self._sink: EventSink = lambda event: None
         self._stopping = asyncio.Event()
         self._listener: asyncio.Task[None] | None = None
@@ -95,6 +115,10 @@ class AriPort:
         self._sink = sink
         self._stopping.clear()
         await self.client.check()
+        if self._speech_server is not None:
+            check_tools()
+            await check_voice(self._speech_server.speech.voice)
+            await self._speech_server.start()
         ws = await self.client.connect_events()
         self._listener = asyncio.create_task(
             self.client.listen(ws, on_event=self.on_event, on_connect=self._on_connect,
@@ -122,6 +146,8 @@ class AriPort:
                 await self._listener
         await self.tasks.cancel_all()
         self.vad.close()
+        if self._speech_server is not None:
+            await self._speech_server.close()
         await self.client.close()
 
     def capacity(self) -> int:
@@ -184,13 +210,18 @@ class AriPort:
         if call.request.record:
             self.recorder.start(call_id, leg.bridge_id)
 
-    async def play(self, call_id: str, prompt: str) -> None:
+    async def play(self, call_id: str, prompt: str, *, words: str | None = None) -> None:
         playback_id = self.lines.new_id("tm-pb-")
         self.lines.playbacks[playback_id] = (call_id, prompt)
+        media = self.media(prompt)
+        if words and self.speech is not None:
+            media = await self._spoken(words, fallback=media)
+            if playback_id not in self.lines.playbacks:
+                return  # stopped while the words were made: stop_prompts reported it
         try:
             await self.client.request(
                 "POST", f"/channels/{call_id}/play/{playback_id}",
-                params={"media": self.media(prompt), "lang": self.settings.language})
+                params={"media": media, "lang": self.settings.language})
         except (AriHttpError, TelephonyUnavailable) as exc:
             log.warning("prompt %s on %s failed: %s", prompt, call_id, exc)
             if self.lines.playbacks.pop(playback_id, None) is not None:
@@ -596,6 +627,18 @@ class AriPort:
     # -- small helpers ---------------------------------------------------------------------
     def media(self, prompt: str) -> str:
         return self.settings.sounds.format(prompt=prompt)
+
+    async def _spoken(self, words: str, *, fallback: str) -> str:
+        """The media URI of the words said, fetched from our speech server; the
+        recording's (`fallback`) if they cannot be made."""
+        assert self.speech is not None
+        assert self.settings.speech_url is not None
+        try:
+            name = await self.speech.render(words)
+        except SpeechError as exc:
+            log.warning("words not said (%s): playing %s", exc, fallback)
+            return fallback
+        return f"sound:{self.settings.speech_url.rstrip('/')}{ROUTE.format(name=name)}"
 
     def _emit(self, event: ev.PortEvent) -> None:
         try:
