@@ -41,6 +41,7 @@ from dialer.live.inbox import (
 from dialer.live.outcomes import DispositionEntry
 from dialer.store import journeys
 from dialer.store.journeys import Journey, utcnow
+from dialer.telephony import prompts
 from dialer.telephony.events import (
     Answered,
     BridgeFailed,
@@ -62,14 +63,14 @@ CALLBACK_RETRY_S = 120.0  # ... this long apart, keeping its place
 CALLBACK_RING_S = 30.0
 PROMPT_WAIT_S = 15.0  # a goodbye prompt that never reports done is cut after this
 CLOSE_S = 2.0  # on the way out, the call's row gets this long to close
-MAX_POSITION_PROMPT = 20  # "you are caller number 20 or later"
-MAX_WAIT_PROMPT_MIN = 30
-# Prompts (sound names under the port's prompt folder, `ko` first).
-PROMPT_POSITION = "queue-position-{n}"
-PROMPT_WAIT = "queue-wait-{m}-min"
-PROMPT_WAIT_UNKNOWN = "queue-wait-unknown"  # no agent serves the queue now
-PROMPT_CALLBACK_OFFER = "callback-offer"
-PROMPT_CALLBACK_OK = "callback-confirmed"
+# Prompts: sound names under the port's prompt folder, their words in telephony.prompts
+MAX_POSITION_PROMPT = prompts.MAX_POSITION
+MAX_WAIT_PROMPT_MIN = prompts.MAX_WAIT_MIN
+PROMPT_POSITION = prompts.POSITION
+PROMPT_WAIT = prompts.WAIT
+PROMPT_WAIT_UNKNOWN = prompts.WAIT_UNKNOWN
+PROMPT_CALLBACK_OFFER = prompts.CALLBACK_OFFER
+PROMPT_CALLBACK_OK = prompts.CALLBACK_CONFIRMED
 
 
 def position_prompt(position: int) -> str:

@@ -18,9 +18,8 @@ import enum
 from typing import Protocol, runtime_checkable
 
 from dialer.telephony.events import EventSink
-
-SAFE_HARBOR = "safe-harbor"  # the identification prompt for an abandoned live answer
-MACHINE_MESSAGE = "machine-message"  # what an answering machine is told (amd_machine)
+from dialer.telephony.prompts import MACHINE_MESSAGE as MACHINE_MESSAGE
+from dialer.telephony.prompts import SAFE_HARBOR as SAFE_HARBOR
 
 
 class AmdMode(enum.StrEnum):

@@ -161,17 +161,7 @@ class Speech:
         return name
 
     async def _render(self, words: str, path: Path) -> None:
-        raw = path.with_suffix(".raw.wav")
-        part = path.with_suffix(".part.wav")
-        try:
-            await _run("espeak-ng", "-v", self.voice, "-s", str(self.words_per_minute),
-                       "--stdin", "-w", str(raw), stdin=words.encode())  # fmt: skip
-            await _run("sox", str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16",
-                       "-e", "signed-integer", str(part))  # fmt: skip
-            os.replace(part, path)  # whole or not at all: Asterisk may fetch it at once
-        finally:
-            for left in (raw, part):
-                left.unlink(missing_ok=True)
+        await render_wav(words, path, voice=self.voice, words_per_minute=self.words_per_minute)
 
     def sweep(self) -> int:
         """Delete the files not asked for in `keep_s`; how many went."""
@@ -186,6 +176,23 @@ class Speech:
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
         self._used.clear()
+
+
+async def render_wav(words: str, path: Path, *, voice: str = VOICE,
+                     words_per_minute: int = WORDS_PER_MINUTE) -> None:  # fmt: skip
+    """Say the words into `path`: an 8 kHz mono 16-bit WAV, written whole or not at all
+    (Asterisk may fetch it the moment it is named)."""
+    raw = path.with_suffix(".raw.wav")
+    part = path.with_suffix(".part.wav")
+    try:
+        await _run("espeak-ng", "-v", voice, "-s", str(words_per_minute),
+                   "--stdin", "-w", str(raw), stdin=words.encode())  # fmt: skip
+        await _run("sox", str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16",
+                   "-e", "signed-integer", str(part))  # fmt: skip
+        os.replace(part, path)
+    finally:
+        for left in (raw, part):
+            left.unlink(missing_ok=True)
 
 
 async def _run(*argv: str, stdin: bytes | None = None) -> bytes:
