@@ -40,6 +40,7 @@ COMMAND_MODULES = (
     "cli.logistics",
     "cli.dialer",
     "cli.i18n",
+    "cli.prompts",
 )
 BENCH_MODULES = (
     "cli.bench.pacing",
