@@ -119,6 +119,29 @@ LEFT JOIN inbound_calls c ON c.queue_id = q.id AND c.arrived_at >= $1
     AND c.outcome IS DISTINCT FROM 'ars_order' AND c.outcome IS DISTINCT FROM 'ars_hangup'
 GROUP BY q.id ORDER BY q.priority DESC, q.id;
 
+-- measured_patience --
+-- What the floor shows of callers' patience since $1: calls that waited for an agent (not
+-- those that came through the ARS, whose arrival is not when they began to wait) and
+-- were answered, abandoned or left a callback; how many, how many abandoned, and the
+-- seconds they waited in all (an answered caller's patience is longer than their wait).
+SELECT count(*) AS calls,
+       count(*) FILTER (WHERE c.outcome = 'abandoned') AS abandoned,
+       coalesce(sum(extract(epoch FROM coalesce(c.answered_at, c.ended_at) - c.arrived_at)),
+                0)::float8 AS wait_s
+FROM inbound_calls c
+WHERE c.arrived_at >= $1 AND c.outcome IN ('answered', 'abandoned', 'callback')
+  AND NOT EXISTS (SELECT 1 FROM ars_sessions a WHERE a.call_id = c.call_id);
+
+-- measured_outbound_talk --
+-- Outbound talk since $1: campaign calls an agent took and that ended, 5 s to 2 h long
+-- (outside that, a glitch or a line left open); how many, mean and standard deviation.
+SELECT count(*) AS calls, avg(t.talk_s)::float8 AS mean_s, stddev_samp(t.talk_s)::float8 AS sd_s
+FROM (SELECT extract(epoch FROM j.ended_at - j.agent_connected_at) AS talk_s
+      FROM call_journeys j
+      WHERE j.queued_at >= $1 AND j.campaign_id IS NOT NULL
+        AND j.agent_connected_at IS NOT NULL AND j.ended_at IS NOT NULL) t
+WHERE t.talk_s BETWEEN 5 AND 7200;
+
 -- insert_callback --
 -- $1 queue id, $2 call id, $3 phone, $4 customer id, $5 place since, $6 owner (the dialer
 -- process that will dial it; NULL: any)

@@ -16,6 +16,7 @@ from crm import customers
 from crm.errors import CustomerNotFound
 from dialer.inbound import store
 from dialer.inbound.ars import Offer, Product
+from dialer.inbound.blending import TalkModel
 from dialer.inbound.erlang import ErlangA
 from dialer.inbound.schedule import INTERVAL_S, Broadcast, RowError, parse_csv, staffing
 
@@ -143,3 +144,62 @@ async def staffing_plan(
                         agents_logged_in=logged_in if n.start <= now < n.start + dt.timedelta(
                             seconds=INTERVAL_S) else None,
                         figures=n.figures) for n in needs]
+
+
+# -- the floor as measured: callers' patience and outbound talk ------------------------------
+# Until the floor has shown enough, the broadcast-peak scenario's figures, on which the
+# hold plan was tuned (docs/inbound.md "Blended agents").
+DEFAULT_PATIENCE_S = 60.0
+DEFAULT_TALK = TalkModel(talk_mean_s=280.0, talk_sd_s=160.0, wrap_mean_s=40.0)
+MEASURE_SPAN = dt.timedelta(days=7)
+MIN_ABANDONS = 20  # the patience estimate's error is about 1/sqrt(abandons): ±22 % at 20
+MIN_WAITING_CALLS = 100
+MIN_TALKS = 50
+PATIENCE_RANGE_S = (10.0, 600.0)
+TALK_MEAN_RANGE_S = (30.0, 1800.0)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class FloorModel:
+    """What the hold plan and the staffing page assume of callers and outbound calls, and
+    how many calls each figure comes from (0: the default, too few calls yet)."""
+
+    patience_s: float = DEFAULT_PATIENCE_S
+    patience_calls: int = 0
+    talk: TalkModel = DEFAULT_TALK
+    talk_calls: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"patience_s": round(self.patience_s, 1), "patience_calls": self.patience_calls,
+                "talk_mean_s": round(self.talk.talk_mean_s, 1),
+                "talk_sd_s": round(self.talk.talk_sd_s, 1), "talk_calls": self.talk_calls}
+
+
+def _clamp(value: float, bounds: tuple[float, float]) -> float:
+    return min(max(value, bounds[0]), bounds[1])
+
+
+async def floor_model(conn: asyncpg.Connection, *, now: dt.datetime) -> FloorModel:
+    """The last week's calls, where there are enough of them.
+
+    Patience: callers' patience taken as exponential (as the simulator and Erlang A take
+    it), whose rate is estimated by abandons over the time callers spent waiting, answered
+    callers' waits counted as patience not yet run out (censored): mean patience =
+    total wait / abandons (Mandelbaum and Zeltyn's estimator for call centres).
+    Talk: the mean and standard deviation of outbound talk (the plan takes it lognormal)."""
+    since = now - MEASURE_SPAN
+    waited = await store.measured_patience(conn, since=since)
+    talked = await store.measured_outbound_talk(conn, since=since)
+    model = FloorModel()
+    if waited["abandoned"] >= MIN_ABANDONS and waited["calls"] >= MIN_WAITING_CALLS:
+        model = dataclasses.replace(
+            model, patience_s=_clamp(waited["wait_s"] / waited["abandoned"], PATIENCE_RANGE_S),
+            patience_calls=int(waited["calls"]))  # fmt: skip
+    if talked["calls"] >= MIN_TALKS:
+        mean_s = _clamp(talked["mean_s"], TALK_MEAN_RANGE_S)
+        model = dataclasses.replace(
+            model, talk=dataclasses.replace(
+                DEFAULT_TALK, talk_mean_s=mean_s,
+                talk_sd_s=_clamp(talked["sd_s"] or 0.0, (1.0, 2 * mean_s))),
+            talk_calls=int(talked["calls"]))  # fmt: skip
+    return model

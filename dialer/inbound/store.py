@@ -138,6 +138,19 @@ async def queue_stats(conn: asyncpg.Connection, *, since: dt.datetime,
     return [dict(r) for r in await conn.fetch(Q["queue_stats"], since, target_s)]
 
 
+async def measured_patience(conn: asyncpg.Connection, *, since: dt.datetime) -> asyncpg.Record:
+    """(calls, abandoned, wait_s) of the agent queues since `since`."""
+    row: asyncpg.Record = await conn.fetchrow(Q["measured_patience"], since)
+    return row
+
+
+async def measured_outbound_talk(conn: asyncpg.Connection, *,
+                                 since: dt.datetime) -> asyncpg.Record:  # fmt: skip
+    """(calls, mean_s, sd_s) of outbound talk since `since`."""
+    row: asyncpg.Record = await conn.fetchrow(Q["measured_outbound_talk"], since)
+    return row
+
+
 async def add_callback(conn: asyncpg.Connection, *, queue_id: int, call_id: str, phone: str,
                        customer_id: int | None, place_since: dt.datetime,
                        owner: str | None = None) -> int | None:

@@ -25,12 +25,14 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
+
 from dialer.core.agents import AgentState
 from dialer.core.routing import LiveAgent
 from dialer.errors import IllegalTransition
-from dialer.inbound import acd, store
+from dialer.inbound import acd, services, store
 from dialer.inbound.acd import AgentView, QueueRule, Waiting
-from dialer.inbound.blending import NeedCurve, Seat, TalkModel, hold_set, lead_for
+from dialer.inbound.blending import NeedCurve, Seat, hold_set, lead_for
 from dialer.inbound.schedule import TAIL_SPAN_S, Broadcast, rate_curve
 from dialer.live.deps import DB_DOWN, Deps
 from dialer.live.inbound_ars import ArsHooks
@@ -48,11 +50,9 @@ RELOAD_S = 5.0  # queues and skills re-read this often (real seconds)
 PLAN_EVERY_S = 5.0  # the hold plan is made again this often (real seconds)
 DISPATCH_S = 0.5  # the ACD looks again (overflow steps open levels as calls wait)
 NEED_STEP_S = 60.0  # the schedule's need, minute by minute
-# The hold plan's model of callers and outbound calls, until they are measured live: the
-# broadcast-peak scenario's (callers' patience 60 s; home-shopping talk 280 ± 160 s, wrap
-# 40 s), on which the plan was tuned (docs/inbound.md "Blended agents").
-PATIENCE_S = 60.0
-OUTBOUND_TALK = TalkModel(talk_mean_s=280.0, talk_sd_s=160.0, wrap_mean_s=40.0)
+# The hold plan's model of callers and outbound calls is measured from the last week's calls
+# this often (real seconds); until there are enough, the defaults (services.FloorModel).
+MEASURE_EVERY_S = 900.0
 PLAN_SERVICE_LEVEL = 0.90
 SERVICE_TARGET_S = 20.0  # the order line's goal: 80 % answered within this
 # the need is planned on the load built by the calls of this long before now (the load of
@@ -117,6 +117,8 @@ class InboundLine:
         self.by_call_id: dict[str, InboundCallTask] = {}
         self.running: dict[InboundCallTask, asyncio.Task[None]] = {}
         self.held: frozenset[int] = frozenset()
+        self.model = services.FloorModel()  # callers' patience, outbound talk: measured
+        self._measured_at: float | None = None  # time.monotonic() of the last measure
         self._callbacks_held: set[int] = set()
         self._loop: asyncio.Task[None] | None = None
         self._aside: set[asyncio.Task[Any]] = set()
@@ -340,10 +342,11 @@ class InboundLine:
         planning target) and, now, the calls waiting and being answered."""
         desk = self.deps.desk
         now = utcnow()
-        lead_s = lead_for(
-            OUTBOUND_TALK.talk_mean_s, OUTBOUND_TALK.talk_sd_s, OUTBOUND_TALK.wrap_mean_s
-        )
         async with self.deps.pool.acquire() as conn:
+            if self._measured_at is None or time.monotonic() - self._measured_at >= MEASURE_EVERY_S:
+                await self._measure(conn, now)
+            talk = self.model.talk
+            lead_s = lead_for(talk.talk_mean_s, talk.talk_sd_s, talk.wrap_mean_s)
             rows = await store.list_broadcasts(
                 conn,
                 since=now - dt.timedelta(seconds=TAIL_SPAN_S + LOAD_PAST_S),
@@ -388,11 +391,11 @@ class InboundLine:
             start_s=-LOAD_PAST_S,
             step_s=NEED_STEP_S,
             aht_s=aht_s,
-            patience_s=PATIENCE_S,
+            patience_s=self.model.patience_s,
             target_s=SERVICE_TARGET_S,
             service_level=PLAN_SERVICE_LEVEL,
             outbound_agents=answer_in_time,
-            outbound_cycle_s=OUTBOUND_TALK.talk_mean_s + OUTBOUND_TALK.wrap_mean_s,
+            outbound_cycle_s=talk.talk_mean_s + talk.wrap_mean_s,
             offered_load=True,
         )
         now_s = desk.clock()
@@ -434,13 +437,22 @@ class InboundLine:
             now_s=0.0,
             lead_s=lead_s,
             seats=seats,
-            talk=OUTBOUND_TALK,
+            talk=talk,
             floor=floor,
             held_before=self.held,
         )
         if held != self.held:
             log.info("inbound holds %d agent(s) off outbound: %s", len(held), sorted(held))
         self.held = desk.held = held
+
+    async def _measure(self, conn: asyncpg.Connection, now: dt.datetime) -> None:
+        model = await services.floor_model(conn, now=now)
+        self._measured_at = time.monotonic()
+        if model != self.model:
+            log.info("inbound plans on patience %.0f s (%d calls), outbound talk %.0f ± %.0f s "
+                     "(%d calls)", model.patience_s, model.patience_calls,
+                     model.talk.talk_mean_s, model.talk.talk_sd_s, model.talk_calls)  # fmt: skip
+        self.model = model
 
     # -- the agent's side ------------------------------------------------------------------
     def dispose(

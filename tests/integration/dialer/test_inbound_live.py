@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,8 +19,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from config.db import _init_connection
-from dialer.inbound import store
+from dialer.inbound import services, store
 from dialer.inbound.ars import load_menu
+from dialer.live.inbound import MEASURE_EVERY_S
 from dialer.live.inbound_call import PROMPT_CALLBACK_OFFER, PROMPT_CALLBACK_OK
 from dialer.sim.scenario import Dist
 from dialer.sim.seed import seed_campaign
@@ -29,6 +31,7 @@ from server.keys import LIVE
 from tests.conftest import token_for
 from tests.integration.dialer.helpers import receive_until
 from tests.integration.inbound.seed import ars_on_air
+from tests.integration.inbound.test_floor_model import _callers
 from tests.integration.telephony.test_controls_live import (
     hold_resume_mute_unmute,
     supervisor_listens,
@@ -741,3 +744,22 @@ async def test_the_callback_key_cuts_the_announcement(
         assert port.stopped == [(cid, "queue-position-1")]
         # the wait announcement queued behind it is never said: the confirmation comes now
         assert played() == ["queue-position-1", PROMPT_CALLBACK_OK]
+
+
+async def test_the_hold_plan_measures_the_floor_every_quarter_hour(
+    inbound_client: Client, db_url: str
+) -> None:
+    line = _runtime(inbound_client).inbound
+    await line.plan_hold()
+    assert line.model == services.FloorModel()  # no calls yet: the defaults
+    conn = await _db(db_url)
+    try:
+        await _callers(conn, n=400, patience_s=30.0, service_s=40.0)
+    finally:
+        await conn.close()
+    await line.plan_hold()
+    assert line.model.patience_calls == 0  # measured again only after MEASURE_EVERY_S
+    line._measured_at = time.monotonic() - MEASURE_EVERY_S  # a quarter of an hour later
+    await line.plan_hold()
+    assert line.model.patience_calls == 400
+    assert 20.0 < line.model.patience_s < 40.0
