@@ -226,14 +226,21 @@ async def get_staffing(request: web.Request) -> web.Response:
     """Agents needed per 15-minute interval of the day (80 % in 20 s, Erlang A)."""
     since, _ = _day_window(request)
     aht = _float_arg(request, "aht_s", 180.0, 10.0, 3600.0)
-    patience = _float_arg(request, "patience_s", 60.0, 1.0, 3600.0)
     logged_in = request.query.get("logged_in")
     async with request.app[POOL].acquire() as conn:
+        if request.query.get("patience_s"):
+            patience = _float_arg(request, "patience_s", 60.0, 1.0, 3600.0)
+            source, calls = "given", None
+        else:  # what the last week's callers showed, or the default while too few
+            model = await services.floor_model(conn, now=dt.datetime.now(dt.UTC))
+            patience, calls = model.patience_s, model.patience_calls
+            source = "measured" if calls else "default"
         rows = await services.staffing_plan(
             conn, day_start=since, hours=MAX_STAFFING_HOURS, aht_s=aht, patience_s=patience,
             logged_in=int(logged_in) if logged_in and logged_in.isdigit() else None)
-    return web.json_response({"aht_s": aht, "patience_s": patience, "target_s": 20,
-                              "service_level": 0.8,
+    return web.json_response({"aht_s": aht, "patience_s": round(patience, 1),
+                              "patience_source": source, "patience_calls": calls,
+                              "target_s": 20, "service_level": 0.8,
                               "intervals": [r.as_json() for r in rows]})
 
 

@@ -83,8 +83,13 @@
   }
 
   async function staffing() {
-    const q = `date=${$("day").value}&aht_s=${$("aht").value}&patience_s=${$("patience").value}`;
-    const { intervals } = await api("/api/v1/inbound/staffing?" + q);
+    const patience = $("patience").value;  // empty: the patience the floor has shown
+    const q = `date=${$("day").value}&aht_s=${$("aht").value}` + (patience ? `&patience_s=${patience}` : "");
+    const { intervals, patience_s, patience_source, patience_calls } = await api("/api/v1/inbound/staffing?" + q);
+    $("patience-note").textContent =
+      patience_source === "measured" ? t("{s} s, measured from {n} calls in the last 7 days", { s: fmt.num(Math.round(patience_s)), n: fmt.num(patience_calls) })
+      : patience_source === "default" ? t("{s} s, the default: too few calls in the last 7 days to measure", { s: fmt.num(Math.round(patience_s)) })
+      : "";
     const body = $("staffing").tBodies[0];
     body.replaceChildren();
     for (const i of intervals.filter((x) => x.expected_calls >= 0.5)) {

@@ -27,6 +27,7 @@ WORDS = {
         "queue": "주문 전화",
         "tile": "응답률",
         "staffing": "필요 인원",
+        "patience": "60초, 기본값: 최근 7일 통화가 적어 측정하지 못했습니다",
         "handed": "상담원 연결 (welcome:unknown)",
         "action": "고객 확인",
         "title": "주문 전화 (인바운드)",
@@ -38,6 +39,7 @@ WORDS = {
         "queue": "Order line",
         "tile": "Service level",
         "staffing": "Agents needed",
+        "patience": "60 s, the default: too few calls in the last 7 days to measure",
         "handed": "Handed to an agent (welcome:unknown)",
         "action": "Recognise the caller",
         "title": "Order line (inbound)",
@@ -80,6 +82,12 @@ async def test_schedule_import_and_staffing(live_app: LiveApp, page: Page, lang:
     await expect(page.locator("#schedule tbody")).to_contain_text(words["queue"])
     await expect(page.locator("#staffing tbody tr").first).to_be_visible()
     await expect(page.locator("#staffing thead")).to_contain_text(words["staffing"])
+    # the patience is the floor's unless one is entered; no calls yet: the default, said so
+    await expect(page.locator("#patience")).to_have_value("")
+    await expect(page.locator("#patience-note")).to_have_text(words["patience"])
+    await page.fill("#patience", "90")
+    await page.dispatch_event("#patience", "change")
+    await expect(page.locator("#patience-note")).to_have_text("")  # as entered: nothing to say
     if lang == "ko":
         await screenshot(page, "inbound-board")
 
