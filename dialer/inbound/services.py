@@ -169,11 +169,6 @@ class FloorModel:
     talk: TalkModel = DEFAULT_TALK
     talk_calls: int = 0
 
-    def as_json(self) -> dict[str, Any]:
-        return {"patience_s": round(self.patience_s, 1), "patience_calls": self.patience_calls,
-                "talk_mean_s": round(self.talk.talk_mean_s, 1),
-                "talk_sd_s": round(self.talk.talk_sd_s, 1), "talk_calls": self.talk_calls}
-
 
 def _clamp(value: float, bounds: tuple[float, float]) -> float:
     return min(max(value, bounds[0]), bounds[1])

@@ -63,24 +63,16 @@ CALLBACK_RETRY_S = 120.0  # ... this long apart, keeping its place
 CALLBACK_RING_S = 30.0
 PROMPT_WAIT_S = 15.0  # a goodbye prompt that never reports done is cut after this
 CLOSE_S = 2.0  # on the way out, the call's row gets this long to close
-# Prompts: sound names under the port's prompt folder, their words in telephony.prompts
-MAX_POSITION_PROMPT = prompts.MAX_POSITION
-MAX_WAIT_PROMPT_MIN = prompts.MAX_WAIT_MIN
-PROMPT_POSITION = prompts.POSITION
-PROMPT_WAIT = prompts.WAIT
-PROMPT_WAIT_UNKNOWN = prompts.WAIT_UNKNOWN
-PROMPT_CALLBACK_OFFER = prompts.CALLBACK_OFFER
-PROMPT_CALLBACK_OK = prompts.CALLBACK_CONFIRMED
 
 
 def position_prompt(position: int) -> str:
-    return PROMPT_POSITION.format(n=min(position, MAX_POSITION_PROMPT))
+    return prompts.POSITION.format(n=min(position, prompts.MAX_POSITION))
 
 
 def wait_prompt(wait_s: float) -> str:
     if math.isinf(wait_s):
-        return PROMPT_WAIT_UNKNOWN
-    return PROMPT_WAIT.format(m=min(acd.announced_minutes(wait_s), MAX_WAIT_PROMPT_MIN))
+        return prompts.WAIT_UNKNOWN
+    return prompts.WAIT.format(m=min(acd.announced_minutes(wait_s), prompts.MAX_WAIT_MIN))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -371,7 +363,7 @@ class InboundCallTask:
                     self._announce(rule)
                 if offer_s is not None and now_s >= offer_s:
                     offer_s = None
-                    self._play(PROMPT_CALLBACK_OFFER)
+                    self._play(prompts.CALLBACK_OFFER)
             elif isinstance(event, AgentFound):
                 return event.agent
             elif isinstance(event, PromptDone):
@@ -426,8 +418,8 @@ class InboundCallTask:
             await store.callback_attempt(
                 conn, callback_id=callback_id or 0, attempt_id=self.attempt_id
             )
-        self._play(PROMPT_CALLBACK_OK)
-        await self._until_prompt(PROMPT_CALLBACK_OK)
+        self._play(prompts.CALLBACK_CONFIRMED)
+        await self._until_prompt(prompts.CALLBACK_CONFIRMED)
         await self._hangup()
         await self._end("callback")
         if not rows:  # asked twice (or stored already): nothing more to keep

@@ -85,6 +85,12 @@ async def check_voice(voice: str) -> None:
             "(`espeak-ng --voices` lists them; Korean is `ko`)")
 
 
+async def check_speech(voice: str) -> None:
+    """The tools and the voice, before anything is said: `TelephonyConfigError` if not."""
+    check_tools()
+    await check_voice(voice)
+
+
 def listen_address(url: str, listen: str | None) -> tuple[str, int]:
     """Where the speech server binds: `listen` ("host:port"), else the URL's host and port."""
     where = listen if listen else url.split("://", 1)[-1].rstrip("/")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from dialer.errors import TelephonyConfigError, TelephonyUnavailable
 from dialer.telephony.ari.client import AriClient
 from dialer.telephony.ari.driver import AriPort, AriSettings, dial_string
-from dialer.telephony.speech import check_tools, check_voice, listen_address
+from dialer.telephony.speech import check_speech, listen_address
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -38,8 +38,7 @@ async def probe(settings: Settings) -> None:
     ari = ari_settings(settings)
     if ari.speech_url:  # the ARS's words need the speech tools and an address to serve from
         listen_address(ari.speech_url, ari.speech_listen)
-        check_tools()
-        await check_voice(ari.speech_voice)
+        await check_speech(ari.speech_voice)
     client = AriClient(url=ari.url, user=ari.user, password=ari.password, app=ari.app)
     try:
         await client.check()

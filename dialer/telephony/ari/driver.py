@@ -37,8 +37,7 @@ from dialer.telephony.speech import (
     Speech,
     SpeechError,
     SpeechServer,
-    check_tools,
-    check_voice,
+    check_speech,
     listen_address,
 )
 
@@ -116,8 +115,7 @@ class AriPort:
         self._stopping.clear()
         await self.client.check()
         if self._speech_server is not None:
-            check_tools()
-            await check_voice(self._speech_server.speech.voice)
+            await check_speech(self._speech_server.speech.voice)
             await self._speech_server.start()
         ws = await self.client.connect_events()
         self._listener = asyncio.create_task(

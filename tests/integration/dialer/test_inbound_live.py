@@ -22,9 +22,10 @@ from config.db import _init_connection
 from dialer.inbound import services, store
 from dialer.inbound.ars import load_menu
 from dialer.live.inbound import MEASURE_EVERY_S
-from dialer.live.inbound_call import PROMPT_CALLBACK_OFFER, PROMPT_CALLBACK_OK
 from dialer.sim.scenario import Dist
 from dialer.sim.seed import seed_campaign
+from dialer.telephony.prompts import CALLBACK_CONFIRMED as PROMPT_CALLBACK_OK
+from dialer.telephony.prompts import CALLBACK_OFFER as PROMPT_CALLBACK_OFFER
 from dialer.telephony.sim import InboundTraffic, SimCarrier
 from server.auth import Role
 from server.keys import LIVE
